@@ -1,0 +1,3 @@
+module github.com/antomgw/antomgw
+
+go 1.26

@@ -1,0 +1,232 @@
+package wire
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MinKeyBits is the smallest RSA modulus the protocol accepts. Antom requires
+// 2048-bit keys.
+const MinKeyBits = 2048
+
+// ErrKey is wrapped by every error of [ParsePrivateKey] and [ParsePublicKey].
+// The messages say what was found (format, type, size) and never include key
+// material.
+var ErrKey = errors.New("wire: unusable key")
+
+// ParsePrivateKey reads an RSA private key in any of the forms merchants
+// paste: PEM "PRIVATE KEY" (PKCS #8) or "RSA PRIVATE KEY" (PKCS #1), or the
+// bare base64 of either DER encoding as shown by the Antom dashboard and used
+// by the official SDKs. It refuses keys that are not RSA and keys smaller
+// than [MinKeyBits], saying which and how big.
+func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
+	der, label, err := keyDER(data)
+	if err != nil {
+		return nil, err
+	}
+	var parsed any
+	switch label {
+	case "RSA PRIVATE KEY":
+		parsed, err = x509.ParsePKCS1PrivateKey(der)
+	case "PRIVATE KEY", "":
+		parsed, err = x509.ParsePKCS8PrivateKey(der)
+		if err != nil && label == "" {
+			if k, err1 := x509.ParsePKCS1PrivateKey(der); err1 == nil {
+				parsed, err = k, nil
+			}
+		}
+	case "PUBLIC KEY", "RSA PUBLIC KEY":
+		return nil, fmt.Errorf("%w: found a public key (PEM %q) where a private key is needed", ErrKey, label)
+	case "ENCRYPTED PRIVATE KEY":
+		return nil, fmt.Errorf("%w: the private key is encrypted with a passphrase; decrypt it first (openssl pkcs8 -in FILE -out PLAIN)", ErrKey)
+	default:
+		return nil, fmt.Errorf("%w: PEM block %q is not a private key", ErrKey, label)
+	}
+	if err != nil {
+		if _, perr := parsePublicDER(der); perr == nil {
+			return nil, fmt.Errorf("%w: found a public key where a private key is needed", ErrKey)
+		}
+		return nil, fmt.Errorf("%w: not a PKCS #8 or PKCS #1 private key", ErrKey)
+	}
+	key, ok := parsed.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s private key, want RSA", ErrKey, keyTypeName(parsed))
+	}
+	if err := checkSize(&key.PublicKey); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// ParsePublicKey reads an RSA public key: PEM "PUBLIC KEY" (X.509
+// SubjectPublicKeyInfo), PEM "RSA PUBLIC KEY" (PKCS #1), a PEM certificate,
+// or the bare base64 of SPKI or PKCS #1 DER. It refuses keys that are not RSA
+// and keys smaller than [MinKeyBits].
+func ParsePublicKey(data []byte) (*rsa.PublicKey, error) {
+	der, label, err := keyDER(data)
+	if err != nil {
+		return nil, err
+	}
+	var parsed any
+	switch label {
+	case "PUBLIC KEY", "RSA PUBLIC KEY", "":
+		parsed, err = parsePublicDER(der)
+	case "CERTIFICATE":
+		var cert *x509.Certificate
+		cert, err = x509.ParseCertificate(der)
+		if err == nil {
+			parsed = cert.PublicKey
+		}
+	case "PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
+		return nil, fmt.Errorf("%w: found a private key (PEM %q) where a public key is needed; export the public half (openssl pkey -in FILE -pubout)", ErrKey, label)
+	default:
+		return nil, fmt.Errorf("%w: PEM block %q is not a public key", ErrKey, label)
+	}
+	if err != nil {
+		if label == "" {
+			if _, perr := x509.ParsePKCS8PrivateKey(der); perr == nil {
+				return nil, fmt.Errorf("%w: found a private key where a public key is needed", ErrKey)
+			}
+		}
+		return nil, fmt.Errorf("%w: not an X.509 SubjectPublicKeyInfo or PKCS #1 public key", ErrKey)
+	}
+	key, ok := parsed.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s public key, want RSA", ErrKey, keyTypeName(parsed))
+	}
+	if err := checkSize(key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+func parsePublicDER(der []byte) (any, error) {
+	if k, err := x509.ParsePKIXPublicKey(der); err == nil {
+		return k, nil
+	}
+	return x509.ParsePKCS1PublicKey(der)
+}
+
+// keyDER returns the DER bytes of a PEM block (with its label) or of bare
+// base64 (label ""). Whitespace and line breaks in bare base64 are ignored.
+func keyDER(data []byte) (der []byte, label string, err error) {
+	if len(data) > 2 && data[0] == 0x30 && data[1]&0x80 != 0 {
+		// A DER SEQUENCE with a long-form length: a binary key file. Base64
+		// text never has a byte with the high bit set.
+		return data, "", nil
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, "", fmt.Errorf("%w: empty", ErrKey)
+	}
+	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
+		block, _ := pem.Decode(trimmed)
+		if block == nil {
+			return nil, "", fmt.Errorf("%w: PEM armour is damaged (check the BEGIN/END lines)", ErrKey)
+		}
+		return block.Bytes, block.Type, nil
+	}
+	clean := strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\n', '\r', '\t':
+			return -1
+		}
+		return r
+	}, string(trimmed))
+	der, err = base64.StdEncoding.DecodeString(clean)
+	if err != nil {
+		der, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(clean, "="))
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: neither PEM nor base64 DER", ErrKey)
+	}
+	return der, "", nil
+}
+
+func checkSize(key *rsa.PublicKey) error {
+	if bits := key.N.BitLen(); bits < MinKeyBits {
+		return fmt.Errorf("%w: RSA key is %d bits, want at least %d", ErrKey, bits, MinKeyBits)
+	}
+	return nil
+}
+
+func keyTypeName(k any) string {
+	switch k := k.(type) {
+	case *ecdsa.PrivateKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PrivateKey, ed25519.PublicKey:
+		return "Ed25519"
+	default:
+		return fmt.Sprintf("%T", k)
+	}
+}
+
+// GenerateKey returns a new RSA-2048 key. random defaults to crypto/rand
+// when nil.
+func GenerateKey(random io.Reader) (*rsa.PrivateKey, error) {
+	if random == nil {
+		random = rand.Reader
+	}
+	key, err := rsa.GenerateKey(random, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("wire: generate key: %w", err)
+	}
+	return key, nil
+}
+
+// MarshalPrivateKeyPEM encodes key as PEM "PRIVATE KEY" (PKCS #8).
+func MarshalPrivateKeyPEM(key *rsa.PrivateKey) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("wire: marshal private key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// MarshalPublicKeyPEM encodes key as PEM "PUBLIC KEY" (X.509
+// SubjectPublicKeyInfo), the form Antom's dashboard and the SDKs use.
+func MarshalPublicKeyPEM(key *rsa.PublicKey) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("wire: marshal public key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}
+
+// PublicKeyBase64 returns the bare base64 of the key's SubjectPublicKeyInfo
+// DER: the single-line form the official SDKs take as the Antom public key.
+func PublicKeyBase64(key *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(key)
+	if err != nil {
+		return "", fmt.Errorf("wire: marshal public key: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(der), nil
+}
+
+// Fingerprint identifies a public key without revealing anything secret:
+// "SHA256:" followed by the lower-case hex SHA-256 of its SubjectPublicKeyInfo
+// DER. The same value comes from
+//
+//	openssl pkey -pubin -in key.pem -outform DER | sha256sum
+func Fingerprint(key *rsa.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(key)
+	if err != nil {
+		return "SHA256:?"
+	}
+	sum := sha256.Sum256(der)
+	return "SHA256:" + hex.EncodeToString(sum[:])
+}
