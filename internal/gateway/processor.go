@@ -1,0 +1,58 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// Processor decides what the wallet does with a payment or a refund. The
+// simulated wallet (internal/sim) implements it; it is the only place
+// outcomes are invented.
+type Processor interface {
+	// Admit is asked before a new payment is created. Returning false
+	// answers REQUEST_TRAFFIC_EXCEED_LIMIT (U) and creates nothing.
+	Admit(ctx context.Context, p *Payment) (bool, error)
+	// Authorize decides a new payment. It may be called again with the
+	// same payment when the process died before the first decision was
+	// recorded, so it must decide the same way.
+	Authorize(ctx context.Context, p *Payment) (Decision, error)
+	// Refund decides a refund of a successful payment.
+	Refund(ctx context.Context, p *Payment, r *Refund) (RefundDecision, error)
+}
+
+// Decision is the processor's answer for a payment.
+type Decision struct {
+	// Status is SUCCESS, FAIL or PROCESSING.
+	Status PaymentStatus
+	// Code and Message: the paymentResultCode for FAIL; for PROCESSING the
+	// code the pay call answers with (PAYMENT_IN_PROCESS, UNKNOWN_EXCEPTION).
+	Code    string
+	Message string
+	// Later, for PROCESSING: the move to make at Later.At. Nil leaves the
+	// payment processing until it expires.
+	Later *Later
+	// ActionURL: where the user completes the payment (order code, entry
+	// code, cashier page).
+	ActionURL string
+	// Hold delays the answer to this call (not the decision, which is
+	// recorded at once): a response lost to a client timeout.
+	Hold time.Duration
+}
+
+// Later is a delayed transition decided now.
+type Later struct {
+	At      time.Time
+	Status  PaymentStatus
+	Code    string
+	Message string
+}
+
+// RefundDecision is the processor's answer for a refund.
+type RefundDecision struct {
+	// Status is SUCCESS, FAIL or PROCESSING (then SettleAt says when it
+	// becomes SUCCESS).
+	Status   RefundStatus
+	Code     string
+	Message  string
+	SettleAt time.Time
+}

@@ -1,0 +1,507 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Service holds the gateway's use cases. Set Store and Processor; every other
+// field has a working default. It is safe for concurrent use, also by several
+// processes on one database.
+type Service struct {
+	Store     Store
+	Processor Processor
+
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+	// NewID returns a new payment or refund id. Defaults to NewID.
+	NewID func(now time.Time) string
+	// CancelWindow is how long after success a payment may still be
+	// cancelled (funds reversed). Defaults to 24h.
+	CancelWindow time.Duration
+	// RefundWindow is how long after success a payment may be refunded.
+	// Defaults to 365 days.
+	RefundWindow time.Duration
+	// PaymentExpiry is how long a payment may stay PROCESSING when the
+	// request sets no paymentExpiryTime; then it is closed. Defaults to 14m.
+	PaymentExpiry time.Duration
+	// ResolveAfter is how long after its creation a payment whose decision
+	// was never recorded (the process died in between) is decided again.
+	// Defaults to 30s.
+	ResolveAfter time.Duration
+	// JobLease is how long a claimed job is reserved for the worker that
+	// claimed it; after that another worker may take it. Defaults to 30s.
+	JobLease time.Duration
+}
+
+func (s *Service) now() time.Time {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return now().UTC().Truncate(time.Millisecond)
+}
+
+func (s *Service) newID(now time.Time) string {
+	if s.NewID != nil {
+		return s.NewID(now)
+	}
+	return NewID(now)
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// ResultStatus is the status of an answer: S, F or U.
+type ResultStatus string
+
+// Answer statuses.
+const (
+	ResultS ResultStatus = "S"
+	ResultF ResultStatus = "F"
+	ResultU ResultStatus = "U"
+)
+
+// Answer codes the pay call gives besides a payment's own result code.
+const (
+	CodePaymentInProcess  = "PAYMENT_IN_PROCESS"
+	CodeUnknownException  = "UNKNOWN_EXCEPTION"
+	CodeTrafficExceed     = "REQUEST_TRAFFIC_EXCEED_LIMIT"
+	CodeRepeatInconsisent = "REPEAT_REQ_INCONSISTENT"
+)
+
+// PayInput is a validated pay request.
+type PayInput struct {
+	ClientID    string
+	RequestID   string
+	ProductCode string
+	Scenario    string
+	Amount      Money
+	MethodType  string
+	MethodID    string
+	NotifyURL   string
+	RedirectURL string
+	ReferenceID string
+	ExpiresAt   time.Time // zero: now + PaymentExpiry
+}
+
+// PayResult is what a pay call answers.
+type PayResult struct {
+	// Payment is nil when nothing was created (REQUEST_TRAFFIC_EXCEED_LIMIT).
+	Payment *Payment
+	Status  ResultStatus
+	Code    string
+	Message string
+	// Replay: the request id had reached a final result before this call,
+	// and this is that result again.
+	Replay bool
+	// Hold: delay the answer this long (the decision is already recorded).
+	Hold time.Duration
+}
+
+func payFingerprint(in *PayInput) string {
+	return fingerprint(in.ProductCode, in.Scenario, strconv.FormatInt(in.Amount.Value, 10),
+		in.Amount.Currency, in.MethodType, in.MethodID)
+}
+
+func fingerprint(fields ...string) string {
+	h := sha256.New()
+	for _, f := range fields {
+		h.Write([]byte(strconv.Itoa(len(f))))
+		h.Write([]byte{':'})
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Pay creates a payment once per (client, paymentRequestId) and answers with
+// its outcome. A duplicate request never starts a second execution: while
+// the first is in flight it answers U PAYMENT_IN_PROCESS with the same
+// paymentId; after a final result it answers that result again (Replay).
+func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
+	if in.Amount.Value <= 0 {
+		return nil, Invalid("paymentAmount.value", "paymentAmount.value must be a positive integer in minor units")
+	}
+	now := s.now()
+	fp := payFingerprint(&in)
+	if existing, err := s.Store.PaymentByRequestID(ctx, in.ClientID, in.RequestID); err == nil {
+		return duplicatePay(existing, fp)
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, storeError(err)
+	}
+	expires := in.ExpiresAt
+	if expires.IsZero() {
+		expires = now.Add(orDefault(s.PaymentExpiry, 14*time.Minute))
+	}
+	p := &Payment{
+		ID: s.newID(now), ClientID: in.ClientID, RequestID: in.RequestID,
+		ProductCode: in.ProductCode, Scenario: in.Scenario, Amount: in.Amount,
+		MethodType: in.MethodType, MethodID: in.MethodID, NotifyURL: in.NotifyURL,
+		RedirectURL: in.RedirectURL, ReferenceID: in.ReferenceID, Fingerprint: fp,
+		Status: PaymentProcessing, CreatedAt: now, UpdatedAt: now,
+		ExpiresAt: expires.UTC().Truncate(time.Millisecond),
+	}
+	admitted, err := s.Processor.Admit(ctx, p)
+	if err != nil {
+		return nil, &Error{Kind: KindInternal, Message: "processor admit", Err: err}
+	}
+	if !admitted {
+		return &PayResult{Status: ResultU, Code: CodeTrafficExceed, Message: "The request traffic exceeds the limit; retry the same request later."}, nil
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.InsertPayment(p); err != nil {
+			return err
+		}
+		return tx.InsertJob(&Job{Kind: JobPaymentResolve, ClientID: p.ClientID, TargetID: p.ID,
+			DueAt: now.Add(orDefault(s.ResolveAfter, 30*time.Second))})
+	})
+	if errors.Is(err, ErrConflict) {
+		existing, err := s.Store.PaymentByRequestID(ctx, in.ClientID, in.RequestID)
+		if err != nil {
+			return nil, storeError(err)
+		}
+		return duplicatePay(existing, fp)
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+
+	dec, err := s.Processor.Authorize(ctx, p)
+	if err != nil {
+		// The payment stays PROCESSING; the resolve job decides it later.
+		return &PayResult{Payment: p, Status: ResultU, Code: CodeUnknownException, Message: "The outcome is not known yet; inquire the payment."}, nil
+	}
+	decided, err := s.decide(ctx, p.ClientID, p.ID, dec, nil)
+	if err != nil {
+		return &PayResult{Payment: p, Status: ResultU, Code: CodeUnknownException, Message: "The outcome is not known yet; inquire the payment."}, nil
+	}
+	res := answer(decided)
+	if decided.Status == PaymentProcessing && dec.Code != "" {
+		res.Code, res.Message = dec.Code, dec.Message
+	}
+	res.Hold = dec.Hold
+	return res, nil
+}
+
+// decide records the processor's decision for a payment, once: a payment
+// already decided, or no longer PROCESSING (a cancel won), is left alone.
+// job, when not nil, is deleted in the same transaction.
+func (s *Service) decide(ctx context.Context, clientID, paymentID string, dec Decision, job *Job) (*Payment, error) {
+	var out *Payment
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		p, err := tx.PaymentForUpdate(clientID, paymentID)
+		if err != nil {
+			return err
+		}
+		out = p
+		if job != nil {
+			if err := tx.DeleteJob(job.ID); err != nil {
+				return err
+			}
+		}
+		if p.Decided || p.Status != PaymentProcessing {
+			return nil
+		}
+		now := s.now()
+		p.Decided = true
+		p.ActionURL = dec.ActionURL
+		if err := tx.DeleteJobs(p.ID, JobPaymentResolve); err != nil {
+			return err
+		}
+		switch dec.Status {
+		case PaymentSuccess, PaymentFail:
+			if err := s.settle(tx, p, dec.Status, dec.Code, dec.Message, now); err != nil {
+				return err
+			}
+		case PaymentProcessing:
+			p.UpdatedAt = now
+			if l := dec.Later; l != nil {
+				if err := tx.InsertJob(&Job{Kind: JobPaymentSettle, ClientID: p.ClientID, TargetID: p.ID,
+					DueAt: l.At, Status: string(l.Status), Code: l.Code, Message: l.Message}); err != nil {
+					return err
+				}
+			}
+			if err := tx.InsertJob(&Job{Kind: JobPaymentExpire, ClientID: p.ClientID, TargetID: p.ID, DueAt: p.ExpiresAt}); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("processor decided status %q", dec.Status)
+		}
+		return tx.UpdatePayment(p)
+	})
+	return out, err
+}
+
+// settle moves a payment to a final status and removes its pending jobs. It
+// is the one place a payment becomes final, so what a final payment causes
+// (its notification) is added here, in the same transaction.
+func (s *Service) settle(tx Tx, p *Payment, to PaymentStatus, code, message string, now time.Time) error {
+	if to == PaymentSuccess && code == "" {
+		code, message = CodeSuccess, "success"
+	}
+	if err := p.move(to, code, message, now); err != nil {
+		return err
+	}
+	return tx.DeleteJobs(p.ID)
+}
+
+// answer is the pay answer for a payment's current state.
+func answer(p *Payment) *PayResult {
+	r := &PayResult{Payment: p}
+	switch p.Status {
+	case PaymentSuccess:
+		r.Status, r.Code, r.Message = ResultS, CodeSuccess, "success"
+	case PaymentFail:
+		r.Status, r.Code, r.Message = ResultF, p.ResultCode, p.ResultMessage
+	case PaymentCancelled:
+		r.Status, r.Code, r.Message = ResultF, CodeOrderCancelled, "The paymentRequestId belongs to a cancelled payment; use a new paymentRequestId."
+	default:
+		r.Status, r.Code, r.Message = ResultU, CodePaymentInProcess, "The payment is being processed."
+	}
+	return r
+}
+
+func duplicatePay(p *Payment, fp string) (*PayResult, error) {
+	if p.Fingerprint != fp {
+		return nil, &Error{Kind: KindIdempotencyMismatch, Message: fmt.Sprintf(
+			"paymentRequestId %s was used for a payment with different key fields (amount, currency, payment method or product); use a new paymentRequestId", p.RequestID)}
+	}
+	r := answer(p)
+	if p.Closed() {
+		r.Message = "The paymentRequestId belongs to a closed payment; use a new paymentRequestId."
+	}
+	r.Replay = p.Status.Final()
+	return r, nil
+}
+
+// payment finds a client's payment by paymentId, or by paymentRequestId when
+// paymentId is empty.
+func (s *Service) payment(ctx context.Context, clientID, paymentID, requestID string) (*Payment, error) {
+	var p *Payment
+	var err error
+	switch {
+	case paymentID != "":
+		p, err = s.Store.Payment(ctx, clientID, paymentID)
+	case requestID != "":
+		p, err = s.Store.PaymentByRequestID(ctx, clientID, requestID)
+	default:
+		return nil, Invalid("paymentId", "paymentId or paymentRequestId is required")
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(KindNotFound, "no payment with that paymentId or paymentRequestId")
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return p, nil
+}
+
+// InquirePayment returns a payment (by paymentId, which wins, or by
+// paymentRequestId) and its refunds.
+func (s *Service) InquirePayment(ctx context.Context, clientID, paymentID, requestID string) (*Payment, []*Refund, error) {
+	p, err := s.payment(ctx, clientID, paymentID, requestID)
+	if err != nil {
+		return nil, nil, err
+	}
+	refunds, err := s.Store.Refunds(ctx, p.ID)
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
+	return p, refunds, nil
+}
+
+// Cancel cancels a payment: a PROCESSING one at once (a completion arriving
+// later loses), a SUCCESS one inside the cancel window and before any refund
+// (funds reversed). Cancelling a cancelled payment succeeds again.
+func (s *Service) Cancel(ctx context.Context, clientID, paymentID, requestID string) (*Payment, error) {
+	found, err := s.payment(ctx, clientID, paymentID, requestID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Payment
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		p, err := tx.PaymentForUpdate(clientID, found.ID)
+		if err != nil {
+			return err
+		}
+		out = p
+		now := s.now()
+		switch p.Status {
+		case PaymentCancelled:
+			return nil
+		case PaymentFail:
+			return Errorf(KindInvalidTransition, "the payment has failed (%s); there is nothing to cancel", p.ResultCode)
+		case PaymentSuccess:
+			if p.Refunded > 0 {
+				return Errorf(KindInvalidTransition, "the payment has refunds; it can no longer be cancelled")
+			}
+			if window := orDefault(s.CancelWindow, 24*time.Hour); now.Sub(p.PaidAt) > window {
+				return Errorf(KindCancelWindow, "the cancel window (%s after payment) has passed; refund the payment instead", window)
+			}
+		}
+		if err := s.settle(tx, p, PaymentCancelled, CodeOrderCancelled, "cancelled by the merchant", now); err != nil {
+			return err
+		}
+		return tx.UpdatePayment(p)
+	})
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return out, nil
+}
+
+// RefundInput is a validated refund request.
+type RefundInput struct {
+	ClientID    string
+	RequestID   string
+	PaymentID   string
+	Amount      Money
+	Reason      string
+	ReferenceID string
+	NotifyURL   string
+	Async       bool
+}
+
+// RefundResult is what a refund call answers.
+type RefundResult struct {
+	Refund *Refund
+	// Replay: the refundRequestId was seen before; this is that refund.
+	Replay bool
+}
+
+// Refund refunds part or all of a successful payment, once per (client,
+// refundRequestId). The refunds of a payment never add up to more than it.
+func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, error) {
+	if in.Amount.Value <= 0 {
+		return nil, Invalid("refundAmount.value", "refundAmount.value must be a positive integer in minor units")
+	}
+	fp := fingerprint(in.PaymentID, strconv.FormatInt(in.Amount.Value, 10), in.Amount.Currency)
+	dup := func() (*RefundResult, error) {
+		r, err := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID)
+		if err != nil {
+			return nil, storeError(err)
+		}
+		if r.Fingerprint != fp {
+			return nil, &Error{Kind: KindIdempotencyMismatch, Message: fmt.Sprintf(
+				"refundRequestId %s was used for a refund with a different paymentId or amount; use a new refundRequestId", in.RequestID)}
+		}
+		return &RefundResult{Refund: r, Replay: true}, nil
+	}
+	if _, err := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID); err == nil {
+		return dup()
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, storeError(err)
+	}
+	p, err := s.payment(ctx, in.ClientID, in.PaymentID, "")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	r := &Refund{
+		ID: s.newID(now), ClientID: in.ClientID, RequestID: in.RequestID, PaymentID: p.ID,
+		Amount: in.Amount, Reason: in.Reason, ReferenceID: in.ReferenceID, NotifyURL: in.NotifyURL,
+		Async: in.Async, Fingerprint: fp, Status: RefundProcessing, CreatedAt: now, UpdatedAt: now,
+	}
+	if r.NotifyURL == "" {
+		r.NotifyURL = p.NotifyURL
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		p, err := tx.PaymentForUpdate(in.ClientID, p.ID)
+		if err != nil {
+			return err
+		}
+		if p.Status != PaymentSuccess {
+			return Errorf(KindInvalidTransition, "only a SUCCESS payment can be refunded; this one is %s", p.Status)
+		}
+		if window := orDefault(s.RefundWindow, 365*24*time.Hour); now.Sub(p.PaidAt) > window {
+			return Errorf(KindRefundWindow, "the refund window (%s after payment) has passed", window)
+		}
+		if !strings.EqualFold(in.Amount.Currency, p.Amount.Currency) {
+			return Invalid("refundAmount.currency", "refundAmount.currency %s differs from the payment's %s", in.Amount.Currency, p.Amount.Currency)
+		}
+		if left := p.Amount.Value - p.Refunded; in.Amount.Value > left {
+			return Errorf(KindRefundExceed, "refundAmount %d exceeds the refundable amount %d %s", in.Amount.Value, left, p.Amount.Currency)
+		}
+		dec, err := s.Processor.Refund(ctx, p, r)
+		if err != nil {
+			return &Error{Kind: KindInternal, Message: "processor refund", Err: err}
+		}
+		r.ResultCode, r.ResultMessage = dec.Code, dec.Message
+		switch dec.Status {
+		case RefundSuccess:
+			r.Status, r.RefundedAt = RefundSuccess, now
+			if r.ResultCode == "" {
+				r.ResultCode, r.ResultMessage = CodeSuccess, "success"
+			}
+		case RefundFail:
+			r.Status = RefundFail
+		default:
+			r.Status = RefundProcessing
+		}
+		if err := tx.InsertRefund(r); err != nil {
+			return err
+		}
+		if r.Status == RefundProcessing {
+			if err := tx.InsertJob(&Job{Kind: JobRefundSettle, ClientID: r.ClientID, TargetID: r.ID,
+				DueAt: dec.SettleAt, Status: string(RefundSuccess), Code: CodeSuccess, Message: "success"}); err != nil {
+				return err
+			}
+		}
+		if r.Status == RefundFail {
+			return nil
+		}
+		p.Refunded += in.Amount.Value
+		p.UpdatedAt = now
+		return tx.UpdatePayment(p)
+	})
+	if errors.Is(err, ErrConflict) {
+		return dup()
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return &RefundResult{Refund: r}, nil
+}
+
+// InquireRefund returns a refund by refundId (which wins) or refundRequestId.
+func (s *Service) InquireRefund(ctx context.Context, clientID, refundID, requestID string) (*Refund, error) {
+	var r *Refund
+	var err error
+	switch {
+	case refundID != "":
+		r, err = s.Store.Refund(ctx, clientID, refundID)
+	case requestID != "":
+		r, err = s.Store.RefundByRequestID(ctx, clientID, requestID)
+	default:
+		return nil, Invalid("refundId", "refundId or refundRequestId is required")
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(KindNotFound, "no refund with that refundId or refundRequestId")
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return r, nil
+}
+
+// storeError passes *Error through and wraps anything else as internal.
+func storeError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, ErrNotFound) {
+		return &Error{Kind: KindNotFound, Message: "not found", Err: err}
+	}
+	return &Error{Kind: KindInternal, Message: "store", Err: err}
+}

@@ -1,0 +1,112 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence the Service needs. Implementations (sqlite,
+// postgres) must pass storetest. Reads return ErrNotFound for a missing row.
+// Every method is safe for concurrent use, also across processes sharing
+// the same database.
+type Store interface {
+	// RegistryVersion returns a number that changes with every registry
+	// write (clients, client keys, gateway keys), whoever made it.
+	RegistryVersion(ctx context.Context) (int64, error)
+	// LoadRegistry returns every client with its keys (retired ones too) and
+	// every gateway key.
+	LoadRegistry(ctx context.Context) (*Registry, error)
+	// AddClient registers a client with its first key; ErrConflict when the
+	// client id is taken.
+	AddClient(ctx context.Context, c Client, key ClientKey) error
+	// AddClientKey adds a key version; ErrNotFound for an unknown client,
+	// ErrConflict when the version exists.
+	AddClientKey(ctx context.Context, key ClientKey) error
+	// RetireClientKey marks a key version retired at the given time;
+	// ErrNotFound when the client has no such active key.
+	RetireClientKey(ctx context.Context, clientID string, version int, at time.Time) error
+	// AddGatewayKey stores a new gateway key with the next version number
+	// and returns that version.
+	AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time) (int, error)
+
+	// Payment returns a client's payment by paymentId.
+	Payment(ctx context.Context, clientID, paymentID string) (*Payment, error)
+	// PaymentByRequestID returns a client's payment by paymentRequestId.
+	PaymentByRequestID(ctx context.Context, clientID, requestID string) (*Payment, error)
+	// Refund returns a client's refund by refundId.
+	Refund(ctx context.Context, clientID, refundID string) (*Refund, error)
+	// RefundByRequestID returns a client's refund by refundRequestId.
+	RefundByRequestID(ctx context.Context, clientID, requestID string) (*Refund, error)
+	// Refunds returns the refunds of a payment, oldest first.
+	Refunds(ctx context.Context, paymentID string) ([]*Refund, error)
+
+	// Update runs fn in a read-write transaction and commits when fn
+	// returns nil. Rows read with the ForUpdate methods stay locked against
+	// other writers until the transaction ends. fn may be called more than
+	// once when the store retries a serialisation failure.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+
+	// ClaimJobs leases up to limit jobs due at now (and not leased by
+	// anyone else) until now+lease, increments their attempt counts, and
+	// returns them. A job whose lease ran out is due again.
+	ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
+
+	// Mark records key once and reports whether this call was the first.
+	Mark(ctx context.Context, key string, at time.Time) (first bool, err error)
+}
+
+// Tx is the write side of a Store transaction.
+type Tx interface {
+	// InsertPayment inserts p, claiming (ClientID, RequestID) in one atomic
+	// statement; ErrConflict when the pair is taken.
+	InsertPayment(p *Payment) error
+	// PaymentForUpdate reads and locks a client's payment by paymentId.
+	PaymentForUpdate(clientID, paymentID string) (*Payment, error)
+	// UpdatePayment writes the mutable fields of p (status, result,
+	// times, refunded sum, action URL).
+	UpdatePayment(p *Payment) error
+	// InsertRefund inserts r, claiming (ClientID, RequestID); ErrConflict
+	// when the pair is taken.
+	InsertRefund(r *Refund) error
+	// RefundForUpdate reads and locks a client's refund by refundId.
+	RefundForUpdate(clientID, refundID string) (*Refund, error)
+	// UpdateRefund writes the mutable fields of r.
+	UpdateRefund(r *Refund) error
+	// InsertJob schedules a job; the store assigns its ID.
+	InsertJob(j *Job) error
+	// DeleteJob removes a job (done, or obsolete).
+	DeleteJob(id int64) error
+	// DeleteJobs removes every job of a target of the given kinds (all kinds
+	// when none are given).
+	DeleteJobs(targetID string, kinds ...JobKind) error
+}
+
+// JobKind says what a delayed transition does.
+type JobKind string
+
+// Job kinds.
+const (
+	// JobPaymentSettle moves a PROCESSING payment to Job.Status with
+	// Job.Code (the processor's "later").
+	JobPaymentSettle JobKind = "payment.settle"
+	// JobPaymentExpire closes a payment still PROCESSING at its expiry.
+	JobPaymentExpire JobKind = "payment.expire"
+	// JobPaymentResolve asks the processor again for a payment whose
+	// decision was never recorded (the process died in between).
+	JobPaymentResolve JobKind = "payment.resolve"
+	// JobRefundSettle moves a PROCESSING refund to Job.Status.
+	JobRefundSettle JobKind = "refund.settle"
+)
+
+// Job is a durable delayed transition.
+type Job struct {
+	ID       int64
+	Kind     JobKind
+	ClientID string
+	TargetID string // paymentId or refundId
+	DueAt    time.Time
+	Status   string // target status for settle jobs
+	Code     string
+	Message  string
+	Attempts int
+}
