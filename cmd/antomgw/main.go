@@ -1,0 +1,143 @@
+// Command antomgw is the antomgw binary: an Antom-compatible payment gateway
+// and the tools around it. Run "antomgw help" for the list of commands.
+//
+// This file is the only place that touches the process: main reads
+// os.Args, the standard streams and the signals, calls run, and exits once
+// with the code run returns. Everything else takes its inputs as arguments,
+// so tests call run in-process with buffers.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// commands is the table of top-level commands. A new command is one entry
+// here and one file holding its run function; a new subcommand of a group
+// is one entry in the group's table (see keysCommands).
+func commands() []*command {
+	return []*command{
+		{name: "keys", summary: "generate and manage RSA key pairs", sub: keysCommands()},
+		{name: "sign", summary: "sign a request body and print the Signature header value", run: runSign},
+		{name: "verify", summary: "verify a Signature header value; explain a mismatch", run: runVerify},
+	}
+}
+
+// Exit codes, decided only by exitCode.
+const (
+	exitOK      = 0 // success, or help was asked for
+	exitFailure = 1 // the command failed (verify: the signature does not match)
+	exitUsage   = 2 // bad usage: unknown command or flag, missing or invalid flag value
+)
+
+// run executes the command line args (without the program name) and returns
+// the process exit code. It is main without the process: tests call it with
+// buffers.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &command{name: "antomgw", sub: commands()}
+	return exitCode(root.exec(ctx, e, "antomgw", args), stderr)
+}
+
+// exitCode is the one place that turns an error into an exit code and, for
+// errors not yet reported, a message on stderr.
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	var st exitStatus
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", ue.cmd, ue.msg, ue.cmd)
+		return exitUsage
+	case errors.As(err, &st):
+		return int(st) // the command has already said everything
+	default:
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+}
+
+// command is a command or a group of commands. A group has sub and no run;
+// "GROUP", "GROUP help" and "GROUP --help" list its commands.
+type command struct {
+	name    string
+	summary string
+	// run runs the command; path is its full name ("antomgw sign"), args
+	// are the arguments after it. It reports bad usage as *usageError and
+	// wraps other errors with context but not with the command name, which
+	// exec adds.
+	run func(ctx context.Context, e *env, path string, args []string) error
+	sub []*command
+}
+
+// exec runs c with args; path is c's full name.
+func (c *command) exec(ctx context.Context, e *env, path string, args []string) error {
+	if c.run != nil {
+		err := c.run(ctx, e, path, args)
+		var ue *usageError
+		var st exitStatus
+		if err == nil || errors.Is(err, flag.ErrHelp) || errors.As(err, &ue) || errors.As(err, &st) {
+			return err
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(args) == 0 {
+		c.printList(e.stdout, path)
+		return nil
+	}
+	switch name := args[0]; name {
+	case "help":
+		if len(args) == 1 {
+			c.printList(e.stdout, path)
+			return nil
+		}
+		// "help X Y" is "X Y --help".
+		return c.exec(ctx, e, path, append(append([]string(nil), args[1:]...), "--help"))
+	case "-h", "-help", "--help":
+		c.printList(e.stdout, path)
+		return flag.ErrHelp
+	default:
+		for _, s := range c.sub {
+			if s.name == name {
+				return s.exec(ctx, e, path+" "+name, args[1:])
+			}
+		}
+		if strings.HasPrefix(name, "-") {
+			return &usageError{cmd: path, msg: fmt.Sprintf("unknown flag %s (flags go after the command name)", name)}
+		}
+		return &usageError{cmd: path, msg: fmt.Sprintf("unknown command %q", name)}
+	}
+}
+
+// printList prints the commands of the group c.
+func (c *command) printList(w io.Writer, path string) {
+	fmt.Fprintf(w, "Usage: %s <command> [flags]\n\nCommands:\n", path)
+	width := len("help")
+	for _, s := range c.sub {
+		width = max(width, len(s.name))
+	}
+	for _, s := range c.sub {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, s.name, s.summary)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show this list, or the help of a command")
+	fmt.Fprintf(w, "\nRun '%s <command> --help' for the flags of a command.\n", path)
+	if path == "antomgw" {
+		fmt.Fprint(w, "Exit status: 0 success, 1 failure (for verify: signature does not match), 2 bad usage.\n"+
+			"antomgw is Antom-compatible; it is not an Antom or Alipay product.\n")
+	}
+}
