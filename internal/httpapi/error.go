@@ -1,0 +1,67 @@
+package httpapi
+
+import (
+	"errors"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/wire"
+)
+
+// kindCodes is the one table turning domain error kinds into result codes.
+var kindCodes = map[gateway.Kind]string{
+	gateway.KindInvalid:             wire.CodeParamIllegal,
+	gateway.KindNotFound:            wire.CodeOrderNotExist,
+	gateway.KindIdempotencyMismatch: wire.CodeRepeatReqInconsistent,
+	gateway.KindInvalidTransition:   wire.CodeOrderStatusInvalid,
+	gateway.KindCancelled:           wire.CodeOrderIsCanceled,
+	gateway.KindClosed:              wire.CodeOrderIsClosed,
+	gateway.KindCancelWindow:        wire.CodeCancelWindowExceed,
+	gateway.KindRefundWindow:        wire.CodeRefundWindowExceed,
+	gateway.KindRefundExceed:        wire.CodeRefundAmountExceed,
+	gateway.KindCurrency:            wire.CodeCurrencyNotSupport,
+	gateway.KindUnavailable:         wire.CodeUnknownException,
+	gateway.KindInternal:            wire.CodeUnknownException,
+}
+
+// errorResult turns any error of a call into the result to answer with.
+// Internal errors answer U UNKNOWN_EXCEPTION: the caller cannot know whether
+// anything happened, so it must retry the same request or inquire.
+func errorResult(err error) wire.Result {
+	var ge *gateway.Error
+	if !errors.As(err, &ge) {
+		return wire.NewResult(wire.CodeUnknownException, "Internal error; retry the same request or inquire its status.")
+	}
+	code, ok := kindCodes[ge.Kind]
+	if !ok {
+		code = wire.CodeUnknownException
+	}
+	msg := ge.Message
+	switch ge.Kind {
+	case gateway.KindInternal, gateway.KindUnavailable:
+		msg = "The gateway could not complete the request (" + internalReason(ge) + "); retry the same request or inquire its status."
+	case gateway.KindInvalid:
+		if ge.Field != "" && msg == "" {
+			msg = ge.Field + " is illegal"
+		}
+	}
+	return wire.NewResult(code, clip(msg, 256))
+}
+
+func internalReason(e *gateway.Error) string {
+	if e.Kind == gateway.KindUnavailable {
+		return "storage unavailable"
+	}
+	return "internal error"
+}
+
+// clip shortens s to at most n bytes without splitting a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

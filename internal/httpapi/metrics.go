@@ -1,0 +1,51 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/antomgw/antomgw/wire"
+)
+
+// Metrics are the server's Prometheus metrics, on a registry of their own.
+type Metrics struct {
+	Registry    *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	storeErrors prometheus.Counter
+	handler     http.Handler
+}
+
+// NewMetrics returns the server metrics, registered with Go runtime and
+// process collectors on a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "antomgw_requests_total",
+			Help: "API requests answered, by API and result code.",
+		}, []string{"api", "result_status", "result_code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "antomgw_request_duration_seconds",
+			Help:    "Time from request arrival to the signed answer, by API.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 5, 60},
+		}, []string{"api"}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "antomgw_store_errors_total",
+			Help: "Requests that failed on a store or internal error (answered U UNKNOWN_EXCEPTION).",
+		}),
+	}
+	m.Registry.MustRegister(m.requests, m.latency, m.storeErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	return m
+}
+
+func (m *Metrics) observe(api string, res wire.Result, latency time.Duration) {
+	m.requests.WithLabelValues(api, string(res.Status), res.Code).Inc()
+	m.latency.WithLabelValues(api).Observe(latency.Seconds())
+}

@@ -1,0 +1,406 @@
+// Package httpapi is the HTTP edge of the gateway: it routes the Antom API
+// paths of both families, runs every call through one pipeline (method,
+// path, size, media types, client, time, signature, encryption, JSON) and
+// answers with a signed body whose result says S, F or U.
+package httpapi
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/wire"
+)
+
+// DefaultMaxBody is the default limit on a request body.
+const DefaultMaxBody = 1 << 20
+
+// Server serves the gateway's HTTP API. Set Service and Keyring; every other
+// field has a working default. It is safe for concurrent use.
+type Server struct {
+	Service *gateway.Service
+	Keyring *gateway.Keyring
+
+	// Log receives one line per request. Defaults to discarding.
+	Log *slog.Logger
+	// Metrics, when set, is updated for every request and served at
+	// /metrics.
+	Metrics *Metrics
+	// MaxBody is the largest request body accepted, in bytes. Defaults to
+	// DefaultMaxBody (1 MiB).
+	MaxBody int64
+	// MaxClockSkew, when positive, refuses requests whose Request-Time is
+	// further than this from the server's clock. Off by default: Antom
+	// documents no freshness window.
+	MaxClockSkew time.Duration
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+	// Ready reports whether the store is open and migrated, for /readyz.
+	// Defaults to always ready.
+	Ready func() bool
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// ServeHTTP serves /healthz, /readyz, /metrics and the API paths.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+		return
+	case "/readyz":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if s.Ready != nil && !s.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "not ready\n")
+			return
+		}
+		io.WriteString(w, "ready\n")
+		return
+	case "/metrics":
+		if s.Metrics != nil && r.Method == http.MethodGet {
+			s.Metrics.handler.ServeHTTP(w, r)
+			return
+		}
+	}
+	s.serveAPI(w, r)
+}
+
+// exchange is one API call on its way through the pipeline.
+type exchange struct {
+	start    time.Time
+	route    route
+	routed   bool
+	uri      string // path (and ?query) as signed
+	clientID string
+	keys     *gateway.Keys
+
+	// encryptTo is the client's key to encrypt the answer with, when the
+	// request was encrypted and the client is known.
+	encrypted  bool
+	encryptTo  *rsa.PublicKey
+	encryptVer int
+
+	result wire.Result
+	replay bool
+}
+
+// failure is a pipeline step's refusal: the result to answer with.
+type failure struct {
+	code, msg string
+}
+
+func fail(code, format string, args ...any) *failure {
+	return &failure{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{start: s.now(), uri: requestURI(r), clientID: r.Header.Get(wire.HeaderClientID)}
+	keys, err := s.Keyring.Keys(r.Context())
+	if err != nil {
+		s.log().Error("registry unavailable", "err", err)
+		if s.Metrics != nil {
+			s.Metrics.storeErrors.Inc()
+		}
+		http.Error(w, "registry unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	x.keys = keys
+
+	body, res, hold, f := s.pipeline(r, x)
+	if f != nil {
+		x.result = wire.NewResult(f.code, clip(f.msg, 256))
+		body = mustJSON(struct {
+			Result wire.Result `json:"result"`
+		}{x.result})
+	} else {
+		x.result = res
+	}
+	if hold > 0 {
+		s.hold(r.Context(), hold)
+	}
+	s.respond(w, r, x, body)
+}
+
+// hold delays an answer (the simulator's lost-response scenario) until d
+// passes or the client goes away.
+func (s *Server) hold(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// pipeline runs the checks in the documented order and then the API. On a
+// refusal it returns a failure and has changed nothing.
+func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, time.Duration, *failure) {
+	if r.Method != http.MethodPost {
+		return nil, wire.Result{}, 0, fail(wire.CodeMethodNotSupported, "HTTP method %s is not supported; use POST", clip(r.Method, 16))
+	}
+	rt, ok := lookupRoute(r.URL.Path)
+	if !ok {
+		return nil, wire.Result{}, 0, fail(wire.CodeNoInterfaceDef, "no API is defined at %s", clip(r.URL.Path, 128))
+	}
+	x.route, x.routed = rt, true
+
+	maxBody := s.MaxBody
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBody
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "request body could not be read: %v", err)
+	}
+	if int64(len(body)) > maxBody {
+		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "request body exceeds %d bytes", maxBody)
+	}
+
+	encHeader := r.Header.Get(wire.HeaderEncrypt)
+	x.encrypted = encHeader != ""
+	if f := checkContentType(r.Header.Values(wire.HeaderContentType), x.encrypted); f != nil {
+		return nil, wire.Result{}, 0, f
+	}
+	if f := checkAccept(r.Header.Values("Accept")); f != nil {
+		return nil, wire.Result{}, 0, f
+	}
+
+	if x.clientID == "" {
+		return nil, wire.Result{}, 0, fail(wire.CodeInvalidClient, "Client-Id header is missing")
+	}
+	if _, err := x.keys.Client(x.clientID); err != nil {
+		return nil, wire.Result{}, 0, fail(wire.CodeInvalidClient, "Client-Id %q is not registered", clip(x.clientID, 64))
+	}
+
+	reqTime := r.Header.Get(wire.HeaderRequestTime)
+	if reqTime == "" {
+		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Request-Time header is missing")
+	}
+	t, err := wire.ParseTime(reqTime)
+	if err != nil {
+		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Request-Time header: %v", strings.TrimPrefix(err.Error(), "wire: "))
+	}
+	if s.MaxClockSkew > 0 {
+		if skew := s.now().Sub(t); skew > s.MaxClockSkew || skew < -s.MaxClockSkew {
+			return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Request-Time %s is %s away from the gateway clock; at most %s is allowed", clip(reqTime, 40), skew.Round(time.Millisecond), s.MaxClockSkew)
+		}
+	}
+
+	sigValue := r.Header.Get(wire.HeaderSignature)
+	if sigValue == "" {
+		return nil, wire.Result{}, 0, fail(wire.CodeInvalidSignature, "Signature header is missing")
+	}
+	sh, err := wire.ParseSignatureHeader(sigValue)
+	if err != nil {
+		return nil, wire.Result{}, 0, fail(wire.CodeInvalidSignature, "Signature header: %v", strings.TrimPrefix(err.Error(), "wire: malformed header: "))
+	}
+	if !strings.EqualFold(sh.Algorithm, wire.AlgorithmRSA256) {
+		return nil, wire.Result{}, 0, fail(wire.CodeInvalidSignature, "Signature algorithm %q is not supported; use algorithm=RSA256", clip(sh.Algorithm, 32))
+	}
+	pub, ver, err := x.keys.ClientKey(x.clientID, sh.KeyVersion)
+	if err != nil {
+		if sh.KeyVersion == 0 {
+			return nil, wire.Result{}, 0, fail(wire.CodeKeyNotFound, "client %s has no active public key", clip(x.clientID, 64))
+		}
+		return nil, wire.Result{}, 0, fail(wire.CodeKeyNotFound, "keyVersion %d is not an active key of client %s", sh.KeyVersion, clip(x.clientID, 64))
+	}
+	if x.encrypted {
+		x.encryptTo, x.encryptVer = pub, ver
+	}
+	content := wire.SigningContent(r.Method, x.uri, x.clientID, reqTime, body)
+	if err := wire.Verify(pub, content, sh.Signature); err != nil {
+		s.log().Debug("signature mismatch", "client_id", x.clientID, "string_to_sign", string(content))
+		return nil, wire.Result{}, 0, &failure{code: wire.CodeInvalidSignature, msg: signatureDiagnosis(err, r.Method, x, reqTime, body, ver, pub)}
+	}
+
+	if x.encrypted {
+		eh, err := wire.ParseEncryptHeader(encHeader)
+		if err != nil {
+			return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Encrypt header: %v", strings.TrimPrefix(err.Error(), "wire: malformed header: "))
+		}
+		priv, _, err := x.keys.GatewayKey(eh.KeyVersion)
+		if err != nil {
+			return nil, wire.Result{}, 0, fail(wire.CodeKeyNotFound, "Encrypt header keyVersion %d is not a gateway key version", eh.KeyVersion)
+		}
+		plain, err := wire.DecryptBody(priv, eh, body)
+		if err != nil {
+			return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Encrypt header / body: %v", strings.TrimPrefix(err.Error(), "wire: "))
+		}
+		body = plain
+	}
+
+	if !utf8.Valid(body) {
+		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "request body is not valid UTF-8")
+	}
+	out, err := s.call(r.Context(), x, body)
+	if err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "%s", fe.Error())
+		}
+		res := errorResult(err)
+		if res.Code == wire.CodeUnknownException {
+			s.log().Error("call failed", "client_id", x.clientID, "api", x.route.api, "err", err)
+			if s.Metrics != nil {
+				s.Metrics.storeErrors.Inc()
+			}
+		}
+		return nil, wire.Result{}, 0, &failure{code: res.Code, msg: res.Message}
+	}
+	x.replay = out.replay
+	return out.body, out.result, out.hold, nil
+}
+
+// signatureDiagnosis says what the server verified, so that a merchant can
+// find the difference: never which byte differed, only the inputs.
+func signatureDiagnosis(err error, method string, x *exchange, reqTime string, body []byte, ver int, pub *rsa.PublicKey) string {
+	if errors.Is(err, wire.ErrSignatureEncoding) {
+		return "signature value is not URL-encoded base64 (" + strings.TrimPrefix(err.Error(), "wire: signature value is not URL-encoded base64: ") + ")"
+	}
+	sum := sha256.Sum256(body)
+	fp := strings.TrimPrefix(wire.Fingerprint(pub), "SHA256:")
+	return clip(fmt.Sprintf("signature does not verify over %s %s, client-id %s, request-time %s, body %d bytes sha256 %s, key v%d sha256 %s",
+		method, clip(x.uri, 48), clip(x.clientID, 32), clip(reqTime, 32), len(body), hex.EncodeToString(sum[:8]), ver, fp[:16]), 256)
+}
+
+// respond signs (and, for an encrypted request, encrypts) body and writes it.
+// Every answer is signed, errors included.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, x *exchange, body []byte) {
+	now := s.now()
+	respTime := wire.FormatTime(now)
+	h := w.Header()
+	if x.encryptTo != nil {
+		enc, eh, err := wire.EncryptBody(nil, x.encryptTo, x.encryptVer, body)
+		if err == nil {
+			body = enc
+			h["encrypt"] = []string{eh.String()}
+			h.Set("Content-Type", "text/plain; charset=UTF-8")
+		} else {
+			s.log().Error("encrypt response", "client_id", x.clientID, "err", err)
+		}
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json; charset=UTF-8")
+	}
+	key, ver, err := x.keys.SigningKey()
+	if err == nil {
+		sig, err2 := wire.Sign(key, wire.SigningContent(r.Method, x.uri, x.clientID, respTime, body))
+		err = err2
+		if err == nil {
+			h[wire.HeaderSignature] = []string{wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: ver, Signature: sig}.String()}
+		}
+	}
+	if err != nil {
+		s.log().Error("sign response", "err", err)
+	}
+	h[wire.HeaderResponseTime] = []string{respTime}
+	h[wire.HeaderClientID] = []string{x.clientID}
+	if x.replay {
+		h["x-idempotent-replay"] = []string{"true"}
+	}
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+
+	api := "unknown"
+	if x.routed {
+		api = string(x.route.api)
+	}
+	latency := s.now().Sub(x.start)
+	s.log().Info("request", "client_id", x.clientID, "api", api, "family", x.route.family,
+		"result", x.result.Code, "status", x.result.Status, "replay", x.replay, "latency", latency)
+	if s.Metrics != nil {
+		s.Metrics.observe(api, x.result, latency)
+	}
+	if s.log().Enabled(r.Context(), slog.LevelDebug) {
+		s.log().Debug("response body", "client_id", x.clientID, "body", string(body))
+	}
+}
+
+// requestURI is the URI as signed: the path, and ?query when there is one.
+func requestURI(r *http.Request) string {
+	uri := r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		uri += "?" + r.URL.RawQuery
+	}
+	return uri
+}
+
+// checkContentType accepts application/json, or text/plain for an encrypted
+// body, with no charset or charset UTF-8. Every value of a repeated header
+// must pass (the official Go SDK sends two).
+func checkContentType(values []string, encrypted bool) *failure {
+	if len(values) == 0 {
+		return fail(wire.CodeMediaTypeNotAcceptable, "Content-Type header is missing; send application/json; charset=UTF-8")
+	}
+	for _, v := range values {
+		mt, params, err := mime.ParseMediaType(v)
+		if err != nil {
+			return fail(wire.CodeMediaTypeNotAcceptable, "Content-Type %q does not parse", clip(v, 64))
+		}
+		if mt != "application/json" && !(encrypted && mt == "text/plain") {
+			want := "application/json"
+			if encrypted {
+				want += " or text/plain"
+			}
+			return fail(wire.CodeMediaTypeNotAcceptable, "Content-Type %s is not acceptable; send %s", clip(mt, 64), want)
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+			return fail(wire.CodeMediaTypeNotAcceptable, "Content-Type charset %s is not acceptable; send charset=UTF-8", clip(cs, 32))
+		}
+	}
+	return nil
+}
+
+// checkAccept, when an Accept header is present, requires that it allows
+// JSON: */*, application/* or application/json among its media ranges.
+func checkAccept(values []string) *failure {
+	if len(values) == 0 {
+		return nil
+	}
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			mt, _, _ := strings.Cut(item, ";")
+			switch strings.ToLower(strings.TrimSpace(mt)) {
+			case "*/*", "application/*", "application/json", "":
+				if strings.TrimSpace(mt) != "" || strings.TrimSpace(v) == "" {
+					return nil
+				}
+			}
+		}
+	}
+	return fail(wire.CodeMediaTypeNotAcceptable, "Accept %q does not allow application/json", clip(strings.Join(values, ","), 64))
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only our own response types are marshalled
+	}
+	return b
+}
