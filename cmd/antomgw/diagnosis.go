@@ -246,14 +246,15 @@ func (v *verification) inputCauses() []string {
 // timeCause says how an unparseable time looks reformatted.
 func timeCause(t string) string {
 	digits := strings.Trim(t, "0123456789") == ""
+	isoDate := len(t) >= 19 && t[4] == '-' && t[7] == '-'
 	switch {
 	case digits && len(t) == 10:
 		return fmt.Sprintf("time %q looks like epoch seconds; senders use epoch milliseconds (13 digits): was it converted?", t)
 	case digits:
 		return fmt.Sprintf("time %q has %d digits; senders use epoch milliseconds (13 digits): was it converted?", t, len(t))
-	case len(t) > 10 && t[10] == ' ':
+	case isoDate && t[10] == ' ':
 		return fmt.Sprintf("time %q has a space where ISO 8601 has T: reformatted by a log or a database? Use the header text exactly", t)
-	case strings.Contains(t, "T") && !strings.ContainsAny(t[min(len(t), 11):], "Z+-"):
+	case isoDate && t[10] == 'T' && !strings.ContainsAny(t[19:], "Zz+-"):
 		return fmt.Sprintf("time %q has no UTC offset: reformatted? Use the header text exactly", t)
 	}
 	return fmt.Sprintf("time %q is not a form senders use (epoch milliseconds, or ISO 8601 with an offset): retyped or reformatted? Use the header text exactly", t)

@@ -17,8 +17,9 @@ type alt[T any] struct {
 	v    T
 }
 
-// maxVariantBody is the body size above which only single changes are
-// tried (each try hashes the whole body).
+// maxVariantBody is the body size above which only single changes, and only
+// those at the ends of the body, are tried (each try copies and hashes the
+// whole body).
 const maxVariantBody = 1 << 20
 
 // findVariant looks for small changes of the inputs (the usual ways a body,
@@ -26,7 +27,7 @@ const maxVariantBody = 1 << 20
 // content has the given SHA-256. It returns the descriptions of the changes
 // of the smallest match, or nil.
 func (v *verification) findVariant(digest []byte) []string {
-	bodies := append([]alt[[]byte]{{"", v.body}}, bodyAlternatives(v.body)...)
+	bodies := append([]alt[[]byte]{{"", v.body}}, bodyAlternatives(v.body, len(v.body) <= maxVariantBody)...)
 	uris := append([]alt[string]{{"", v.uri}}, uriAlternatives(v.uri)...)
 	methods := []alt[string]{{"", v.method}}
 	if v.method != "POST" {
@@ -79,8 +80,9 @@ func nonEmpty(ss ...string) []string {
 
 var bom = []byte{0xef, 0xbb, 0xbf}
 
-// bodyAlternatives returns the bodies a signer may have signed instead of b.
-func bodyAlternatives(b []byte) []alt[[]byte] {
+// bodyAlternatives returns the bodies a signer may have signed instead of b:
+// without all the copies when all is false.
+func bodyAlternatives(b []byte, all bool) []alt[[]byte] {
 	var out []alt[[]byte]
 	seen := map[string]bool{string(b): true}
 	add := func(desc string, nb []byte) {
@@ -97,6 +99,9 @@ func bodyAlternatives(b []byte) []alt[[]byte] {
 	}
 	add("without the body's trailing whitespace", bytes.TrimRight(b, " \t\r\n"))
 	add(`with \n appended to the body`, append(bytes.Clone(b), '\n'))
+	if !all {
+		return out
+	}
 	add(`with the body's \r\n line endings turned into \n`, bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")))
 	if !bytes.Contains(b, []byte("\r\n")) {
 		add(`with the body's \n line endings turned into \r\n`, bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n")))
