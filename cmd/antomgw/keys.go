@@ -15,6 +15,8 @@ import (
 func keysCommands() []*command {
 	return []*command{
 		{name: "generate", summary: "generate an RSA-2048 key pair into two PEM files", run: runKeysGenerate},
+		{name: "export", summary: "print the gateway public key (PEM SPKI)", run: runKeysExport},
+		{name: "rotate", summary: "create a new gateway key version", run: runKeysRotate},
 	}
 }
 

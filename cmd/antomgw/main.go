@@ -31,7 +31,9 @@ func main() {
 // is one entry in the group's table (see keysCommands).
 func commands() []*command {
 	return []*command{
-		{name: "keys", summary: "generate and manage RSA key pairs", sub: keysCommands()},
+		{name: "serve", summary: "run the gateway server (Antom APIs on a simulated wallet)", run: runServe},
+		{name: "clients", summary: "register clients and manage their public keys", sub: clientsCommands()},
+		{name: "keys", summary: "generate key pairs; export and rotate the gateway key", sub: keysCommands()},
 		{name: "sign", summary: "sign a request body and print the Signature header value", run: runSign},
 		{name: "verify", summary: "verify a Signature header value; explain a mismatch", run: runVerify},
 	}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/wire"
+)
+
+// clientsCommands is the table of "antomgw clients" subcommands. They work
+// on the data directory directly and may run while a server uses it: the
+// server sees every change with its next request.
+func clientsCommands() []*command {
+	return []*command{
+		{name: "add", summary: "register a client with its first public key", run: runClientsAdd},
+		{name: "list", summary: "list clients and their key versions", run: runClientsList},
+		{name: "add-key", summary: "add a public key version to a client (rotation)", run: runClientsAddKey},
+		{name: "retire-key", summary: "stop accepting a client key version", run: runClientsRetireKey},
+	}
+}
+
+func dataFlag(f *flagSet) *string {
+	return f.str("data", "DIR", defaultDataDir, "data directory of the gateway")
+}
+
+func runClientsAdd(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --client-id ID --public-key FILE [--key-version N] [--notify-url URL] [--data DIR]",
+		"Register a client (a merchant or a POS terminal) and its first public key.\nThe key file may be PEM (SPKI, PKCS #1, certificate) or bare base64 DER.")
+	data := dataFlag(f)
+	clientID := f.str("client-id", "ID", "", "the Client-Id the client sends")
+	keyFile := f.str("public-key", "FILE", "", "the client's RSA public key (2048 bits or more)")
+	version := f.integer("key-version", "N", 1, "version number of this key")
+	notifyURL := f.str("notify-url", "URL", "", "default URL for notifications when a request names none")
+	f.require("client-id", "public-key")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *version <= 0 {
+		return f.usagef("--key-version must be a positive integer")
+	}
+	if len(*clientID) > 64 {
+		return f.usagef("--client-id is %d characters; at most 64", len(*clientID))
+	}
+	der, pub, err := readPublicKeyFile(*keyFile)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	err = st.AddClient(ctx, gateway.Client{ID: *clientID, NotifyURL: *notifyURL, CreatedAt: now},
+		gateway.ClientKey{ClientID: *clientID, Version: *version, PublicKey: der, CreatedAt: now})
+	if errors.Is(err, gateway.ErrConflict) {
+		return fmt.Errorf("client %s is already registered; use 'antomgw clients add-key' to add a key version", *clientID)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "client %s added with key version %d (%s)\n", *clientID, *version, wire.Fingerprint(pub))
+	return nil
+}
+
+func runClientsList(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" [--data DIR]", "List every client with its notify URL and key versions (retired ones marked).")
+	data := dataFlag(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg, err := st.LoadRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLIENT ID\tKEY VERSION\tSTATE\tFINGERPRINT\tNOTIFY URL")
+	for _, c := range reg.Clients {
+		for _, k := range c.Keys {
+			state := "active"
+			if !k.Active() {
+				state = "retired " + k.RetiredAt.Format(time.RFC3339)
+			}
+			fp := "?"
+			if pub, err := gateway.ParsePublicKeyDER(k.PublicKey); err == nil {
+				fp = wire.Fingerprint(pub)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", c.ID, k.Version, state, fp, c.NotifyURL)
+		}
+	}
+	return tw.Flush()
+}
+
+func runClientsAddKey(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --client-id ID --public-key FILE --key-version N [--data DIR]",
+		"Add a public key version to a client. Requests may then be signed with either\nversion; one without keyVersion is verified with the newest. Retire the old\nversion once every terminal has switched.")
+	data := dataFlag(f)
+	clientID := f.str("client-id", "ID", "", "the client")
+	keyFile := f.str("public-key", "FILE", "", "the new RSA public key")
+	version := f.integer("key-version", "N", 0, "version number of the new key")
+	f.require("client-id", "public-key", "key-version")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *version <= 0 {
+		return f.usagef("--key-version must be a positive integer")
+	}
+	der, pub, err := readPublicKeyFile(*keyFile)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	err = st.AddClientKey(ctx, gateway.ClientKey{ClientID: *clientID, Version: *version, PublicKey: der, CreatedAt: time.Now().UTC()})
+	switch {
+	case errors.Is(err, gateway.ErrNotFound):
+		return fmt.Errorf("client %s is not registered", *clientID)
+	case errors.Is(err, gateway.ErrConflict):
+		return fmt.Errorf("client %s already has key version %d", *clientID, *version)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(e.stdout, "client %s: key version %d added (%s)\n", *clientID, *version, wire.Fingerprint(pub))
+	return nil
+}
+
+func runClientsRetireKey(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --client-id ID --key-version N [--data DIR]",
+		"Retire a client key version: requests signed with it are refused with KEY_NOT_FOUND\nfrom the next request on.")
+	data := dataFlag(f)
+	clientID := f.str("client-id", "ID", "", "the client")
+	version := f.integer("key-version", "N", 0, "the version to retire")
+	f.require("client-id", "key-version")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	err = st.RetireClientKey(ctx, *clientID, *version, time.Now().UTC())
+	if errors.Is(err, gateway.ErrNotFound) {
+		return fmt.Errorf("client %s has no active key version %d", *clientID, *version)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "client %s: key version %d retired\n", *clientID, *version)
+	return nil
+}
+
+func runKeysExport(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" [--data DIR] [--key-version N]",
+		"Print the gateway's public key (PEM SPKI) on stdout: what merchants verify\nanswers and notifications with. Creates the gateway key on a new data directory.")
+	data := dataFlag(f)
+	version := f.integer("key-version", "N", 0, "key version to export (default: the newest)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, _, err := ensureGatewayKey(ctx, st); err != nil {
+		return err
+	}
+	pub, _, err := gatewayPublicKey(ctx, st, *version)
+	if err != nil {
+		return err
+	}
+	pemBytes, err := wire.MarshalPublicKeyPEM(pub)
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(pemBytes)
+	return err
+}
+
+func runKeysRotate(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" [--data DIR]",
+		"Create a new gateway key version. Running servers sign with it from their next\nanswer on; older versions stay exportable (keys export --key-version N) so\nmerchants can verify answers signed before the rotation.")
+	data := dataFlag(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pub, ver, err := addGatewayKey(ctx, st)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "gateway key version %d created (%s); export it with: antomgw keys export --key-version %d\n", ver, wire.Fingerprint(pub), ver)
+	return nil
+}

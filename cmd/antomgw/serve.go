@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/httpapi"
+	"github.com/antomgw/antomgw/internal/sim"
+	"github.com/antomgw/antomgw/wire"
+)
+
+const serveDoc = `Serve the Antom payment APIs (AMS v1, its sandbox paths, and omnichannel v2)
+on a simulated wallet, with every client, key and payment kept in an embedded
+SQLite store in --data. With no flags it listens on 127.0.0.1:8080, keeps its
+data in ./antomgw-data and creates the gateway's RSA-2048 signing key there on
+first start.
+
+It logs one line when it is listening: the address actually bound (useful with
+--listen 127.0.0.1:0), the data directory and the gateway key's version and
+fingerprint. GET /healthz answers 200 while the process is up, GET /readyz
+once the store is open and migrated, GET /metrics has Prometheus metrics.
+SIGINT or SIGTERM stops accepting, lets requests in flight finish (at most
+--shutdown-timeout), closes the store and exits 0.
+
+Register a client first (in another terminal, while it runs):
+  antomgw keys generate --private-out merchant.pem --public-out merchant.pub
+  antomgw clients add --client-id MY_CLIENT --public-key merchant.pub
+  antomgw keys export > gateway.pub     # what merchants verify answers with`
+
+// serveConfig is everything serve reads from its flags.
+type serveConfig struct {
+	listen, data, tlsCert, tlsKey  string
+	logFormat, logLevel, pprofAddr string
+	synchronous                    string
+	maxBody                        int64
+	maxClockSkew, shutdownTimeout  time.Duration
+	simDelay, simHold              time.Duration
+	cancelWindow, refundWindow     time.Duration
+	paymentExpiry                  time.Duration
+}
+
+func runServe(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" [--listen ADDR] [--data DIR] [flags]", serveDoc)
+	var c serveConfig
+	f.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
+	f.note("listen", "ADDR")
+	f.StringVar(&c.data, "data", defaultDataDir, "data directory (created with mode 0700)")
+	f.note("data", "DIR")
+	f.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (TLS 1.2+) with this certificate (PEM)")
+	f.note("tls-cert", "FILE")
+	f.StringVar(&c.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
+	f.note("tls-key", "FILE")
+	f.Int64Var(&c.maxBody, "max-body", httpapi.DefaultMaxBody, "largest request body accepted, in bytes")
+	f.note("max-body", "BYTES")
+	f.DurationVar(&c.maxClockSkew, "max-clock-skew", 0, "refuse a Request-Time further than this from the clock (0: off)")
+	f.note("max-clock-skew", "DURATION")
+	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	f.note("log-format", "FORMAT")
+	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error (debug logs bodies and strings to sign)")
+	f.note("log-level", "LEVEL")
+	f.DurationVar(&c.simDelay, "sim-delay", 5*time.Second, `how long every "later" of the simulated wallet takes`)
+	f.note("sim-delay", "DURATION")
+	f.DurationVar(&c.simHold, "sim-hold", 40*time.Second, "how long the simulated wallet holds back the 9902 answer")
+	f.note("sim-hold", "DURATION")
+	f.DurationVar(&c.cancelWindow, "cancel-window", 24*time.Hour, "how long after success a payment may be cancelled")
+	f.note("cancel-window", "DURATION")
+	f.DurationVar(&c.refundWindow, "refund-window", 365*24*time.Hour, "how long after success a payment may be refunded")
+	f.note("refund-window", "DURATION")
+	f.DurationVar(&c.paymentExpiry, "payment-expiry", 14*time.Minute, "how long a payment may stay PROCESSING when the request sets no paymentExpiryTime")
+	f.note("payment-expiry", "DURATION")
+	f.StringVar(&c.synchronous, "synchronous", "FULL", "SQLite synchronous mode: FULL (every commit durable) or NORMAL (faster; the last commits may be lost on power failure)")
+	f.note("synchronous", "MODE")
+	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let requests in flight finish on SIGINT/SIGTERM")
+	f.note("shutdown-timeout", "DURATION")
+	f.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this address (off by default; keep it on loopback)")
+	f.note("pprof", "ADDR")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return f.usagef("--tls-cert and --tls-key go together")
+	}
+	log, err := newLogger(e.stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return f.usagef("%v", err)
+	}
+	return serve(ctx, log, c)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
+	st, err := openStore(ctx, c.data, storeOptions{synchronous: c.synchronous})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pub, keyVer, err := ensureGatewayKey(ctx, st)
+	if err != nil {
+		return err
+	}
+
+	svc := &gateway.Service{
+		Store:         st,
+		Processor:     &sim.Wallet{Delay: c.simDelay, Hold: c.simHold, Marks: st},
+		CancelWindow:  c.cancelWindow,
+		RefundWindow:  c.refundWindow,
+		PaymentExpiry: c.paymentExpiry,
+	}
+	var stopping atomic.Bool
+	api := &httpapi.Server{
+		Service: svc,
+		Keyring: &gateway.Keyring{Store: st},
+		Log:     log,
+		Metrics: httpapi.NewMetrics(),
+		MaxBody: c.maxBody,
+
+		MaxClockSkew: c.maxClockSkew,
+		Ready:        func() bool { return !stopping.Load() },
+	}
+
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if c.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	} else if !isLoopback(ln.Addr()) {
+		log.Warn("serving plain HTTP on a non-loopback address; Antom traffic must be HTTPS (use --tls-cert and --tls-key)", "addr", ln.Addr().String())
+	}
+
+	if c.pprofAddr != "" {
+		stopPprof, err := servePprof(c.pprofAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
+	}
+
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	var workers sync.WaitGroup
+	workers.Go(func() { svc.RunWorker(workerCtx, 100*time.Millisecond, log) })
+
+	log.Info("antomgw listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
+		"data", c.data, "gateway_key_version", keyVer, "gateway_key_fingerprint", wire.Fingerprint(pub))
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		stopWorker()
+		workers.Wait()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", c.shutdownTimeout)
+	stopping.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still in flight at the shutdown timeout were cut off", "err", err)
+		srv.Close()
+	}
+	stopWorker()
+	workers.Wait()
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("serve", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// servePprof serves the profiling endpoints on their own listener, never on
+// the API's.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("pprof listening", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
+}
