@@ -45,21 +45,24 @@ type SignatureHeader struct {
 
 // String formats the header strictly, in the order every SDK expects:
 // algorithm, keyVersion, signature, separated by commas without spaces. The
-// Java SDK reads the third item, so the order matters. A zero KeyVersion is
-// left out.
+// Java SDK reads the third item, so the order matters and keyVersion is
+// always written: a zero KeyVersion is written as 1, as every official SDK
+// does.
 func (h SignatureHeader) String() string {
 	alg := h.Algorithm
 	if alg == "" {
 		alg = AlgorithmRSA256
 	}
+	ver := h.KeyVersion
+	if ver == 0 {
+		ver = 1
+	}
 	var b strings.Builder
 	b.Grow(40 + len(h.Signature))
 	b.WriteString("algorithm=")
 	b.WriteString(alg)
-	if h.KeyVersion != 0 {
-		b.WriteString(",keyVersion=")
-		b.WriteString(strconv.Itoa(h.KeyVersion))
-	}
+	b.WriteString(",keyVersion=")
+	b.WriteString(strconv.Itoa(ver))
 	b.WriteString(",signature=")
 	b.WriteString(h.Signature)
 	return b.String()
@@ -67,8 +70,9 @@ func (h SignatureHeader) String() string {
 
 // ParseSignatureHeader parses a Signature header value tolerantly: keys in
 // any case and any order, spaces around items, each item split on its first
-// "=" (the value itself may contain "="). It requires a non-empty signature
-// and, when present, a positive integer keyVersion; unknown keys are ignored.
+// "=" (the value itself may contain "="). It requires exactly one non-empty
+// signature and, when present, a positive integer keyVersion; unknown keys are
+// ignored.
 // The algorithm is returned as sent; checking it is the caller's policy.
 func ParseSignatureHeader(value string) (SignatureHeader, error) {
 	var h SignatureHeader
@@ -84,6 +88,9 @@ func ParseSignatureHeader(value string) (SignatureHeader, error) {
 			}
 			h.KeyVersion = v
 		case "signature":
+			if sawSig {
+				return errors.New("more than one signature= item")
+			}
 			h.Signature = val
 			sawSig = true
 		}

@@ -31,7 +31,6 @@ func TestParseSignatureHeader(t *testing.T) {
 		{"OK/AlgorithmAsSent", "algorithm=ecc224,signature=abc", wire.SignatureHeader{Algorithm: "ecc224", Signature: "abc"}},
 		{"OK/KeyVersionLeadingZero", "keyVersion=007,signature=abc", wire.SignatureHeader{KeyVersion: 7, Signature: "abc"}},
 		{"OK/KeyVersionLargest", "keyVersion=1073741824,signature=abc", wire.SignatureHeader{KeyVersion: 1 << 30, Signature: "abc"}},
-		{"OK/RepeatedKeyLastWins", "signature=old,signature=new", wire.SignatureHeader{Signature: "new"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := wire.ParseSignatureHeader(c.value)
@@ -58,6 +57,7 @@ func TestParseSignatureHeader(t *testing.T) {
 	}{
 		{"ErrEmptyHeader", "", []string{"empty"}},
 		{"ErrBlankHeader", " \t ", []string{"empty"}},
+		{"ErrTwoSignatures", "signature=old,signature=new", []string{"more than one signature"}},
 		{"ErrOnlyCommas", ",,,", []string{"no signature"}},
 		{"ErrMissingSignature", "algorithm=RSA256,keyVersion=1", []string{"no signature"}},
 		{"ErrEmptySignature", "algorithm=RSA256,keyVersion=1,signature=", []string{"no signature"}},
@@ -97,9 +97,14 @@ func TestParseSignatureHeader(t *testing.T) {
 	}
 }
 
+// withDefaultAlgorithm is what String writes for h: the default algorithm
+// and keyVersion 1 when they are not set.
 func withDefaultAlgorithm(h wire.SignatureHeader) wire.SignatureHeader {
 	if h.Algorithm == "" {
 		h.Algorithm = wire.AlgorithmRSA256
+	}
+	if h.KeyVersion == 0 {
+		h.KeyVersion = 1
 	}
 	return h
 }
@@ -114,8 +119,9 @@ func TestSignatureHeaderString(t *testing.T) {
 		{"OK/KeyVersion12", wire.SignatureHeader{Algorithm: "RSA256", KeyVersion: 12, Signature: "abc"}, "algorithm=RSA256,keyVersion=12,signature=abc"},
 		{"OK/DefaultAlgorithm", wire.SignatureHeader{KeyVersion: 1, Signature: "abc"}, "algorithm=RSA256,keyVersion=1,signature=abc"},
 		{"OK/AlgorithmAsGiven", wire.SignatureHeader{Algorithm: "rsa256", KeyVersion: 1, Signature: "abc"}, "algorithm=rsa256,keyVersion=1,signature=abc"},
-		// Documented: a zero KeyVersion (unknown, "newest") is left out.
-		{"OK/ZeroKeyVersionLeftOut", wire.SignatureHeader{Algorithm: "RSA256", Signature: "abc"}, "algorithm=RSA256,signature=abc"},
+		// Documented: a zero KeyVersion is written as 1, so that signature is
+		// always the third item (the Java SDK reads the third).
+		{"OK/ZeroKeyVersionWrittenAs1", wire.SignatureHeader{Algorithm: "RSA256", Signature: "abc"}, "algorithm=RSA256,keyVersion=1,signature=abc"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := c.h.String()
