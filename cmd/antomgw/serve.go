@@ -16,6 +16,7 @@ import (
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/httpapi"
+	"github.com/antomgw/antomgw/internal/notify"
 	"github.com/antomgw/antomgw/internal/sim"
 	"github.com/antomgw/antomgw/wire"
 )
@@ -48,6 +49,11 @@ type serveConfig struct {
 	simDelay, simHold              time.Duration
 	cancelWindow, refundWindow     time.Duration
 	paymentExpiry                  time.Duration
+	notifySchedule                 string
+	notifyTimeout                  time.Duration
+	notifyAllowPrivate             bool
+	notifyPerHost                  int
+	schedule                       gateway.RetrySchedule
 }
 
 func runServe(ctx context.Context, e *env, path string, args []string) error {
@@ -79,6 +85,14 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	f.note("refund-window", "DURATION")
 	f.DurationVar(&c.paymentExpiry, "payment-expiry", 14*time.Minute, "how long a payment may stay PROCESSING when the request sets no paymentExpiryTime")
 	f.note("payment-expiry", "DURATION")
+	f.StringVar(&c.notifySchedule, "notify-schedule", "antom", "notification retry schedule: antom (0s,2m,10m,10m,1h,2h,6h,15h), fast (0s,1s,2s,4s,8s,16s,32s,64s), or a comma list of durations")
+	f.note("notify-schedule", "SCHEDULE")
+	f.DurationVar(&c.notifyTimeout, "notify-timeout", 5*time.Second, "how long one notification attempt may take")
+	f.note("notify-timeout", "DURATION")
+	f.BoolVar(&c.notifyAllowPrivate, "notify-allow-private", true, "allow notify URLs on loopback, private and link-local addresses (set =false in shared deployments)")
+	f.note("notify-allow-private", "")
+	f.IntVar(&c.notifyPerHost, "notify-per-host", 4, "notification attempts in flight per merchant host")
+	f.note("notify-per-host", "N")
 	f.StringVar(&c.synchronous, "synchronous", "FULL", "SQLite synchronous mode: FULL (every commit durable) or NORMAL (faster; the last commits may be lost on power failure)")
 	f.note("synchronous", "MODE")
 	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let requests in flight finish on SIGINT/SIGTERM")
@@ -88,6 +102,11 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	schedule, err := gateway.ParseSchedule(c.notifySchedule)
+	if err != nil {
+		return f.usagef("--notify-schedule: %v", err)
+	}
+	c.schedule = schedule
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return f.usagef("--tls-cert and --tls-key go together")
 	}
@@ -125,18 +144,22 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 	}
 
 	svc := &gateway.Service{
-		Store:         st,
-		Processor:     &sim.Wallet{Delay: c.simDelay, Hold: c.simHold, Marks: st},
-		CancelWindow:  c.cancelWindow,
-		RefundWindow:  c.refundWindow,
-		PaymentExpiry: c.paymentExpiry,
+		Store:            st,
+		Processor:        &sim.Wallet{Delay: c.simDelay, Hold: c.simHold, Marks: st},
+		CancelWindow:     c.cancelWindow,
+		RefundWindow:     c.refundWindow,
+		PaymentExpiry:    c.paymentExpiry,
+		NotificationBody: notify.Body,
+		NotifySchedule:   c.schedule,
 	}
+	keyring := &gateway.Keyring{Store: st}
+	metrics := httpapi.NewMetrics()
 	var stopping atomic.Bool
 	api := &httpapi.Server{
 		Service: svc,
-		Keyring: &gateway.Keyring{Store: st},
+		Keyring: keyring,
 		Log:     log,
-		Metrics: httpapi.NewMetrics(),
+		Metrics: metrics,
 		MaxBody: c.maxBody,
 
 		MaxClockSkew: c.maxClockSkew,
@@ -180,6 +203,12 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
 	workers.Go(func() { svc.RunWorker(workerCtx, 100*time.Millisecond, log) })
+	deliverer := &notify.Worker{
+		Store: st, Keyring: keyring, Schedule: c.schedule, Timeout: c.notifyTimeout,
+		PerHost: c.notifyPerHost, AllowPrivate: c.notifyAllowPrivate, Log: log,
+		Metrics: notify.NewMetrics(metrics.Registry),
+	}
+	workers.Go(func() { deliverer.Run(workerCtx) })
 
 	log.Info("antomgw listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
 		"data", c.data, "gateway_key_version", keyVer, "gateway_key_fingerprint", wire.Fingerprint(pub))

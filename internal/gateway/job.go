@@ -91,18 +91,21 @@ func (s *Service) runJob(ctx context.Context, j *Job) error {
 			if err := r.move(RefundStatus(j.Status), j.Code, j.Message, now); err != nil {
 				return err
 			}
+			p, err := tx.PaymentForUpdate(r.ClientID, r.PaymentID)
+			if err != nil {
+				return err
+			}
 			if r.Status == RefundFail {
-				p, err := tx.PaymentForUpdate(r.ClientID, r.PaymentID)
-				if err != nil {
-					return err
-				}
 				p.Refunded -= r.Amount.Value
 				p.UpdatedAt = now
 				if err := tx.UpdatePayment(p); err != nil {
 					return err
 				}
 			}
-			return tx.UpdateRefund(r)
+			if err := tx.UpdateRefund(r); err != nil {
+				return err
+			}
+			return s.notify(tx, NotifyRefund, p, r, r.NotifyURL, now)
 		})
 	default:
 		// A kind this version does not know (written by a newer node):

@@ -38,6 +38,12 @@ type Service struct {
 	// JobLease is how long a claimed job is reserved for the worker that
 	// claimed it; after that another worker may take it. Defaults to 30s.
 	JobLease time.Duration
+	// NotificationBody renders notification bodies. Nil: no notifications
+	// are created.
+	NotificationBody NotificationBodyFunc
+	// NotifySchedule says when the first delivery attempt of a new
+	// notification is due. Defaults to AntomSchedule.
+	NotifySchedule RetrySchedule
 }
 
 func (s *Service) now() time.Time {
@@ -244,7 +250,8 @@ func (s *Service) decide(ctx context.Context, clientID, paymentID string, dec De
 
 // settle moves a payment to a final status and removes its pending jobs. It
 // is the one place a payment becomes final, so what a final payment causes
-// (its notification) is added here, in the same transaction.
+// (its notifyPayment) is added here, in the same transaction. A cancel by
+// the merchant is not notified: the merchant asked for it.
 func (s *Service) settle(tx Tx, p *Payment, to PaymentStatus, code, message string, now time.Time) error {
 	if to == PaymentSuccess && code == "" {
 		code, message = CodeSuccess, "success"
@@ -252,7 +259,35 @@ func (s *Service) settle(tx Tx, p *Payment, to PaymentStatus, code, message stri
 	if err := p.move(to, code, message, now); err != nil {
 		return err
 	}
-	return tx.DeleteJobs(p.ID)
+	if err := tx.DeleteJobs(p.ID); err != nil {
+		return err
+	}
+	if to == PaymentSuccess || to == PaymentFail {
+		return s.notify(tx, NotifyPayment, p, nil, p.NotifyURL, now)
+	}
+	return nil
+}
+
+// notify adds a notification to the outbox inside tx, when there is a URL
+// to send it to.
+func (s *Service) notify(tx Tx, kind NotificationKind, p *Payment, r *Refund, url string, now time.Time) error {
+	if url == "" || s.NotificationBody == nil {
+		return nil
+	}
+	body, err := s.NotificationBody(kind, p, r)
+	if err != nil {
+		return fmt.Errorf("render %s: %w", kind, err)
+	}
+	sched := s.NotifySchedule
+	if len(sched) == 0 {
+		sched = AntomSchedule
+	}
+	n := &Notification{ID: s.newID(now), ClientID: p.ClientID, Kind: kind, PaymentID: p.ID,
+		URL: url, Body: body, CreatedAt: now, DueAt: sched.First(now)}
+	if r != nil {
+		n.RefundID = r.ID
+	}
+	return tx.InsertNotification(n)
 }
 
 // answer is the pay answer for a payment's current state.

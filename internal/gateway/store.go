@@ -53,6 +53,31 @@ type Store interface {
 
 	// Mark records key once and reports whether this call was the first.
 	Mark(ctx context.Context, key string, at time.Time) (first bool, err error)
+
+	// ClaimNotifications leases up to limit pending notifications due at now
+	// (and not leased by anyone else) until now+lease and returns them. A
+	// notification whose lease ran out (its worker died mid-attempt) is due
+	// again; the interrupted attempt is not counted.
+	ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Notification, error)
+	// RecordAttempt stores an attempt and, in the same transaction, moves
+	// the notification on: delivered (when the attempt delivered it), given
+	// up (when next is zero), or due again at next. It releases the lease.
+	RecordAttempt(ctx context.Context, a Attempt, next time.Time) error
+	// DeferNotification releases a claimed notification without an attempt
+	// and makes it due at until (its host was busy).
+	DeferNotification(ctx context.Context, id string, until time.Time) error
+	// Notifications lists notifications, newest first.
+	Notifications(ctx context.Context, f NotificationFilter) ([]Notification, error)
+	// Notification returns one notification.
+	Notification(ctx context.Context, id string) (*Notification, error)
+	// NotificationAttempts lists a notification's attempts, oldest first.
+	NotificationAttempts(ctx context.Context, id string) ([]Attempt, error)
+	// ResendNotification makes a notification due at now again, also when it
+	// was delivered or given up; its attempt count continues.
+	ResendNotification(ctx context.Context, id string, now time.Time) error
+	// NotificationStats returns how many notifications exist and how many
+	// are pending.
+	NotificationStats(ctx context.Context) (created, pending int64, err error)
 }
 
 // Tx is the write side of a Store transaction.
@@ -79,6 +104,8 @@ type Tx interface {
 	// DeleteJobs removes every job of a target of the given kinds (all kinds
 	// when none are given).
 	DeleteJobs(targetID string, kinds ...JobKind) error
+	// InsertNotification adds a notification to the outbox.
+	InsertNotification(n *Notification) error
 }
 
 // JobKind says what a delayed transition does.

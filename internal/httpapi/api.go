@@ -65,7 +65,7 @@ func v2Amount(m gateway.Money) *amountV2 {
 	return &amountV2{Currency: m.Currency, Value: json.Number(strconv.FormatInt(m.Value, 10))}
 }
 
-func (s *Server) payV2(ctx context.Context, clientID string, body []byte) (*outcome, error) {
+func (s *Server) payV2(ctx context.Context, client gateway.Client, body []byte) (*outcome, error) {
 	var req payRequestV2
 	if err := decode(body, &req); err != nil {
 		return nil, err
@@ -89,10 +89,14 @@ func (s *Server) payV2(ctx context.Context, clientID string, body []byte) (*outc
 	if err := optionalURL("paymentNotifyUrl", req.PaymentNotifyURL, 2048); err != nil {
 		return nil, err
 	}
+	notifyURL := req.PaymentNotifyURL
+	if notifyURL == "" {
+		notifyURL = client.NotifyURL
+	}
 	r, err := s.Service.Pay(ctx, gateway.PayInput{
-		ClientID: clientID, RequestID: req.PaymentRequestID, ProductCode: gateway.ProductInStore,
+		ClientID: client.ID, RequestID: req.PaymentRequestID, ProductCode: gateway.ProductInStore,
 		Amount: m, MethodType: req.PaymentMethod, ReferenceID: req.OriginalMerchantOrderID,
-		NotifyURL: req.PaymentNotifyURL,
+		NotifyURL: notifyURL,
 	})
 	if err != nil {
 		return nil, err

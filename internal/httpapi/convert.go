@@ -66,9 +66,9 @@ func decode(body []byte, v any) error {
 func (s *Server) call(ctx context.Context, x *exchange, body []byte) (*outcome, error) {
 	switch x.route {
 	case route{APIPay, FamilyV1}:
-		return s.payV1(ctx, x.clientID, body)
+		return s.payV1(ctx, x.client, body)
 	case route{APIPay, FamilyV2}:
-		return s.payV2(ctx, x.clientID, body)
+		return s.payV2(ctx, x.client, body)
 	case route{APIInquiryPayment, FamilyV1}, route{APIInquiryPayment, FamilyV2}:
 		return s.inquiryPayment(ctx, x.clientID, x.route.family, body)
 	case route{APICancel, FamilyV1}, route{APICancel, FamilyV2}:
@@ -180,14 +180,17 @@ func payResult(r *gateway.PayResult) wire.Result {
 
 // --- pay (v1) -----------------------------------------------------------------
 
-func (s *Server) payV1(ctx context.Context, clientID string, body []byte) (*outcome, error) {
+func (s *Server) payV1(ctx context.Context, client gateway.Client, body []byte) (*outcome, error) {
 	var req antomgw.PayRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	in, err := payInputV1(clientID, &req, s.now())
+	in, err := payInputV1(client.ID, &req, s.now())
 	if err != nil {
 		return nil, err
+	}
+	if in.NotifyURL == "" {
+		in.NotifyURL = client.NotifyURL
 	}
 	r, err := s.Service.Pay(ctx, *in)
 	if err != nil {

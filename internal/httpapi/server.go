@@ -98,6 +98,7 @@ type exchange struct {
 	routed   bool
 	uri      string // path (and ?query) as signed
 	clientID string
+	client   gateway.Client // the registered client, once known
 	keys     *gateway.Keys
 
 	// encryptTo is the client's key to encrypt the answer with, when the
@@ -194,9 +195,11 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 	if x.clientID == "" {
 		return nil, wire.Result{}, 0, fail(wire.CodeInvalidClient, "Client-Id header is missing")
 	}
-	if _, err := x.keys.Client(x.clientID); err != nil {
+	client, err := x.keys.Client(x.clientID)
+	if err != nil {
 		return nil, wire.Result{}, 0, fail(wire.CodeInvalidClient, "Client-Id %q is not registered", clip(x.clientID, 64))
 	}
+	x.client = client
 
 	reqTime := r.Header.Get(wire.HeaderRequestTime)
 	if reqTime == "" {

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/antomgw/antomgw/wire"
+)
+
+const listenDoc = `Receive notifications as a merchant would, for development: every POST is
+verified with the gateway's public key (over POST <path>\n<client-id>.<request-time>.<body>),
+printed readably, and acknowledged with
+  {"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}
+A notification whose signature does not verify is answered HTTP 401 and not
+acknowledged, so the gateway retries it.
+
+--fail-first N answers the first N notifications with HTTP 500, to rehearse
+the gateway's retries. --forward-to URL passes each verified notification
+(same body and headers) to your own server and returns its answer instead of
+acknowledging.
+
+Example, with a client registered with --notify-url http://127.0.0.1:9000/notify:
+  antomgw keys export > gateway.pub
+  antomgw listen --listen 127.0.0.1:9000 --gateway-public-key gateway.pub --fail-first 2`
+
+func runListen(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --listen ADDR --gateway-public-key FILE [--fail-first N] [--forward-to URL]", listenDoc)
+	addr := f.str("listen", "ADDR", "127.0.0.1:9000", "address to listen on")
+	keyFile := f.str("gateway-public-key", "FILE", "", "the gateway public key (antomgw keys export)")
+	failFirst := f.integer("fail-first", "N", 0, "answer the first N notifications with HTTP 500")
+	forward := f.str("forward-to", "URL", "", "forward verified notifications to this URL and relay its answer")
+	f.require("gateway-public-key")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(*keyFile)
+	if err != nil {
+		return err
+	}
+	pub, err := wire.ParsePublicKey(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *keyFile, err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	l := &listener{pub: pub, failFirst: int64(*failFirst), forward: *forward, out: e.stdout,
+		client: &http.Client{Timeout: 10 * time.Second}}
+	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(e.stdout, "listening on http://%s (gateway key %s)\n", ln.Addr(), wire.Fingerprint(pub))
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// listener is the merchant side of notifications, for development.
+type listener struct {
+	pub       *rsa.PublicKey
+	failFirst int64
+	forward   string
+	client    *http.Client
+
+	seen atomic.Int64
+	mu   sync.Mutex // serialises output
+	out  io.Writer
+}
+
+const ackBody = `{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}`
+
+func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost {
+		http.Error(w, "POST a notification", http.StatusMethodNotAllowed)
+		return
+	}
+	n := l.seen.Add(1)
+	clientID, reqTime := r.Header.Get(wire.HeaderClientID), r.Header.Get(wire.HeaderRequestTime)
+	uri := r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		uri += "?" + r.URL.RawQuery
+	}
+	verdict := "signature valid"
+	sh, err := wire.ParseSignatureHeader(r.Header.Get(wire.HeaderSignature))
+	if err == nil {
+		err = wire.Verify(l.pub, wire.SigningContent(r.Method, uri, clientID, reqTime, body), sh.Signature)
+	}
+	if err != nil {
+		verdict = "SIGNATURE INVALID: " + err.Error()
+	}
+	l.print(n, r, uri, clientID, reqTime, body, sh.KeyVersion, verdict)
+	switch {
+	case err != nil:
+		http.Error(w, "signature does not verify", http.StatusUnauthorized)
+		l.say("  → answered 401 (not acknowledged)\n")
+	case n <= l.failFirst:
+		http.Error(w, "failing on purpose (--fail-first)", http.StatusInternalServerError)
+		l.say(fmt.Sprintf("  → answered 500 on purpose (%d of --fail-first %d)\n", n, l.failFirst))
+	case l.forward != "":
+		l.relay(w, r, body)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, ackBody)
+		l.say("  → acknowledged\n")
+	}
+}
+
+func (l *listener) relay(w http.ResponseWriter, r *http.Request, body []byte) {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, l.forward, bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, "forward: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	for k, v := range r.Header {
+		req.Header[k] = v
+	}
+	resp, err := l.client.Do(req)
+	if err != nil {
+		http.Error(w, "forward: "+err.Error(), http.StatusBadGateway)
+		l.say(fmt.Sprintf("  → forward to %s failed: %v (answered 502)\n", l.forward, err))
+		return
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+	w.WriteHeader(resp.StatusCode)
+	w.Write(rb)
+	l.say(fmt.Sprintf("  → forwarded to %s: HTTP %d %s\n", l.forward, resp.StatusCode, bytes.TrimSpace(rb)))
+}
+
+func (l *listener) print(n int64, r *http.Request, uri, clientID, reqTime string, body []byte, keyVersion int, verdict string) {
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, body, "  ", "  ") != nil {
+		pretty.Reset()
+		pretty.Write(body)
+	}
+	l.say(fmt.Sprintf("#%d %s POST %s\n  client-id: %s\n  request-time: %s\n  keyVersion: %d, %s\n  %s\n",
+		n, time.Now().Format("15:04:05.000"), uri, clientID, reqTime, keyVersion, verdict, pretty.String()))
+}
+
+func (l *listener) say(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	io.WriteString(l.out, s)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+)
+
+// notificationsCommands is the table of "antomgw notifications" subcommands.
+func notificationsCommands() []*command {
+	return []*command{
+		{name: "list", summary: "list notifications and their delivery state", run: runNotificationsList},
+		{name: "attempts", summary: "list every attempt of one notification", run: runNotificationsAttempts},
+		{name: "resend", summary: "deliver a notification again (also a given-up or delivered one)", run: runNotificationsResend},
+	}
+}
+
+func notificationState(n *gateway.Notification) string {
+	switch {
+	case !n.DeliveredAt.IsZero():
+		return "delivered " + n.DeliveredAt.Format(time.RFC3339)
+	case !n.GivenUpAt.IsZero():
+		return "given up " + n.GivenUpAt.Format(time.RFC3339)
+	default:
+		return "pending, next " + n.DueAt.Format(time.RFC3339)
+	}
+}
+
+func runNotificationsList(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" [--data DIR] [--undelivered] [--payment-id ID] [--limit N]",
+		"List notifications, newest first: id, kind, payment, attempts, state and URL.")
+	data := dataFlag(f)
+	undelivered := f.boolean("undelivered", "only notifications not delivered (pending or given up)")
+	paymentID := f.str("payment-id", "ID", "", "only the notifications of this payment")
+	limit := f.integer("limit", "N", 100, "at most this many")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := st.Notifications(ctx, gateway.NotificationFilter{Undelivered: *undelivered, PaymentID: *paymentID, Limit: *limit})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tCLIENT ID\tPAYMENT ID\tATTEMPTS\tSTATE\tLAST ERROR\tURL")
+	for i := range list {
+		n := &list[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", n.ID, n.Kind, n.ClientID, n.PaymentID, n.Attempts,
+			notificationState(n), n.LastError, n.URL)
+	}
+	return tw.Flush()
+}
+
+func runNotificationsAttempts(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --id NOTIFICATION_ID [--data DIR]",
+		"List every delivery attempt of a notification with its outcome, HTTP status and error.")
+	data := dataFlag(f)
+	id := f.str("id", "NOTIFICATION_ID", "", "the notification (see notifications list)")
+	f.require("id")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Notification(ctx, *id)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return fmt.Errorf("no notification %s", *id)
+	}
+	if err != nil {
+		return err
+	}
+	attempts, err := st.NotificationAttempts(ctx, *id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "notification %s (%s of payment %s) to %s: %s\n\n", n.ID, n.Kind, n.PaymentID, n.URL, notificationState(n))
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tAT\tDURATION\tOUTCOME\tHTTP\tERROR")
+	for _, a := range attempts {
+		status := "-"
+		if a.HTTPStatus != 0 {
+			status = fmt.Sprint(a.HTTPStatus)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", a.Number, a.At.Format("2006-01-02T15:04:05.000Z07:00"), a.Duration, a.Outcome, status, a.Error)
+	}
+	return tw.Flush()
+}
+
+func runNotificationsResend(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --id NOTIFICATION_ID [--data DIR]",
+		"Make a notification due now, also when it was given up or delivered. A running\nserver delivers it on its next poll, with the same body, signed afresh.")
+	data := dataFlag(f)
+	id := f.str("id", "NOTIFICATION_ID", "", "the notification (see notifications list)")
+	f.require("id")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	err = st.ResendNotification(ctx, *id, time.Now())
+	if errors.Is(err, gateway.ErrNotFound) {
+		return fmt.Errorf("no notification %s", *id)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "notification %s is due now\n", *id)
+	return nil
+}

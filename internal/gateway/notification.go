@@ -1,0 +1,139 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// NotificationKind names the webhook a notification is.
+type NotificationKind string
+
+// Notification kinds.
+const (
+	// NotifyPayment is notifyPayment: a payment reached SUCCESS or FAIL.
+	NotifyPayment NotificationKind = "notifyPayment"
+	// NotifyRefund is notifyRefund: an asynchronous refund reached SUCCESS
+	// or FAIL.
+	NotifyRefund NotificationKind = "notifyRefund"
+)
+
+// Notification is one webhook to deliver, at least once, to a merchant. It
+// is written in the same transaction as the state change that causes it
+// (the outbox), and its Body never changes between attempts; each attempt is
+// signed afresh.
+type Notification struct {
+	ID        string
+	ClientID  string
+	Kind      NotificationKind
+	PaymentID string
+	RefundID  string // for NotifyRefund
+	URL       string
+	Body      []byte // the JSON body, fixed when the notification is created
+	CreatedAt time.Time
+
+	DueAt       time.Time // when the next attempt is due
+	Attempts    int       // attempts made and recorded
+	DeliveredAt time.Time // zero until acknowledged
+	GivenUpAt   time.Time // zero unless the schedule ran out
+	LastError   string
+}
+
+// Pending reports whether more attempts will be made.
+func (n *Notification) Pending() bool { return n.DeliveredAt.IsZero() && n.GivenUpAt.IsZero() }
+
+// Attempt is the record of one delivery attempt.
+type Attempt struct {
+	NotificationID string
+	Number         int // 1 for the first attempt
+	At             time.Time
+	Duration       time.Duration
+	Outcome        AttemptOutcome
+	HTTPStatus     int    // 0 when no response was read
+	Error          string // what went wrong, for people
+}
+
+// AttemptOutcome classifies an attempt.
+type AttemptOutcome string
+
+// Attempt outcomes. Only OutcomeDelivered ends the schedule early.
+const (
+	OutcomeDelivered  AttemptOutcome = "delivered"   // HTTP 200 with result.resultStatus S
+	OutcomeHTTPStatus AttemptOutcome = "http_status" // another HTTP status
+	OutcomeBadAck     AttemptOutcome = "bad_ack"     // 200 without the acknowledgement body
+	OutcomeRedirect   AttemptOutcome = "redirect"    // 3xx: redirects are not followed
+	OutcomeTimeout    AttemptOutcome = "timeout"
+	OutcomeConnection AttemptOutcome = "connection" // refused, reset, DNS
+	OutcomeRefused    AttemptOutcome = "refused"    // target not allowed (private address)
+)
+
+// NotificationFilter selects notifications to list.
+type NotificationFilter struct {
+	Undelivered bool   // only those not delivered (pending or given up)
+	PaymentID   string // only those of this payment
+	Limit       int    // at most this many, newest first; 0: 100
+}
+
+// RetrySchedule is when delivery attempts are made: element i is the delay
+// of attempt i+1 after the previous attempt (the first after creation).
+// After the last attempt fails the notification is given up and kept.
+type RetrySchedule []time.Duration
+
+// AntomSchedule is Antom's: 8 attempts within about 24 hours.
+var AntomSchedule = RetrySchedule{0, 2 * time.Minute, 10 * time.Minute, 10 * time.Minute,
+	time.Hour, 2 * time.Hour, 6 * time.Hour, 15 * time.Hour}
+
+// FastSchedule compresses Antom's for development: 8 attempts in about 2
+// minutes.
+var FastSchedule = RetrySchedule{0, time.Second, 2 * time.Second, 4 * time.Second,
+	8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second}
+
+// ParseSchedule reads "antom", "fast", or a comma-separated list of Go
+// durations ("0s,1s,5s").
+func ParseSchedule(s string) (RetrySchedule, error) {
+	switch strings.TrimSpace(strings.ToLower(s)) {
+	case "", "antom":
+		return AntomSchedule, nil
+	case "fast":
+		return FastSchedule, nil
+	}
+	var out RetrySchedule
+	for item := range strings.SplitSeq(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(item))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("notify schedule: %q is not a duration (want antom, fast, or a list like 0s,1s,5s)", strings.TrimSpace(item))
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// First is when the first attempt of a notification created at created is
+// due.
+func (s RetrySchedule) First(created time.Time) time.Time {
+	if len(s) == 0 {
+		return created
+	}
+	return created.Add(s[0])
+}
+
+// Next returns when the next attempt is due after attempt number attempts
+// (1-based) ended at at, and false when the schedule is exhausted.
+func (s RetrySchedule) Next(attempts int, at time.Time) (time.Time, bool) {
+	if attempts >= len(s) || attempts < 1 {
+		return time.Time{}, false
+	}
+	return at.Add(s[attempts]), true
+}
+
+func (s RetrySchedule) String() string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// NotificationBodyFunc renders a notification's JSON body from the payment
+// (and, for NotifyRefund, the refund) in its new state.
+type NotificationBodyFunc func(kind NotificationKind, p *Payment, r *Refund) ([]byte, error)

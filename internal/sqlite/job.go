@@ -1,0 +1,106 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+)
+
+// InsertJob schedules j and sets j.ID. A zero DueAt is due at once.
+func (t *tx) InsertJob(j *gateway.Job) error {
+	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO jobs (kind, client_id, target_id, due_at, status, code, message, attempts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		string(j.Kind), j.ClientID, j.TargetID, j.DueAt.UnixMilli(), j.Status, j.Code, j.Message, j.Attempts).Scan(&j.ID)
+	if err != nil {
+		return storeErr("insert job", err)
+	}
+	return nil
+}
+
+// DeleteJob removes a job. Removing a job that is gone already (another
+// transaction finished it or made it obsolete) is not an error.
+func (t *tx) DeleteJob(id int64) error {
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM jobs WHERE id = ?`, id); err != nil {
+		return storeErr(fmt.Sprintf("delete job %d", id), err)
+	}
+	return nil
+}
+
+// DeleteJobs removes every job of targetID of the given kinds, or of any
+// kind when none are given.
+func (t *tx) DeleteJobs(targetID string, kinds ...gateway.JobKind) error {
+	q := `DELETE FROM jobs WHERE target_id = ?`
+	args := []any{targetID}
+	if len(kinds) > 0 {
+		q += ` AND kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)`
+		for _, k := range kinds {
+			args = append(args, string(k))
+		}
+	}
+	if _, err := t.tx.ExecContext(t.ctx, q, args...); err != nil {
+		return storeErr("delete jobs of "+targetID, err)
+	}
+	return nil
+}
+
+// ClaimJobs leases up to limit jobs due at now and not leased by anyone at
+// now, until now+lease, in one statement on the writer connection, and
+// returns them by due time, then id. Their Attempts count this claim.
+func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]gateway.Job, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	at := now.UnixMilli()
+	rows, err := s.writer.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
+		WHERE id IN (
+			SELECT id FROM jobs
+			WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+			ORDER BY due_at, id
+			LIMIT ?)
+		RETURNING id, kind, client_id, target_id, due_at, status, code, message, attempts`,
+		now.Add(lease).UnixMilli(), at, at, limit)
+	if err != nil {
+		return nil, storeErr("claim jobs", err)
+	}
+	var jobs []gateway.Job
+	for rows.Next() {
+		var j gateway.Job
+		var kind string
+		if err := rows.Scan(&j.ID, &kind, &j.ClientID, &j.TargetID, timeCol{&j.DueAt},
+			&j.Status, &j.Code, &j.Message, &j.Attempts); err != nil {
+			rows.Close()
+			return nil, storeErr("claim jobs", err)
+		}
+		j.Kind = gateway.JobKind(kind)
+		jobs = append(jobs, j)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, storeErr("claim jobs", err)
+	}
+	// RETURNING comes in no promised order.
+	sort.Slice(jobs, func(i, k int) bool {
+		if !jobs[i].DueAt.Equal(jobs[k].DueAt) {
+			return jobs[i].DueAt.Before(jobs[k].DueAt)
+		}
+		return jobs[i].ID < jobs[k].ID
+	})
+	return jobs, nil
+}
+
+// Mark records key and reports whether this call recorded it first.
+func (s *Store) Mark(ctx context.Context, key string, at time.Time) (bool, error) {
+	res, err := s.writer.ExecContext(ctx, `INSERT INTO marks (key, created_at) VALUES (?, ?)
+		ON CONFLICT (key) DO NOTHING`, key, millis(at))
+	if err != nil {
+		return false, storeErr("mark "+key, err)
+	}
+	n, err := rowsAffected("mark "+key, res)
+	if err != nil {
+		return false, err
+	}
+	return n == 1, nil
+}

@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+)
+
+const paymentColumns = `payment_id, client_id, request_id, product_code, scenario,
+	amount_value, amount_currency, method_type, method_id, notify_url, redirect_url,
+	reference_id, fingerprint, action_url, status, decided, result_code, result_message,
+	created_at, updated_at, expires_at, paid_at, cancelled_at, refunded`
+
+func scanPayment(row scanner) (*gateway.Payment, error) {
+	var p gateway.Payment
+	var status string
+	err := row.Scan(&p.ID, &p.ClientID, &p.RequestID, &p.ProductCode, &p.Scenario,
+		&p.Amount.Value, &p.Amount.Currency, &p.MethodType, &p.MethodID, &p.NotifyURL, &p.RedirectURL,
+		&p.ReferenceID, &p.Fingerprint, &p.ActionURL, &status, &p.Decided, &p.ResultCode, &p.ResultMessage,
+		timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt}, timeCol{&p.ExpiresAt}, timeCol{&p.PaidAt},
+		timeCol{&p.CancelledAt}, &p.Refunded)
+	if err != nil {
+		return nil, err
+	}
+	p.Status = gateway.PaymentStatus(status)
+	return &p, nil
+}
+
+// payment reads one payment through q; ErrNotFound when there is none.
+func payment(ctx context.Context, q queryer, op, where string, args ...any) (*gateway.Payment, error) {
+	p, err := scanPayment(q.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s: %w", op, gateway.ErrNotFound)
+	}
+	if err != nil {
+		return nil, storeErr(op, err)
+	}
+	return p, nil
+}
+
+// Payment returns a client's payment by paymentId; ErrNotFound when the
+// client has none with that id.
+func (s *Store) Payment(ctx context.Context, clientID, paymentID string) (*gateway.Payment, error) {
+	return payment(ctx, s.reader, "payment "+paymentID, `payment_id = ? AND client_id = ?`, paymentID, clientID)
+}
+
+// PaymentByRequestID returns a client's payment by paymentRequestId;
+// ErrNotFound when there is none.
+func (s *Store) PaymentByRequestID(ctx context.Context, clientID, requestID string) (*gateway.Payment, error) {
+	return payment(ctx, s.reader, "payment request "+requestID, `client_id = ? AND request_id = ?`, clientID, requestID)
+}
+
+// InsertPayment inserts p in one statement that also claims (ClientID,
+// RequestID); ErrConflict when another payment holds the pair.
+func (t *tx) InsertPayment(p *gateway.Payment) error {
+	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO payments (`+paymentColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (client_id, request_id) DO NOTHING`,
+		p.ID, p.ClientID, p.RequestID, p.ProductCode, p.Scenario,
+		p.Amount.Value, p.Amount.Currency, p.MethodType, p.MethodID, p.NotifyURL, p.RedirectURL,
+		p.ReferenceID, p.Fingerprint, p.ActionURL, string(p.Status), boolInt(p.Decided), p.ResultCode, p.ResultMessage,
+		millis(p.CreatedAt), millis(p.UpdatedAt), millis(p.ExpiresAt), millis(p.PaidAt),
+		millis(p.CancelledAt), p.Refunded)
+	if err != nil {
+		return storeErr("insert payment "+p.ID, err)
+	}
+	n, err := rowsAffected("insert payment "+p.ID, res)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("payment request %s of client %s: %w", p.RequestID, p.ClientID, gateway.ErrConflict)
+	}
+	return nil
+}
+
+// PaymentForUpdate reads a client's payment inside the transaction. The
+// transaction holds SQLite's write lock from its BEGIN IMMEDIATE, so the row
+// cannot change under it.
+func (t *tx) PaymentForUpdate(clientID, paymentID string) (*gateway.Payment, error) {
+	return payment(t.ctx, t.tx, "payment "+paymentID, `payment_id = ? AND client_id = ?`, paymentID, clientID)
+}
+
+// UpdatePayment writes the mutable fields of p; ErrNotFound when the
+// payment does not exist.
+func (t *tx) UpdatePayment(p *gateway.Payment) error {
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE payments SET
+		action_url = ?, status = ?, decided = ?, result_code = ?, result_message = ?,
+		updated_at = ?, expires_at = ?, paid_at = ?, cancelled_at = ?, refunded = ?
+		WHERE payment_id = ? AND client_id = ?`,
+		p.ActionURL, string(p.Status), boolInt(p.Decided), p.ResultCode, p.ResultMessage,
+		millis(p.UpdatedAt), millis(p.ExpiresAt), millis(p.PaidAt), millis(p.CancelledAt), p.Refunded,
+		p.ID, p.ClientID)
+	if err != nil {
+		return storeErr("update payment "+p.ID, err)
+	}
+	n, err := rowsAffected("update payment "+p.ID, res)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("update payment %s: %w", p.ID, gateway.ErrNotFound)
+	}
+	return nil
+}

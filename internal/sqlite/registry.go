@@ -1,0 +1,211 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+)
+
+// RegistryVersion returns the registry version: a counter that every
+// registry write increments in its own transaction.
+func (s *Store) RegistryVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.reader.QueryRowContext(ctx, `SELECT version FROM registry_version WHERE id = 1`).Scan(&v)
+	if err != nil {
+		return 0, storeErr("read registry version", err)
+	}
+	return v, nil
+}
+
+// LoadRegistry reads every client (by id) with its keys (by version,
+// retired ones too) and every gateway key (by version) in one read
+// transaction, so the snapshot and its version agree.
+func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, storeErr("load registry: begin", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+
+	reg := &gateway.Registry{}
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM registry_version WHERE id = 1`).Scan(&reg.Version); err != nil {
+		return nil, storeErr("load registry: version", err)
+	}
+
+	rows, err := tx.QueryContext(ctx, `SELECT client_id, notify_url, created_at FROM clients ORDER BY client_id`)
+	if err != nil {
+		return nil, storeErr("load registry: clients", err)
+	}
+	index := map[string]int{}
+	for rows.Next() {
+		var c gateway.Client
+		if err := rows.Scan(&c.ID, &c.NotifyURL, timeCol{&c.CreatedAt}); err != nil {
+			rows.Close()
+			return nil, storeErr("load registry: clients", err)
+		}
+		index[c.ID] = len(reg.Clients)
+		reg.Clients = append(reg.Clients, c)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, storeErr("load registry: clients", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT client_id, version, public_key, created_at, retired_at
+		FROM client_keys ORDER BY client_id, version`)
+	if err != nil {
+		return nil, storeErr("load registry: client keys", err)
+	}
+	for rows.Next() {
+		var k gateway.ClientKey
+		if err := rows.Scan(&k.ClientID, &k.Version, &k.PublicKey, timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt}); err != nil {
+			rows.Close()
+			return nil, storeErr("load registry: client keys", err)
+		}
+		i, ok := index[k.ClientID]
+		if !ok {
+			continue // impossible with foreign keys on
+		}
+		reg.Clients[i].Keys = append(reg.Clients[i].Keys, k)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, storeErr("load registry: client keys", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT version, private_key, created_at FROM gateway_keys ORDER BY version`)
+	if err != nil {
+		return nil, storeErr("load registry: gateway keys", err)
+	}
+	for rows.Next() {
+		var k gateway.GatewayKey
+		if err := rows.Scan(&k.Version, &k.PrivateKey, timeCol{&k.CreatedAt}); err != nil {
+			rows.Close()
+			return nil, storeErr("load registry: gateway keys", err)
+		}
+		reg.GatewayKeys = append(reg.GatewayKeys, k)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, storeErr("load registry: gateway keys", err)
+	}
+	return reg, nil
+}
+
+// closeRows closes rows and returns the error that ended the iteration.
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// AddClient registers c with its first key; key.ClientID may be empty.
+// ErrConflict when the client id is taken.
+func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.ClientKey) error {
+	if key.ClientID != "" && key.ClientID != c.ID {
+		return fmt.Errorf("add client %s: key is for client %s", c.ID, key.ClientID)
+	}
+	return s.registryWrite(ctx, "add client", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO clients (client_id, notify_url, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, millis(c.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("client %s: %w", c.ID, gateway.ErrConflict)
+		}
+		return insertClientKey(ctx, tx, c.ID, key)
+	})
+}
+
+// AddClientKey adds a version of a client's key. ErrNotFound for an unknown
+// client, ErrConflict when the client has that version.
+func (s *Store) AddClientKey(ctx context.Context, key gateway.ClientKey) error {
+	return s.registryWrite(ctx, "add client key", func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM clients WHERE client_id = ?`, key.ClientID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("client %s: %w", key.ClientID, gateway.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		return insertClientKey(ctx, tx, key.ClientID, key)
+	})
+}
+
+func insertClientKey(ctx context.Context, tx *sql.Tx, clientID string, key gateway.ClientKey) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO client_keys (client_id, version, public_key, created_at, retired_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id, version) DO NOTHING`,
+		clientID, key.Version, key.PublicKey, millis(key.CreatedAt), millis(key.RetiredAt))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("client %s key version %d: %w", clientID, key.Version, gateway.ErrConflict)
+	}
+	return nil
+}
+
+// RetireClientKey sets a key's retired time. ErrNotFound when the client
+// has no such key, or it is retired already.
+func (s *Store) RetireClientKey(ctx context.Context, clientID string, version int, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("retire client key: zero time")
+	}
+	return s.registryWrite(ctx, "retire client key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE client_keys SET retired_at = ?
+			WHERE client_id = ? AND version = ? AND retired_at IS NULL`, at.UnixMilli(), clientID, version)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("client %s active key version %d: %w", clientID, version, gateway.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// AddGatewayKey stores a gateway key under the next version, one more than
+// the highest so far (1 for the first), and returns it.
+func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time) (int, error) {
+	var version int
+	err := s.registryWrite(ctx, "add gateway key", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO gateway_keys (version, private_key, created_at)
+			SELECT coalesce(max(version), 0) + 1, ?, ? FROM gateway_keys
+			RETURNING version`, privateKeyDER, millis(at)).Scan(&version)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return version, nil
+}
+
+// registryWrite runs fn in a write transaction and bumps the registry
+// version in the same transaction.
+func (s *Store) registryWrite(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return storeErr(op+": begin", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return storeErr(op, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
+		return storeErr(op+": bump registry version", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return storeErr(op+": commit", err)
+	}
+	return nil
+}

@@ -1,0 +1,278 @@
+// Package sqlite implements gateway.Store on SQLite with the pure-Go driver
+// modernc.org/sqlite, so the gateway builds without cgo.
+//
+// A file database runs in WAL mode with two connection pools: one writer
+// connection, through which every write goes and whose transactions start
+// with BEGIN IMMEDIATE, and a few reader connections. Writers in one process
+// queue for the writer connection; writers in different processes queue for
+// SQLite's write lock (up to Options.BusyTimeout), so no write transaction
+// ever fails half-way with SQLITE_BUSY. Readers never block the writer, and
+// the writer never blocks readers.
+//
+// The special path ":memory:" opens a private in-memory database on a single
+// connection (each SQLite connection to ":memory:" is its own database), for
+// tests.
+//
+// The schema lives in migrations/NNNN_name.sql, embedded in the binary and
+// applied in order by Open.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var _ gateway.Store = (*Store)(nil)
+
+// Memory is the path that opens a private in-memory database.
+const Memory = ":memory:"
+
+// Options tunes Open. The zero value is what production wants.
+type Options struct {
+	// Synchronous is SQLite's PRAGMA synchronous: "OFF", "NORMAL", "FULL"
+	// or "EXTRA". Defaults to "FULL": a transaction that committed survives
+	// a power cut. "NORMAL" is faster in WAL mode, but the last transactions
+	// before a power cut may be lost.
+	Synchronous string
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// process before it fails with gateway.KindUnavailable. Defaults to 5s.
+	BusyTimeout time.Duration
+	// MaxReaders is the number of pooled read connections of a file
+	// database. Defaults to 4. A ":memory:" database has one connection.
+	MaxReaders int
+	// Now stamps schema_migrations.applied_at. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// Store is a gateway.Store on one SQLite database. It is safe for
+// concurrent use, also by several processes opening the same file.
+//
+// The function given to Update must use only its Tx: calling the Store
+// itself from inside it waits for the connection the transaction holds and
+// never returns.
+type Store struct {
+	writer *sql.DB // one connection; every write
+	reader *sql.DB // reads; the writer itself for ":memory:"
+}
+
+// Open opens (creating it when missing, with mode 0600) the database at
+// path, or a private in-memory database for ":memory:", and brings its
+// schema up to date. It fails when the database was migrated by a newer
+// version of antomgw.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	syncMode := strings.ToUpper(opts.Synchronous)
+	switch syncMode {
+	case "":
+		syncMode = "FULL"
+	case "OFF", "NORMAL", "FULL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("sqlite: synchronous %q is not OFF, NORMAL, FULL or EXTRA", opts.Synchronous)
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	readers := opts.MaxReaders
+	if readers <= 0 {
+		readers = 4
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+
+	// Every connection of both pools runs these pragmas when it opens.
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous("+syncMode+")")
+
+	s := &Store{}
+	if path == Memory {
+		q.Set("_txlock", "immediate")
+		db, err := sql.Open("sqlite", Memory+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
+		// The database lives as long as its one connection: never close it
+		// for being idle or old.
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		s.writer, s.reader = db, db
+	} else {
+		created, err := createFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
+		}
+		wq := url.Values{}
+		for k, v := range q {
+			wq[k] = append([]string(nil), v...)
+		}
+		// WAL is a property of the file: set it once, from the writer.
+		wq.Add("_pragma", "journal_mode(WAL)")
+		wq.Set("_txlock", "immediate")
+		s.writer, err = sql.Open("sqlite", fileDSN(path, wq))
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		s.writer.SetMaxOpenConns(1)
+		s.writer.SetMaxIdleConns(1)
+		s.writer.SetConnMaxLifetime(0)
+		s.writer.SetConnMaxIdleTime(0)
+		if err := s.writer.PingContext(ctx); err != nil {
+			s.writer.Close()
+			return nil, storeErr("open "+path, err)
+		}
+		s.reader, err = sql.Open("sqlite", fileDSN(path, q))
+		if err != nil {
+			s.writer.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		s.reader.SetMaxOpenConns(readers)
+		s.reader.SetMaxIdleConns(readers)
+		if created {
+			// umask may have taken bits from the mode OpenFile was given,
+			// never added them; make it exact anyway.
+			if err := os.Chmod(path, 0o600); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("sqlite: chmod %s: %w", path, err)
+			}
+		}
+	}
+	if err := s.migrate(ctx, now); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if path != Memory {
+		// SQLite gives -wal and -shm the database file's mode; do not rely
+		// on it, they hold the same data.
+		for _, suffix := range []string{"-wal", "-shm"} {
+			if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				s.Close()
+				return nil, fmt.Errorf("sqlite: chmod %s: %w", path+suffix, err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	werr := s.writer.Close()
+	if s.reader != s.writer {
+		if err := s.reader.Close(); err != nil && werr == nil {
+			werr = err
+		}
+	}
+	return werr
+}
+
+// createFile creates path with mode 0600 when it does not exist, so SQLite
+// opens a file only its owner can read, whatever the umask.
+func createFile(path string) (created bool, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, f.Close()
+}
+
+// fileDSN is the driver's name for path: a "file:" URI (so the query is
+// SQLite's and the driver's) with the characters a URI gives meaning to
+// escaped in the path.
+func fileDSN(path string, q url.Values) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + esc + "?" + q.Encode()
+}
+
+// storeErr adds op to err and marks the failures that mean "the database
+// cannot take this write now, nothing changed, try again later" (disk full,
+// read-only or unopenable file, I/O error, lock wait timed out) as
+// gateway.KindUnavailable.
+func storeErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN,
+			sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY:
+			return &gateway.Error{Kind: gateway.KindUnavailable, Message: "the database is unavailable", Err: fmt.Errorf("%s: %w", op, err)}
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// queryer is what *sql.DB and *sql.Tx have in common.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// millis encodes an optional time: NULL for the zero time, else Unix
+// milliseconds.
+func millis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// timeCol decodes a time column written by millis (or, for jobs.due_at,
+// always as Unix milliseconds) into *t, in UTC. NULL is the zero time, and
+// so is the zero time's own Unix milliseconds.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*c.t = time.Time{}
+	case int64:
+		*c.t = time.UnixMilli(v).UTC()
+	default:
+		return fmt.Errorf("time column holds %T, want INTEGER Unix milliseconds", v)
+	}
+	return nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rowsAffected returns how many rows res changed.
+func rowsAffected(op string, res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, storeErr(op, err)
+	}
+	return n, nil
+}
