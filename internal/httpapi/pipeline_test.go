@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -179,5 +181,22 @@ func TestResponseHeaderNamesLowerCase(t *testing.T) {
 		if !strings.Contains(head, "\r\n"+name) {
 			t.Errorf("raw response head lacks %q:\n%s", name, head)
 		}
+	}
+}
+
+// panicProcessor panics inside the pay call: a bug must still be answered
+// with a signed U UNKNOWN_EXCEPTION, never a dropped connection.
+type panicProcessor struct{ gateway.Processor }
+
+func (panicProcessor) Authorize(context.Context, *gateway.Payment) (gateway.Decision, error) {
+	panic("processor bug")
+}
+
+func TestPanicAnswersUnknown(t *testing.T) {
+	h := newHarness(t)
+	h.svc.Processor = panicProcessor{h.svc.Processor}
+	rep := h.do(t, req{path: pathPay, body: payBody("REQ_PANIC", 100)})
+	if rep.result.Code != wire.CodeUnknownException || rep.result.Status != wire.StatusUnknown {
+		t.Fatalf("result = %v, want U UNKNOWN_EXCEPTION", rep.result)
 	}
 }

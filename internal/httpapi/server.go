@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -107,8 +108,9 @@ type exchange struct {
 	encryptTo  *rsa.PublicKey
 	encryptVer int
 
-	result wire.Result
-	replay bool
+	result    wire.Result
+	replay    bool
+	responded bool // the status line is written
 }
 
 // failure is a pipeline step's refusal: the result to answer with.
@@ -132,6 +134,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.keys = keys
+	defer s.recoverPanic(w, r, x)
 
 	body, res, hold, f := s.pipeline(r, x)
 	if f != nil {
@@ -146,6 +149,31 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.hold(r.Context(), hold)
 	}
 	s.respond(w, r, x, body)
+}
+
+// recoverPanic turns a panic in the pipeline (a bug) into a signed
+// U UNKNOWN_EXCEPTION answer, so that no panic reaches a user as a dropped
+// connection, and logs it with its stack.
+func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request, x *exchange) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.log().Error("panic serving request", "client_id", x.clientID, "api", x.route.api, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	if s.Metrics != nil {
+		s.Metrics.storeErrors.Inc()
+	}
+	if x.responded {
+		return
+	}
+	x.replay = false
+	x.result = wire.NewResult(wire.CodeUnknownException, "Internal error; retry the same request or inquire its status.")
+	s.respond(w, r, x, mustJSON(struct {
+		Result wire.Result `json:"result"`
+	}{x.result}))
 }
 
 // hold delays an answer (the simulator's lost-response scenario) until d
@@ -327,6 +355,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, x *exchange, bo
 	if x.replay {
 		h["x-idempotent-replay"] = []string{"true"}
 	}
+	x.responded = true
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 
