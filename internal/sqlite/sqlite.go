@@ -124,8 +124,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		for k, v := range q {
 			wq[k] = append([]string(nil), v...)
 		}
-		// WAL is a property of the file: set it once, from the writer.
-		wq.Add("_pragma", "journal_mode(WAL)")
 		wq.Set("_txlock", "immediate")
 		s.writer, err = sql.Open("sqlite", fileDSN(path, wq))
 		if err != nil {
@@ -135,7 +133,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.writer.SetMaxIdleConns(1)
 		s.writer.SetConnMaxLifetime(0)
 		s.writer.SetConnMaxIdleTime(0)
-		if err := s.writer.PingContext(ctx); err != nil {
+		// WAL is a property of the file, set once, before any reader opens.
+		if err := setWAL(ctx, s.writer, busy); err != nil {
 			s.writer.Close()
 			return nil, storeErr("open "+path, err)
 		}
@@ -181,6 +180,36 @@ func (s *Store) Close() error {
 		}
 	}
 	return werr
+}
+
+// setWAL switches the database to WAL mode. Switching a new file needs an
+// exclusive lock, and SQLite answers SQLITE_BUSY at once instead of calling
+// the busy handler when another process holds a lock meanwhile (two
+// processes opening a new file together), so this retries until busy has
+// passed. On a file in WAL mode already it takes no lock.
+func setWAL(ctx context.Context, db *sql.DB, busy time.Duration) error {
+	deadline := time.Now().Add(busy)
+	wait := time.Millisecond
+	for {
+		var mode string
+		err := db.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode)
+		if err == nil {
+			if !strings.EqualFold(mode, "wal") {
+				return fmt.Errorf("journal mode is %s, want wal", mode)
+			}
+			return nil
+		}
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return fmt.Errorf("set WAL mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }
 
 // createFile creates path with mode 0600 when it does not exist, so SQLite
