@@ -1,0 +1,572 @@
+//go:build unix
+
+package main
+
+// End-to-end tests: the real binary, built once, driven as a user would
+// drive it: "antomgw serve" as a subprocess, clients and keys managed with
+// the CLI while it runs, requests signed by package wire (and once by the
+// openssl command line), every answer's signature checked with the key
+// "antomgw keys export" printed. Helpers are in e2e_helpers_test.go. All are
+// skipped under -short.
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/sqlite"
+	"github.com/antomgw/antomgw/wire"
+)
+
+// inquiryPaths are inquiryPayment on the three path families.
+var inquiryPaths = []string{
+	"/ams/api/v1/payments/inquiryPayment",
+	"/ams/sandbox/api/v1/payments/inquiryPayment",
+	"/openapi/v2/payments/inquiryPayment",
+}
+
+const (
+	e2ePayPath     = "/ams/api/v1/payments/pay"
+	e2eInquiryPath = "/ams/api/v1/payments/inquiryPayment"
+	unknownInquiry = `{"paymentRequestId":"E2E_NO_SUCH_PAYMENT"}`
+)
+
+// e2ePayBody is an AMS v1 in-store PaymentCode pay: S SUCCESS at once for
+// an ordinary amount.
+func e2ePayBody(requestID string, value int64) string {
+	return fmt.Sprintf(`{"productCode":"IN_STORE_PAYMENT","paymentRequestId":%q,"order":{"referenceOrderId":"ORDER_%s","orderDescription":"e2e coffee"},`+
+		`"paymentAmount":{"currency":"USD","value":"%d"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"281012345678"},`+
+		`"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`, requestID, requestID, value)
+}
+
+func inquiryBody(requestID string) string {
+	return fmt.Sprintf(`{"paymentRequestId":%q}`, requestID)
+}
+
+// TestE2EInquiryAllFamilies: serve, register a client with the CLI while
+// it runs, export the gateway key, and inquire an unknown payment on every
+// path family; every answer is F ORDER_NOT_EXIST, signed with the exported
+// key, with lower-case response header names.
+func TestE2EInquiryAllFamilies(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	s := e.start()
+	m := e.addMerchant("E2E_FAMILIES")
+	gw1, pem1 := e.exportGatewayKey(1)
+	if _, newest := e.exportGatewayKey(0); newest != pem1 {
+		t.Errorf("keys export (newest) = %q, want the version 1 key %q on a new data directory", newest, pem1)
+	}
+	if !strings.Contains(s.stderr.String(), "gateway_key_fingerprint="+wire.Fingerprint(gw1)) {
+		s.errorf("the listening line does not carry the exported key's fingerprint %s", wire.Fingerprint(gw1))
+	}
+
+	for _, p := range inquiryPaths {
+		a := s.do(m, call{path: p, body: unknownInquiry, keyVersion: 1})
+		s.expect(a, wire.StatusFail, "ORDER_NOT_EXIST", "inquiryPayment on "+p)
+		if a.keyVersion != 1 {
+			s.errorf("%s: response keyVersion = %d, want 1", p, a.keyVersion)
+		}
+		if a.encrypted {
+			s.errorf("%s: a plain request got an encrypted answer", p)
+		}
+	}
+
+	// net/http canonicalises header names; read the raw header block.
+	for _, p := range inquiryPaths {
+		head := s.rawHeaders(m, p, unknownInquiry)
+		for _, name := range []string{"signature", "response-time", "client-id"} {
+			if !strings.Contains(head, "\r\n"+name+": ") {
+				s.errorf("%s: raw response headers have no lower-case %q line; got\n%s", p, name, head)
+			}
+		}
+	}
+}
+
+// TestE2EOpenSSLSignedRequest: a request signed by the openssl command line
+// (over the exact content, base64, URL-encoded) is accepted, and openssl
+// verifies the answer with the exported gateway key.
+func TestE2EOpenSSLSignedRequest(t *testing.T) {
+	t.Parallel()
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skipf("openssl is not installed (%v): the cross-check with an independent signer is skipped", err)
+	}
+	e := newE2E(t)
+	s := e.start()
+	m := e.addMerchant("E2E_OPENSSL")
+	_, gwPEM := e.exportGatewayKey(1)
+	gwFile := e.path("gateway.pub")
+	if err := os.WriteFile(gwFile, []byte(gwPEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runOpenSSL := func(args ...string) {
+		t.Helper()
+		out, err := exec.Command(openssl, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+
+	for i, p := range inquiryPaths {
+		var sigHeader string
+		a := s.do(m, call{path: p, body: unknownInquiry, sign: func(content []byte) string {
+			contentFile, sigFile := e.path(fmt.Sprintf("content-%d.bin", i)), e.path(fmt.Sprintf("sig-%d.bin", i))
+			if err := os.WriteFile(contentFile, content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			runOpenSSL("dgst", "-sha256", "-sign", m.files[1], "-out", sigFile, contentFile)
+			sig, err := os.ReadFile(sigFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sigHeader = "algorithm=RSA256,keyVersion=1,signature=" + url.QueryEscape(base64.StdEncoding.EncodeToString(sig))
+			return sigHeader
+		}})
+		s.expect(a, wire.StatusFail, "ORDER_NOT_EXIST", "openssl-signed inquiryPayment on "+p)
+
+		// The answer verifies with openssl too, over the same construction.
+		sh, err := wire.ParseSignatureHeader(a.header.Get("signature"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := wire.DecodeSignature(sh.Signature)
+		if err != nil {
+			t.Fatal(err)
+		}
+		contentFile, sigFile := e.path(fmt.Sprintf("resp-%d.bin", i)), e.path(fmt.Sprintf("resp-%d.sig", i))
+		content := wire.SigningContent("POST", p, m.id, a.header.Get("response-time"), a.body)
+		if err := os.WriteFile(contentFile, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(sigFile, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		runOpenSSL("dgst", "-sha256", "-verify", gwFile, "-signature", sigFile, contentFile)
+	}
+}
+
+// TestE2EEncrypted: an encrypted request (RSA_AES for the exported gateway
+// key, text/plain, signed over the ciphertext) gets an encrypted answer,
+// signed over its ciphertext, that the merchant's private key opens.
+func TestE2EEncrypted(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	s := e.start()
+	m := e.addMerchant("E2E_ENCRYPTED")
+	gw1, _ := e.exportGatewayKey(1)
+
+	check := func(a *answer, what string) {
+		t.Helper()
+		if !a.encrypted {
+			s.fatalf("%s: answer has no encrypt header (headers %v), want an encrypted answer", what, a.header)
+		}
+		if ct := a.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+			s.errorf("%s: answer Content-Type = %q, want text/plain", what, ct)
+		}
+		if strings.Contains(string(a.body), "result") {
+			s.errorf("%s: the ciphertext body %q contains plain JSON", what, a.body)
+		}
+	}
+	for _, p := range inquiryPaths {
+		a := s.do(m, call{path: p, body: unknownInquiry, keyVersion: 1, encryptTo: gw1, encryptVersion: 1})
+		check(a, "encrypted inquiryPayment on "+p)
+		s.expect(a, wire.StatusFail, "ORDER_NOT_EXIST", "encrypted inquiryPayment on "+p)
+	}
+	// A whole flow in ciphertext: pay, then inquire (Encrypt without
+	// keyVersion: the gateway's newest key).
+	pay := s.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_ENC_PAY", 1250), keyVersion: 1, encryptTo: gw1})
+	check(pay, "encrypted pay")
+	s.expect(pay, wire.StatusSuccess, "SUCCESS", "encrypted pay")
+	inq := s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ENC_PAY"), keyVersion: 1, encryptTo: gw1, encryptVersion: 1})
+	check(inq, "encrypted inquiryPayment")
+	s.expect(inq, wire.StatusSuccess, "SUCCESS", "encrypted inquiryPayment")
+	if inq.status != "SUCCESS" || inq.paymentID != pay.paymentID {
+		s.fatalf("encrypted inquiry: got paymentStatus %q paymentId %q, want SUCCESS %q", inq.status, inq.paymentID, pay.paymentID)
+	}
+}
+
+// TestE2EKeyRotation rotates a client key and then the gateway key, with
+// the CLI, while the server keeps running.
+func TestE2EKeyRotation(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	s := e.start()
+	m := e.addMerchant("E2E_ROTATION")
+	_, pem1 := e.exportGatewayKey(1)
+	e.addKey(m, 2)
+
+	// Both versions verify while both are active.
+	pay := s.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_ROT_1", 500), keyVersion: 1})
+	s.expect(pay, wire.StatusSuccess, "SUCCESS", "pay signed with client key v1")
+	inq := s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_1"), keyVersion: 2})
+	s.expect(inq, wire.StatusSuccess, "SUCCESS", "inquiryPayment signed with client key v2")
+	if inq.status != "SUCCESS" || inq.paymentID != pay.paymentID {
+		s.fatalf("inquiry with v2: got paymentStatus %q paymentId %q, want SUCCESS %q", inq.status, inq.paymentID, pay.paymentID)
+	}
+	// Without keyVersion the newest (v2) is meant.
+	a := s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_1"), key: m.keys[2]})
+	s.expect(a, wire.StatusSuccess, "SUCCESS", "inquiryPayment signed with v2, no keyVersion")
+	a = s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_1"), key: m.keys[1]})
+	s.expect(a, wire.StatusFail, "INVALID_SIGNATURE", "inquiryPayment signed with v1, no keyVersion")
+
+	// Retire v1: refused from the next request on, v2 unaffected.
+	e.cli("clients", "retire-key", "--data", e.data, "--client-id", m.id, "--key-version", "1")
+	a = s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_1"), keyVersion: 1})
+	s.expect(a, wire.StatusFail, "KEY_NOT_FOUND", "inquiryPayment with retired key v1")
+	a = s.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_ROT_2", 501), keyVersion: 2})
+	s.expect(a, wire.StatusSuccess, "SUCCESS", "pay with v2 after retiring v1")
+	if list := e.cli("clients", "list", "--data", e.data); !strings.Contains(list, "retired") {
+		t.Errorf("clients list after retire-key: got\n%s\nwant a retired key version", list)
+	}
+
+	// Rotate the gateway key while the server runs.
+	if a.keyVersion != 1 {
+		s.fatalf("before keys rotate: response keyVersion = %d, want 1", a.keyVersion)
+	}
+	out := e.cli("keys", "rotate", "--data", e.data)
+	if !strings.Contains(out, "version 2") {
+		t.Errorf("keys rotate: stdout = %q, want it to name version 2", out)
+	}
+	gw2, pem2 := e.exportGatewayKey(2)
+	if pem2 == pem1 {
+		t.Fatalf("keys export --key-version 2 printed the version 1 key")
+	}
+	if _, newest := e.exportGatewayKey(0); newest != pem2 {
+		t.Errorf("keys export (newest) after rotate: got %q, want the version 2 key %q", newest, pem2)
+	}
+	if _, again := e.exportGatewayKey(1); again != pem1 {
+		t.Errorf("keys export --key-version 1 after rotate: got %q, want the old key %q", again, pem1)
+	}
+	for _, p := range inquiryPaths {
+		a := s.do(m, call{path: p, body: inquiryBody("E2E_ROT_2"), keyVersion: 2})
+		if a.keyVersion != 2 {
+			s.fatalf("%s after keys rotate: response keyVersion = %d, want 2", p, a.keyVersion)
+		}
+		// do verified it with e.gatewayKeys[2]; make sure the old key does not.
+		sh, _ := wire.ParseSignatureHeader(a.header.Get("signature"))
+		if err := wire.Verify(e.gatewayKeys[1], wire.SigningContent("POST", p, m.id, a.header.Get("response-time"), a.body), sh.Signature); err == nil {
+			s.errorf("%s: an answer signed after the rotation verifies with the old key too", p)
+		}
+		s.expect(a, wire.StatusSuccess, "SUCCESS", "inquiryPayment after keys rotate on "+p)
+	}
+	// An encrypted request for the new gateway key also works.
+	a = s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_2"), keyVersion: 2, encryptTo: gw2, encryptVersion: 2})
+	s.expect(a, wire.StatusSuccess, "SUCCESS", "request encrypted for gateway key v2")
+}
+
+// TestE2ETLS runs the flow of TestE2EInquiryAllFamilies over HTTPS with a
+// self-signed certificate for 127.0.0.1.
+func TestE2ETLS(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	certFile, keyFile, cert := selfSignedCert(t, e.dir)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	e.client = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	s := e.start("--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(s.base, "https://") {
+		s.fatalf("listening url = %q, want https://", s.base)
+	}
+	m := e.addMerchant("E2E_TLS")
+	e.exportGatewayKey(1)
+	for _, p := range inquiryPaths {
+		a := s.do(m, call{path: p, body: unknownInquiry, keyVersion: 1})
+		s.expect(a, wire.StatusFail, "ORDER_NOT_EXIST", "inquiryPayment over TLS on "+p)
+		if a.tlsVersion < tls.VersionTLS12 {
+			s.errorf("%s: negotiated %s, want TLS 1.2 or later", p, tls.VersionName(a.tlsVersion))
+		}
+	}
+	pay := s.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_TLS_1", 700), keyVersion: 1})
+	s.expect(pay, wire.StatusSuccess, "SUCCESS", "pay over TLS")
+
+	// A client that offers at most TLS 1.1 is refused.
+	old := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}}
+	if resp, err := old.Get(s.base + "/readyz"); err == nil {
+		resp.Body.Close()
+		s.errorf("GET /readyz with TLS 1.1 at most: got %s (%s), want a handshake failure", resp.Status, tls.VersionName(resp.TLS.Version))
+	}
+	// Plain HTTP on the TLS port gets no API answer.
+	if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + s.addr + "/readyz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			s.errorf("plain HTTP GET /readyz on the TLS port: got %s, want no 200", resp.Status)
+		}
+	}
+}
+
+// selfSignedCert writes a self-signed ECDSA certificate for 127.0.0.1 and
+// its key as PEM files in dir.
+func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, cert *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "antomgw e2e test-only"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert, err = x509.ParseCertificate(der); err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "tls-test-only.crt"), filepath.Join(dir, "tls-test-only.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, cert
+}
+
+// TestE2EDurability: what was answered S survives SIGTERM (clean exit 0)
+// and SIGKILL, with the client registration and idempotency.
+func TestE2EDurability(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	s1 := e.start()
+	m := e.addMerchant("E2E_DURABLE")
+	e.exportGatewayKey(1)
+	pay := s1.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_DUR_1", 4200), keyVersion: 1})
+	s1.expect(pay, wire.StatusSuccess, "SUCCESS", "pay before SIGTERM")
+	if pay.paymentID == "" {
+		s1.fatalf("pay answered S without a paymentId: %s", pay.plain)
+	}
+
+	st := s1.stop(syscall.SIGTERM)
+	if st.ExitCode() != 0 {
+		s1.fatalf("after SIGTERM: exit status %v, want exit 0", st)
+	}
+	if !strings.Contains(s1.stderr.String(), "msg=stopped") {
+		s1.errorf("after SIGTERM: stderr has no \"stopped\" line")
+	}
+
+	s2 := e.start()
+	if list := e.cli("clients", "list", "--data", e.data); !strings.Contains(list, m.id) {
+		t.Errorf("clients list after restart: got\n%s\nwant %s listed", list, m.id)
+	}
+	inq := s2.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_DUR_1"), keyVersion: 1})
+	s2.expect(inq, wire.StatusSuccess, "SUCCESS", "inquiryPayment after SIGTERM and restart")
+	if inq.status != "SUCCESS" || inq.paymentID != pay.paymentID {
+		s2.fatalf("inquiry after restart: got paymentStatus %q paymentId %q, want SUCCESS %q", inq.status, inq.paymentID, pay.paymentID)
+	}
+	dup := s2.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_DUR_1", 4200), keyVersion: 1})
+	s2.expect(dup, wire.StatusSuccess, "SUCCESS", "duplicate pay after restart")
+	if dup.paymentID != pay.paymentID {
+		s2.fatalf("duplicate pay after restart: got paymentId %q, want the original %q", dup.paymentID, pay.paymentID)
+	}
+	if !dup.replayed {
+		s2.errorf("duplicate pay after restart: got no x-idempotent-replay: true header (headers %v)", dup.header)
+	}
+
+	// SIGKILL right after an S answer: nothing committed is lost.
+	pay2 := s2.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_DUR_2", 4300), keyVersion: 1})
+	s2.expect(pay2, wire.StatusSuccess, "SUCCESS", "pay before SIGKILL")
+	st = s2.stop(syscall.SIGKILL)
+	if ws, ok := st.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		s2.fatalf("after SIGKILL: exit status %v, want killed by SIGKILL", st)
+	}
+	s3 := e.start()
+	for _, want := range []*answer{pay, pay2} {
+		inq := s3.do(m, call{path: e2eInquiryPath, body: inquiryBody(want.paymentReq), keyVersion: 1})
+		s3.expect(inq, wire.StatusSuccess, "SUCCESS", "inquiryPayment "+want.paymentReq+" after SIGKILL and restart")
+		if inq.status != "SUCCESS" || inq.paymentID != want.paymentID {
+			s3.fatalf("inquiry %s after SIGKILL: got paymentStatus %q paymentId %q, want SUCCESS %q", want.paymentReq, inq.status, inq.paymentID, want.paymentID)
+		}
+	}
+}
+
+// TestE2ESigkillDuringDelay: a 9903 payment (U PAYMENT_IN_PROCESS, SUCCESS
+// after --sim-delay) whose server is killed at once still completes after a
+// restart.
+func TestE2ESigkillDuringDelay(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	s1 := e.start()
+	m := e.addMerchant("E2E_DELAY")
+	e.exportGatewayKey(1)
+	pay := s1.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_9903", 9903), keyVersion: 1})
+	s1.expect(pay, wire.StatusUnknown, "PAYMENT_IN_PROCESS", "pay 9903")
+	st := s1.stop(syscall.SIGKILL)
+	if ws, ok := st.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		s1.fatalf("after SIGKILL: exit status %v, want killed by SIGKILL", st)
+	}
+
+	s2 := e.start()
+	deadline := time.Now().Add(20 * time.Second)
+	var seen []string
+	for {
+		a := s2.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_9903"), keyVersion: 1})
+		s2.expect(a, wire.StatusSuccess, "SUCCESS", "inquiryPayment of the 9903 payment")
+		if a.paymentID != pay.paymentID {
+			s2.fatalf("inquiry: got paymentId %q, want %q", a.paymentID, pay.paymentID)
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != a.status {
+			seen = append(seen, a.status)
+		}
+		if a.status == "SUCCESS" {
+			break
+		}
+		if a.status != "PROCESSING" {
+			s2.fatalf("inquiry: got paymentStatus %q (history %v), want PROCESSING then SUCCESS", a.status, seen)
+		}
+		if time.Now().After(deadline) {
+			s2.fatalf("the 9903 payment is still %v 20s after the restart, want SUCCESS", seen)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("paymentStatus history after the restart: %v", seen)
+}
+
+// TestE2EDataFilesAndSecrets: the data directory is 0700 and its files
+// 0600, and no command (server at debug level included) ever prints a
+// private key.
+func TestE2EDataFilesAndSecrets(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	s := e.start("--log-level", "debug")
+	m := e.addMerchant("E2E_SECRETS")
+	e.addKey(m, 2)
+	gw1, _ := e.exportGatewayKey(1)
+	s.expect(s.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_SEC_1", 100), keyVersion: 1}), wire.StatusSuccess, "SUCCESS", "pay")
+	s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_SEC_1"), keyVersion: 2, encryptTo: gw1, encryptVersion: 1})
+	e.cli("keys", "rotate", "--data", e.data)
+	e.exportGatewayKey(2)
+	s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_SEC_1"), keyVersion: 2})
+	e.cli("clients", "list", "--data", e.data)
+	// Commands that read private key files: sign (here signing a private
+	// key file as the body), and clients add given a private key by mistake.
+	e.cli("sign", "--private-key", m.files[1], "--client-id", m.id, "--time", "1704067200000", "--path", e2ePayPath, "--body-file", m.files[2])
+	e.try("clients", "add", "--data", e.data, "--client-id", "E2E_MISTAKE", "--public-key", m.files[1])
+	if st := s.stop(syscall.SIGTERM); st.ExitCode() != 0 {
+		s.fatalf("after SIGTERM: exit status %v, want exit 0", st)
+	}
+	if !strings.Contains(s.stderr.String(), "level=DEBUG") {
+		s.errorf("--log-level debug: the server logged no DEBUG line, so the secret check below saw no debug output")
+	}
+
+	fi, err := os.Stat(e.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o700 {
+		t.Errorf("data directory mode = %v, want %v", got, os.FileMode(0o700))
+	}
+	entries, err := os.ReadDir(e.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sawDB := false
+	for _, de := range entries {
+		fi, err := de.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sawDB = sawDB || de.Name() == dbFile
+		if got := fi.Mode().Perm(); got&0o077 != 0 || (de.Name() == dbFile && got != 0o600) {
+			t.Errorf("%s mode = %v, want %v (owner only)", de.Name(), got, os.FileMode(0o600))
+		}
+	}
+	if !sawDB {
+		t.Errorf("data directory holds %v, want %s", entries, dbFile)
+	}
+
+	// The gateway's private keys, read from the store.
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(e.data, dbFile), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := (&gateway.Keyring{Store: st}).Keys(ctx)
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	secrets := map[string]*rsa.PrivateKey{"merchant v1": m.keys[1], "merchant v2": m.keys[2]}
+	for v := 1; v <= 2; v++ {
+		k, _, err := keys.GatewayKey(v)
+		if err != nil {
+			st.Close()
+			t.Fatalf("gateway key version %d: %v", v, err)
+		}
+		if !k.PublicKey.Equal(e.gatewayKeys[v]) {
+			t.Errorf("gateway key version %d in the store does not match keys export --key-version %d", v, v)
+		}
+		secrets[fmt.Sprintf("gateway v%d", v)] = k
+	}
+	st.Close()
+
+	out := e.allOutput()
+	if strings.Contains(out, "PRIVATE KEY-----") {
+		t.Errorf("some command printed a PEM private key")
+	}
+	for name, k := range secrets {
+		if leak := findSecret(out, k); leak != "" {
+			t.Errorf("the %s private key appears in the output of a command (%s)", name, leak)
+		}
+	}
+}
+
+// findSecret reports how the private parts of k (D, P, Q) appear in out, in
+// hex, decimal or base64 (standard or URL alphabet, at any byte alignment,
+// across line breaks), or "" if they do not.
+func findSecret(out string, k *rsa.PrivateKey) string {
+	flat := strings.Join(strings.Fields(out), "")
+	lower := strings.ToLower(flat)
+	for name, n := range map[string]*big.Int{"D": k.D, "P": k.Primes[0], "Q": k.Primes[1]} {
+		b := n.Bytes()
+		// Text(16) drops a leading zero nibble that hex.EncodeToString keeps;
+		// a slice from the middle is in both.
+		if strings.Contains(lower, n.Text(16)[8:56]) {
+			return name + " in hex"
+		}
+		if strings.Contains(flat, n.String()[:40]) {
+			return name + " in decimal"
+		}
+		for i := range 3 {
+			chunk := b[i : i+48]
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+				if s := enc.EncodeToString(chunk); strings.Contains(flat, s) || strings.Contains(flat, url.QueryEscape(s)) {
+					return name + " in base64"
+				}
+			}
+		}
+	}
+	return ""
+}
