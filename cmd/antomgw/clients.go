@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"net/url"
 	"text/tabwriter"
 	"time"
 
@@ -18,6 +20,7 @@ func clientsCommands() []*command {
 	return []*command{
 		{name: "add", summary: "register a client with its first public key", run: runClientsAdd},
 		{name: "list", summary: "list clients and their key versions", run: runClientsList},
+		{name: "update", summary: "change a client's notify URL or encryption setting", run: runClientsUpdate},
 		{name: "add-key", summary: "add a public key version to a client (rotation)", run: runClientsAddKey},
 		{name: "retire-key", summary: "stop accepting a client key version", run: runClientsRetireKey},
 	}
@@ -35,6 +38,7 @@ func runClientsAdd(ctx context.Context, e *env, path string, args []string) erro
 	keyFile := f.str("public-key", "FILE", "", "the client's RSA public key (2048 bits or more)")
 	version := f.integer("key-version", "N", 1, "version number of this key")
 	notifyURL := f.str("notify-url", "URL", "", "default URL for notifications when a request names none")
+	encrypted := f.boolean("encrypted", "the client's traffic is encrypted: encrypt its notifications (RSA_AES) for its newest key")
 	f.require("client-id", "public-key")
 	if err := f.parse(args); err != nil {
 		return err
@@ -44,6 +48,9 @@ func runClientsAdd(ctx context.Context, e *env, path string, args []string) erro
 	}
 	if len(*clientID) > 64 {
 		return f.usagef("--client-id is %d characters; at most 64", len(*clientID))
+	}
+	if err := checkNotifyURL(*notifyURL); err != nil {
+		return f.usagef("--notify-url: %v", err)
 	}
 	der, pub, err := readPublicKeyFile(*keyFile)
 	if err != nil {
@@ -55,7 +62,7 @@ func runClientsAdd(ctx context.Context, e *env, path string, args []string) erro
 	}
 	defer st.Close()
 	now := time.Now().UTC()
-	err = st.AddClient(ctx, gateway.Client{ID: *clientID, NotifyURL: *notifyURL, CreatedAt: now},
+	err = st.AddClient(ctx, gateway.Client{ID: *clientID, NotifyURL: *notifyURL, Encrypted: *encrypted, CreatedAt: now},
 		gateway.ClientKey{ClientID: *clientID, Version: *version, PublicKey: der, CreatedAt: now})
 	if errors.Is(err, gateway.ErrConflict) {
 		return fmt.Errorf("client %s is already registered; use 'antomgw clients add-key' to add a key version", *clientID)
@@ -83,7 +90,7 @@ func runClientsList(ctx context.Context, e *env, path string, args []string) err
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT ID\tKEY VERSION\tSTATE\tFINGERPRINT\tNOTIFY URL")
+	fmt.Fprintln(tw, "CLIENT ID\tKEY VERSION\tSTATE\tFINGERPRINT\tENCRYPTED\tNOTIFY URL")
 	for _, c := range reg.Clients {
 		for _, k := range c.Keys {
 			state := "active"
@@ -94,10 +101,72 @@ func runClientsList(ctx context.Context, e *env, path string, args []string) err
 			if pub, err := gateway.ParsePublicKeyDER(k.PublicKey); err == nil {
 				fp = wire.Fingerprint(pub)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", c.ID, k.Version, state, fp, c.NotifyURL)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\n", c.ID, k.Version, state, fp, c.Encrypted, c.NotifyURL)
 		}
 	}
 	return tw.Flush()
+}
+
+func runClientsUpdate(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --client-id ID [--notify-url URL] [--encrypted=true|false] [--data DIR]",
+		"Change a client's settings; flags not given keep their value. A running server\nuses the new settings from its next request on.")
+	data := dataFlag(f)
+	clientID := f.str("client-id", "ID", "", "the client")
+	notifyURL := f.str("notify-url", "URL", "", `default notify URL ("none" clears it)`)
+	encrypted := f.boolean("encrypted", "encrypt the client's notifications")
+	f.require("client-id")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data, storeOptions{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg, err := st.LoadRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	var c *gateway.Client
+	for i := range reg.Clients {
+		if reg.Clients[i].ID == *clientID {
+			c = &reg.Clients[i]
+		}
+	}
+	if c == nil {
+		return fmt.Errorf("client %s is not registered", *clientID)
+	}
+	f.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "notify-url":
+			c.NotifyURL = *notifyURL
+			if c.NotifyURL == "none" {
+				c.NotifyURL = ""
+			}
+		case "encrypted":
+			c.Encrypted = *encrypted
+		}
+	})
+	if err := checkNotifyURL(c.NotifyURL); err != nil {
+		return f.usagef("--notify-url: %v", err)
+	}
+	if err := st.UpdateClient(ctx, *c); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "client %s: notify URL %q, encrypted %v\n", c.ID, c.NotifyURL, c.Encrypted)
+	return nil
+}
+
+// checkNotifyURL accepts "" or an absolute http(s) URL.
+func checkNotifyURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http or https URL", s)
+	}
+	return nil
 }
 
 func runClientsAddKey(ctx context.Context, e *env, path string, args []string) error {

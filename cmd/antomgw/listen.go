@@ -40,6 +40,7 @@ func runListen(ctx context.Context, e *env, path string, args []string) error {
 	keyFile := f.str("gateway-public-key", "FILE", "", "the gateway public key (antomgw keys export)")
 	failFirst := f.integer("fail-first", "N", 0, "answer the first N notifications with HTTP 500")
 	forward := f.str("forward-to", "URL", "", "forward verified notifications to this URL and relay its answer")
+	privFile := f.str("private-key", "FILE", "", "the merchant private key, to open encrypted notifications (clients with --encrypted)")
 	f.require("gateway-public-key")
 	if err := f.parse(args); err != nil {
 		return err
@@ -52,11 +53,21 @@ func runListen(ctx context.Context, e *env, path string, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *keyFile, err)
 	}
+	var priv *rsa.PrivateKey
+	if *privFile != "" {
+		data, err := os.ReadFile(*privFile)
+		if err != nil {
+			return err
+		}
+		if priv, err = wire.ParsePrivateKey(data); err != nil {
+			return fmt.Errorf("%s: %w", *privFile, err)
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	l := &listener{pub: pub, failFirst: int64(*failFirst), forward: *forward, out: e.stdout,
+	l := &listener{pub: pub, priv: priv, failFirst: int64(*failFirst), forward: *forward, out: e.stdout,
 		client: &http.Client{Timeout: 10 * time.Second}}
 	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(e.stdout, "listening on http://%s (gateway key %s)\n", ln.Addr(), wire.Fingerprint(pub))
@@ -75,6 +86,7 @@ func runListen(ctx context.Context, e *env, path string, args []string) error {
 // listener is the merchant side of notifications, for development.
 type listener struct {
 	pub       *rsa.PublicKey
+	priv      *rsa.PrivateKey // opens encrypted notifications; may be nil
 	failFirst int64
 	forward   string
 	client    *http.Client
@@ -106,7 +118,18 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		verdict = "SIGNATURE INVALID: " + err.Error()
 	}
-	l.print(n, r, uri, clientID, reqTime, body, sh.KeyVersion, verdict)
+	shown := body
+	if eh := r.Header.Get(wire.HeaderEncrypt); eh != "" {
+		shown = []byte("(encrypted; give --private-key to open it)")
+		if h, herr := wire.ParseEncryptHeader(eh); herr == nil && l.priv != nil {
+			if plain, derr := wire.DecryptBody(l.priv, h, body); derr == nil {
+				shown = plain
+			} else {
+				shown = []byte("(encrypted; does not open with --private-key: " + derr.Error() + ")")
+			}
+		}
+	}
+	l.print(n, r, uri, clientID, reqTime, shown, sh.KeyVersion, verdict)
 	switch {
 	case err != nil:
 		http.Error(w, "signature does not verify", http.StatusUnauthorized)

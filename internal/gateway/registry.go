@@ -16,6 +16,9 @@ import (
 type Client struct {
 	ID        string
 	NotifyURL string // default notify URL when a request names none
+	// Encrypted: the client's API traffic is encrypted, so its
+	// notifications are encrypted too (for its newest key).
+	Encrypted bool
 	CreatedAt time.Time
 	Keys      []ClientKey // by version, ascending
 }

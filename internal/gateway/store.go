@@ -19,6 +19,9 @@ type Store interface {
 	// AddClient registers a client with its first key; ErrConflict when the
 	// client id is taken.
 	AddClient(ctx context.Context, c Client, key ClientKey) error
+	// UpdateClient changes a client's NotifyURL and Encrypted;
+	// ErrNotFound for an unknown client.
+	UpdateClient(ctx context.Context, c Client) error
 	// AddClientKey adds a key version; ErrNotFound for an unknown client,
 	// ErrConflict when the version exists.
 	AddClientKey(ctx context.Context, key ClientKey) error

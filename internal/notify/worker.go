@@ -269,21 +269,38 @@ func (w *Worker) deliver(ctx context.Context, n *gateway.Notification) gateway.A
 	if u.RawQuery != "" {
 		uri += "?" + u.RawQuery
 	}
+	// A client whose API traffic is encrypted gets the body encrypted for
+	// its newest key; the plaintext stays the same on every attempt.
+	body, contentType, encHeader := n.Body, "application/json; charset=UTF-8", ""
+	if client, err := keys.Client(n.ClientID); err == nil && client.Encrypted {
+		pub, kv, err := keys.ClientKey(n.ClientID, 0)
+		if err != nil {
+			return fail(gateway.OutcomeConnection, 0, "client %s wants encrypted notifications but has no active key", n.ClientID)
+		}
+		enc, eh, err := wire.EncryptBody(nil, pub, kv, n.Body)
+		if err != nil {
+			return fail(gateway.OutcomeConnection, 0, "encrypt: %v", err)
+		}
+		body, contentType, encHeader = enc, "text/plain; charset=UTF-8", eh.String()
+	}
 	reqTime := wire.FormatTime(w.now())
-	sig, err := wire.Sign(key, wire.SigningContent(http.MethodPost, uri, n.ClientID, reqTime, n.Body))
+	sig, err := wire.Sign(key, wire.SigningContent(http.MethodPost, uri, n.ClientID, reqTime, body))
 	if err != nil {
 		return fail(gateway.OutcomeConnection, 0, "sign: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(n.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
 	if err != nil {
 		return fail(gateway.OutcomeConnection, 0, "request: %v", err)
 	}
 	req.Header["signature"] = []string{wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: ver, Signature: sig}.String()}
 	req.Header["request-time"] = []string{reqTime}
 	req.Header["client-id"] = []string{n.ClientID}
-	req.Header["content-type"] = []string{"application/json; charset=UTF-8"}
+	req.Header["content-type"] = []string{contentType}
+	if encHeader != "" {
+		req.Header["encrypt"] = []string{encHeader}
+	}
 	req.Header.Set("User-Agent", "antomgw-notify/1")
 	resp, err := w.client.Do(req)
 	if err != nil {
@@ -296,7 +313,7 @@ func (w *Worker) deliver(ctx context.Context, n *gateway.Notification) gateway.A
 		return fail(gateway.OutcomeConnection, 0, "%v", unwrapURLError(err))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, w.MaxAckBytes))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, w.MaxAckBytes))
 	if err != nil {
 		if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
 			return fail(gateway.OutcomeTimeout, resp.StatusCode, "response body not read within %s", w.Timeout)
@@ -312,8 +329,8 @@ func (w *Worker) deliver(ctx context.Context, n *gateway.Notification) gateway.A
 	var ack struct {
 		Result *wire.Result `json:"result"`
 	}
-	if err := json.Unmarshal(body, &ack); err != nil || ack.Result == nil || ack.Result.Status != wire.StatusSuccess {
-		return fail(gateway.OutcomeBadAck, resp.StatusCode, "HTTP 200 without the acknowledgement {\"result\":{\"resultStatus\":\"S\",…}}; got %q", clip(string(body), 120))
+	if err := json.Unmarshal(answer, &ack); err != nil || ack.Result == nil || ack.Result.Status != wire.StatusSuccess {
+		return fail(gateway.OutcomeBadAck, resp.StatusCode, "HTTP 200 without the acknowledgement {\"result\":{\"resultStatus\":\"S\",…}}; got %q", clip(string(answer), 120))
 	}
 	return gateway.Attempt{Outcome: gateway.OutcomeDelivered, HTTPStatus: resp.StatusCode}
 }

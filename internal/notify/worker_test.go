@@ -403,3 +403,62 @@ func TestBody(t *testing.T) {
 		t.Errorf("notifyRefund body:\n got %s\nwant %s", b, want)
 	}
 }
+
+// TestEncryptedClient: a client whose traffic is encrypted gets its
+// notification encrypted for its newest key (RSA_AES), the signature over
+// the ciphertext, and the plaintext is the stored body.
+func TestEncryptedClient(t *testing.T) {
+	f := newFixture(t)
+	data, err := os.ReadFile("../httpapi/testdata/merchant-test-only.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mkey, err := wire.ParsePrivateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&mkey.PublicKey)
+	now := time.Now().UTC()
+	if err := f.store.AddClient(context.Background(), gateway.Client{ID: "C1", Encrypted: true, CreatedAt: now},
+		gateway.ClientKey{ClientID: "C1", Version: 3, PublicKey: der, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		plain     []byte
+		encHeader string
+		ctype     string
+		valid     bool
+	}
+	ch := make(chan got, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		g := got{encHeader: r.Header.Get("encrypt"), ctype: r.Header.Get("content-type")}
+		if sh, err := wire.ParseSignatureHeader(r.Header.Get("signature")); err == nil {
+			g.valid = wire.Verify(f.pub, wire.SigningContent("POST", r.URL.RequestURI(), r.Header.Get("client-id"), r.Header.Get("request-time"), body), sh.Signature) == nil
+		}
+		if eh, err := wire.ParseEncryptHeader(g.encHeader); err == nil {
+			g.plain, _ = wire.DecryptBody(mkey, eh, body)
+		}
+		select {
+		case ch <- g:
+		default:
+		}
+		ack(w)
+	}))
+	defer srv.Close()
+	f.enqueue(t, "E1", srv.URL+"/n", `{"notifyType":"PAYMENT_RESULT"}`)
+	f.run(t, &notify.Worker{Schedule: gateway.RetrySchedule{0}, AllowPrivate: true})
+	g := <-ch
+	if !g.valid {
+		t.Error("signature over the ciphertext does not verify")
+	}
+	if eh, _ := wire.ParseEncryptHeader(g.encHeader); eh.Algorithm != "RSA_AES" || eh.KeyVersion != 3 {
+		t.Errorf("encrypt header %q, want algorithm RSA_AES and keyVersion 3", g.encHeader)
+	}
+	if string(g.plain) != `{"notifyType":"PAYMENT_RESULT"}` {
+		t.Errorf("decrypted body %q, want the stored body", g.plain)
+	}
+	if g.ctype != "text/plain; charset=UTF-8" {
+		t.Errorf("content-type %q, want text/plain; charset=UTF-8", g.ctype)
+	}
+}

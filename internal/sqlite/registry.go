@@ -36,14 +36,14 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, storeErr("load registry: version", err)
 	}
 
-	rows, err := tx.QueryContext(ctx, `SELECT client_id, notify_url, created_at FROM clients ORDER BY client_id`)
+	rows, err := tx.QueryContext(ctx, `SELECT client_id, notify_url, encrypted, created_at FROM clients ORDER BY client_id`)
 	if err != nil {
 		return nil, storeErr("load registry: clients", err)
 	}
 	index := map[string]int{}
 	for rows.Next() {
 		var c gateway.Client
-		if err := rows.Scan(&c.ID, &c.NotifyURL, timeCol{&c.CreatedAt}); err != nil {
+		if err := rows.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, timeCol{&c.CreatedAt}); err != nil {
 			rows.Close()
 			return nil, storeErr("load registry: clients", err)
 		}
@@ -109,8 +109,8 @@ func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.Cli
 		return fmt.Errorf("add client %s: key is for client %s", c.ID, key.ClientID)
 	}
 	return s.registryWrite(ctx, "add client", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO clients (client_id, notify_url, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, millis(c.CreatedAt))
+		res, err := tx.ExecContext(ctx, `INSERT INTO clients (client_id, notify_url, encrypted, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, boolInt(c.Encrypted), millis(c.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -120,6 +120,24 @@ func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.Cli
 			return fmt.Errorf("client %s: %w", c.ID, gateway.ErrConflict)
 		}
 		return insertClientKey(ctx, tx, c.ID, key)
+	})
+}
+
+// UpdateClient changes a client's settings (notify URL, encryption).
+// ErrNotFound for an unknown client.
+func (s *Store) UpdateClient(ctx context.Context, c gateway.Client) error {
+	return s.registryWrite(ctx, "update client", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE clients SET notify_url = ?, encrypted = ? WHERE client_id = ?`,
+			c.NotifyURL, boolInt(c.Encrypted), c.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("client %s: %w", c.ID, gateway.ErrNotFound)
+		}
+		return nil
 	})
 }
 
