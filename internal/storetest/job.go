@@ -2,11 +2,13 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // claimAll claims every job due at now, with a long lease.
@@ -31,11 +33,13 @@ func insertJobs(tb testing.TB, s gateway.Store, jobs ...*gateway.Job) {
 	})
 }
 
+// jobIDs returns the IDs of jobs, sorted: ClaimJobs promises no order.
 func jobIDs(jobs []gateway.Job) []int64 {
 	var ids []int64
 	for _, j := range jobs {
 		ids = append(ids, j.ID)
 	}
+	slices.Sort(ids)
 	return ids
 }
 
@@ -58,20 +62,22 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			DueAt: at(-time.Minute), Status: string(gateway.PaymentSuccess), Code: gateway.CodeSuccess, Message: "later success"}
 		onTime := &gateway.Job{Kind: gateway.JobRefundSettle, ClientID: "client-b", TargetID: "ref-1", DueAt: at(0)}
 		future := &gateway.Job{Kind: gateway.JobPaymentExpire, ClientID: "client-a", TargetID: "pay-2", DueAt: at(time.Millisecond)}
-		// Inserted out of due order: claims come back by due time.
 		insertJobs(t, s, onTime, future, early)
 
 		got, err := s.ClaimJobs(ctx, at(0), 30*time.Second, 10)
 		if err != nil {
 			t.Fatalf("ClaimJobs: %v", err)
 		}
-		want := []gateway.Job{*early, *onTime}
+		want := []gateway.Job{*onTime, *early} // by ID
 		want[0].Attempts, want[1].Attempts = 1, 1
-		if diff := cmp.Diff(want, got); diff != "" {
+		byID := cmpopts.SortSlices(func(a, b gateway.Job) bool { return a.ID < b.ID })
+		if diff := cmp.Diff(want, got, byID); diff != "" {
 			t.Errorf("ClaimJobs mismatch (-want +got):\n%s", diff)
 		}
-		if got[0].DueAt != early.DueAt {
-			t.Errorf("DueAt = %#v, want == %#v", got[0].DueAt, early.DueAt)
+		for _, j := range got {
+			if j.ID == early.ID && j.DueAt != early.DueAt {
+				t.Errorf("DueAt = %#v, want == %#v", j.DueAt, early.DueAt)
+			}
 		}
 	})
 
@@ -96,7 +102,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		if err != nil {
 			t.Fatalf("ClaimJobs: %v", err)
 		}
-		if diff := cmp.Diff([]int64{jobs[4].ID, jobs[3].ID}, jobIDs(got)); diff != "" {
+		if diff := cmp.Diff([]int64{jobs[3].ID, jobs[4].ID}, jobIDs(got)); diff != "" {
 			t.Errorf("claimed IDs mismatch, want the two due first (-want +got):\n%s", diff)
 		}
 	})

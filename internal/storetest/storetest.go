@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("Update", func(t *testing.T) { testUpdate(t, newStore) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore) })
 	t.Run("Mark", func(t *testing.T) { testMark(t, newStore) })
+	t.Run("Notifications", func(t *testing.T) { testNotifications(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("Service", func(t *testing.T) { testService(t, newStore) })
 }
