@@ -22,10 +22,6 @@ const (
 	KindIdempotencyMismatch
 	// KindInvalidTransition: the payment's status does not allow the operation.
 	KindInvalidTransition
-	// KindCancelled: the request id belongs to a cancelled payment.
-	KindCancelled
-	// KindClosed: the request id belongs to a closed (expired) payment.
-	KindClosed
 	// KindCancelWindow: the payment is past its cancel window.
 	KindCancelWindow
 	// KindRefundWindow: the payment is past its refund window.

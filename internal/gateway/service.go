@@ -80,10 +80,9 @@ const (
 
 // Answer codes the pay call gives besides a payment's own result code.
 const (
-	CodePaymentInProcess  = "PAYMENT_IN_PROCESS"
-	CodeUnknownException  = "UNKNOWN_EXCEPTION"
-	CodeTrafficExceed     = "REQUEST_TRAFFIC_EXCEED_LIMIT"
-	CodeRepeatInconsisent = "REPEAT_REQ_INCONSISTENT"
+	CodePaymentInProcess = "PAYMENT_IN_PROCESS"
+	CodeUnknownException = "UNKNOWN_EXCEPTION"
+	CodeTrafficExceed    = "REQUEST_TRAFFIC_EXCEED_LIMIT"
 )
 
 // PayInput is a validated pay request.

@@ -13,8 +13,6 @@ var kindCodes = map[gateway.Kind]string{
 	gateway.KindNotFound:            wire.CodeOrderNotExist,
 	gateway.KindIdempotencyMismatch: wire.CodeRepeatReqInconsistent,
 	gateway.KindInvalidTransition:   wire.CodeOrderStatusInvalid,
-	gateway.KindCancelled:           wire.CodeOrderIsCanceled,
-	gateway.KindClosed:              wire.CodeOrderIsClosed,
 	gateway.KindCancelWindow:        wire.CodeCancelWindowExceed,
 	gateway.KindRefundWindow:        wire.CodeRefundWindowExceed,
 	gateway.KindRefundExceed:        wire.CodeRefundAmountExceed,
