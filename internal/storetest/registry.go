@@ -87,6 +87,35 @@ func testRegistry(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		}
 	})
 
+	t.Run("UpdateClient", func(t *testing.T) {
+		s := newStore(t)
+		c := gateway.Client{ID: "client-a", NotifyURL: "https://a.example/notify", CreatedAt: at(0)}
+		if err := s.AddClient(ctx, c, clientKey("client-a", 1, at(0))); err != nil {
+			t.Fatalf("AddClient: %v", err)
+		}
+		if err := s.AddClient(ctx, gateway.Client{ID: "client-b", Encrypted: true, CreatedAt: at(0)}, clientKey("client-b", 1, at(0))); err != nil {
+			t.Fatalf("AddClient: %v", err)
+		}
+		// Only NotifyURL and Encrypted change; CreatedAt and keys stay.
+		if err := s.UpdateClient(ctx, gateway.Client{ID: "client-a", NotifyURL: "https://a.example/v2", Encrypted: true, CreatedAt: at(time.Hour)}); err != nil {
+			t.Fatalf("UpdateClient: %v", err)
+		}
+		want := []gateway.Client{
+			{ID: "client-a", NotifyURL: "https://a.example/v2", Encrypted: true, CreatedAt: at(0), Keys: []gateway.ClientKey{clientKey("client-a", 1, at(0))}},
+			{ID: "client-b", Encrypted: true, CreatedAt: at(0), Keys: []gateway.ClientKey{clientKey("client-b", 1, at(0))}},
+		}
+		if diff := cmp.Diff(want, loadRegistry(t, s).Clients); diff != "" {
+			t.Errorf("Clients after UpdateClient mismatch (-want +got):\n%s", diff)
+		}
+		if err := s.UpdateClient(ctx, gateway.Client{ID: "client-b"}); err != nil {
+			t.Fatalf("UpdateClient: %v", err)
+		}
+		if got := loadRegistry(t, s).Clients[1]; got.Encrypted || got.NotifyURL != "" {
+			t.Errorf("client-b after clearing = %+v, want not encrypted, no notify URL", got)
+		}
+		wantErr(t, "UpdateClient of an unknown client", s.UpdateClient(ctx, gateway.Client{ID: "nobody"}), gateway.ErrNotFound)
+	})
+
 	t.Run("AddClientKey", func(t *testing.T) {
 		s := newStore(t)
 		if err := s.AddClient(ctx, gateway.Client{ID: "client-a", CreatedAt: at(0)}, clientKey("client-a", 1, at(0))); err != nil {
@@ -224,6 +253,9 @@ func testRegistry(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			return s.AddClient(ctx, gateway.Client{ID: "client-a", CreatedAt: at(0)}, clientKey("client-a", 1, at(0)))
 		})
 		step("AddClientKey", func() error { return s.AddClientKey(ctx, clientKey("client-a", 2, at(time.Hour))) })
+		step("UpdateClient", func() error {
+			return s.UpdateClient(ctx, gateway.Client{ID: "client-a", NotifyURL: "https://a.example/v2", Encrypted: true})
+		})
 		step("RetireClientKey", func() error { return s.RetireClientKey(ctx, "client-a", 1, at(2*time.Hour)) })
 		step("AddGatewayKey", func() error { _, err := s.AddGatewayKey(ctx, keyBytes(1), at(0)); return err })
 		step("second AddGatewayKey", func() error { _, err := s.AddGatewayKey(ctx, keyBytes(2), at(time.Hour)); return err })
