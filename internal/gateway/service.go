@@ -147,6 +147,10 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 	expires := in.ExpiresAt
 	if expires.IsZero() {
 		expires = now.Add(orDefault(s.PaymentExpiry, 14*time.Minute))
+	} else if !expires.After(now) {
+		// Checked after the duplicate lookup: a retry of a request whose
+		// paymentExpiryTime has passed since gets that request's result.
+		return nil, Invalid("paymentExpiryTime", "paymentExpiryTime is in the past")
 	}
 	p := &Payment{
 		ID: s.newID(now), ClientID: in.ClientID, RequestID: in.RequestID,
@@ -396,9 +400,12 @@ func (s *Service) Cancel(ctx context.Context, clientID, paymentID, requestID str
 
 // RefundInput is a validated refund request.
 type RefundInput struct {
-	ClientID    string
-	RequestID   string
-	PaymentID   string
+	ClientID  string
+	RequestID string
+	PaymentID string
+	// Amount to refund. A zero Amount refunds whatever is left of the
+	// payment (omnichannel v2 without refundAmount); its amount is fixed
+	// when the refund is created, and a retry replays it.
 	Amount      Money
 	Reason      string
 	ReferenceID string
@@ -416,10 +423,14 @@ type RefundResult struct {
 // Refund refunds part or all of a successful payment, once per (client,
 // refundRequestId). The refunds of a payment never add up to more than it.
 func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, error) {
-	if in.Amount.Value <= 0 {
+	rest := in.Amount == Money{}
+	if !rest && in.Amount.Value <= 0 {
 		return nil, Invalid("refundAmount.value", "refundAmount.value must be a positive integer in minor units")
 	}
 	fp := fingerprint(in.PaymentID, strconv.FormatInt(in.Amount.Value, 10), in.Amount.Currency)
+	if rest {
+		fp = fingerprint(in.PaymentID, "the rest")
+	}
 	dup := func() (*RefundResult, error) {
 		r, err := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID)
 		if err != nil {
@@ -460,11 +471,18 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, er
 		if window := orDefault(s.RefundWindow, 365*24*time.Hour); now.Sub(p.PaidAt) > window {
 			return Errorf(KindRefundWindow, "the refund window (%s after payment) has passed", window)
 		}
-		if !strings.EqualFold(in.Amount.Currency, p.Amount.Currency) {
-			return Invalid("refundAmount.currency", "refundAmount.currency %s differs from the payment's %s", in.Amount.Currency, p.Amount.Currency)
+		left := p.Amount.Value - p.Refunded
+		if rest {
+			if left <= 0 {
+				return Errorf(KindRefundExceed, "the payment is already fully refunded")
+			}
+			r.Amount = Money{Value: left, Currency: p.Amount.Currency}
 		}
-		if left := p.Amount.Value - p.Refunded; in.Amount.Value > left {
-			return Errorf(KindRefundExceed, "refundAmount %d exceeds the refundable amount %d %s", in.Amount.Value, left, p.Amount.Currency)
+		if !strings.EqualFold(r.Amount.Currency, p.Amount.Currency) {
+			return Invalid("refundAmount.currency", "refundAmount.currency %s differs from the payment's %s", r.Amount.Currency, p.Amount.Currency)
+		}
+		if r.Amount.Value > left {
+			return Errorf(KindRefundExceed, "refundAmount %d exceeds the refundable amount %d %s", r.Amount.Value, left, p.Amount.Currency)
 		}
 		dec, err := s.Processor.Refund(ctx, p, r)
 		if err != nil {
@@ -494,7 +512,7 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, er
 		if r.Status == RefundFail {
 			return nil
 		}
-		p.Refunded += in.Amount.Value
+		p.Refunded += r.Amount.Value
 		p.UpdatedAt = now
 		return tx.UpdatePayment(p)
 	})
@@ -502,6 +520,12 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, er
 		return dup()
 	}
 	if err != nil {
+		// A duplicate of this request may have committed while this call
+		// was checking the payment: answer as its duplicate, not with the
+		// refusal (REFUND_AMOUNT_EXCEED, ...) that the first one caused.
+		if _, e := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID); e == nil {
+			return dup()
+		}
 		return nil, storeError(err)
 	}
 	return &RefundResult{Refund: r}, nil

@@ -226,17 +226,8 @@ func (s *Server) refund(ctx context.Context, clientID string, fam Family, body [
 				return nil, err
 			}
 			in.Amount = m
-		} else {
-			// No amount: refund what is left of the payment.
-			p, _, err := s.Service.InquirePayment(ctx, clientID, req.PaymentID, "")
-			if err != nil {
-				return nil, err
-			}
-			in.Amount = gateway.Money{Value: p.Amount.Value - p.Refunded, Currency: p.Amount.Currency}
-			if in.Amount.Value <= 0 {
-				return nil, &gateway.Error{Kind: gateway.KindRefundExceed, Message: "the payment is already fully refunded"}
-			}
 		}
+		// No refundAmount: the gateway refunds what is left of the payment.
 	} else {
 		var req antomgw.RefundRequest
 		if err := decode(body, &req); err != nil {

@@ -64,6 +64,7 @@ type Options struct {
 type Store struct {
 	writer *sql.DB // one connection; every write
 	reader *sql.DB // reads; the writer itself for ":memory:"
+	group  groupCommit
 }
 
 // Open opens (creating it when missing, with mode 0600) the database at
