@@ -6,9 +6,10 @@ import (
 )
 
 // Store is the persistence the Service needs. Implementations (sqlite,
-// postgres) must pass storetest. Reads return ErrNotFound for a missing row.
-// Every method is safe for concurrent use, also across processes sharing
-// the same database.
+// postgres) must pass storetest. Reads return ErrNotFound for a missing row
+// (or another client's). Times come back in UTC, truncated to the
+// millisecond. Claims return rows in no particular order. Every method is
+// safe for concurrent use, also across processes sharing the same database.
 type Store interface {
 	// RegistryVersion returns a number that changes with every registry
 	// write (clients, client keys, gateway keys), whoever made it.
@@ -44,9 +45,11 @@ type Store interface {
 	Refunds(ctx context.Context, paymentID string) ([]*Refund, error)
 
 	// Update runs fn in a read-write transaction and commits when fn
-	// returns nil. Rows read with the ForUpdate methods stay locked against
-	// other writers until the transaction ends. fn may be called more than
-	// once when the store retries a serialisation failure.
+	// returns nil; a nil error means the writes are durable. Rows read with
+	// the ForUpdate methods stay locked against other writers until the
+	// transaction ends. fn may be called more than once when the store
+	// retries a serialisation failure. fn must use only its Tx: calling the
+	// Store from inside it may wait forever for the connection it holds.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 
 	// ClaimJobs leases up to limit jobs due at now (and not leased by
@@ -91,18 +94,20 @@ type Tx interface {
 	// PaymentForUpdate reads and locks a client's payment by paymentId.
 	PaymentForUpdate(clientID, paymentID string) (*Payment, error)
 	// UpdatePayment writes the mutable fields of p (status, result,
-	// times, refunded sum, action URL).
+	// times, refunded sum, action URL); ErrNotFound for a missing row.
 	UpdatePayment(p *Payment) error
 	// InsertRefund inserts r, claiming (ClientID, RequestID); ErrConflict
 	// when the pair is taken.
 	InsertRefund(r *Refund) error
 	// RefundForUpdate reads and locks a client's refund by refundId.
 	RefundForUpdate(clientID, refundID string) (*Refund, error)
-	// UpdateRefund writes the mutable fields of r.
+	// UpdateRefund writes the mutable fields of r; ErrNotFound for a
+	// missing row.
 	UpdateRefund(r *Refund) error
 	// InsertJob schedules a job; the store assigns its ID.
 	InsertJob(j *Job) error
-	// DeleteJob removes a job (done, or obsolete).
+	// DeleteJob removes a job (done, or obsolete). Deleting a job that is
+	// already gone is not an error: another job may have made it obsolete.
 	DeleteJob(id int64) error
 	// DeleteJobs removes every job of a target of the given kinds (all kinds
 	// when none are given).
@@ -134,8 +139,8 @@ type Job struct {
 	Kind     JobKind
 	ClientID string
 	TargetID string // paymentId or refundId
-	DueAt    time.Time
-	Status   string // target status for settle jobs
+	DueAt    time.Time // zero: due at once
+	Status   string    // target status for settle jobs
 	Code     string
 	Message  string
 	Attempts int
