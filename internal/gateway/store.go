@@ -138,7 +138,7 @@ type Job struct {
 	ID       int64
 	Kind     JobKind
 	ClientID string
-	TargetID string // paymentId or refundId
+	TargetID string    // paymentId or refundId
 	DueAt    time.Time // zero: due at once
 	Status   string    // target status for settle jobs
 	Code     string
