@@ -90,6 +90,7 @@ const (
 	CodeCancelWindowExceed     = "CANCEL_WINDOW_EXCEED"
 	CodeRefundAmountExceed     = "REFUND_AMOUNT_EXCEED"
 	CodeRefundWindowExceed     = "REFUND_WINDOW_EXCEED"
+	CodeRefundInProcess        = "REFUND_IN_PROCESS"
 	CodeCurrencyNotSupport     = "CURRENCY_NOT_SUPPORT"
 	CodeUserBalanceNotEnough   = "USER_BALANCE_NOT_ENOUGH"
 	CodeRiskReject             = "RISK_REJECT"

@@ -268,7 +268,7 @@ func (s *Server) refund(ctx context.Context, clientID string, fam Family, body [
 		res = wire.NewResult(rf.ResultCode, rf.ResultMessage)
 		res.Status = wire.StatusFail
 	default:
-		res = wire.Result{Code: "REFUND_IN_PROCESS", Status: wire.StatusUnknown, Message: "The refund is being processed; inquire the refund or wait for notifyRefund."}
+		res = wire.NewResult(wire.CodeRefundInProcess, "The refund is being processed; inquire the refund or wait for notifyRefund.")
 	}
 	o := respondWith(res, antomgw.RefundResponse{
 		Result: res, RefundRequestID: rf.RequestID, RefundID: rf.ID, PaymentID: rf.PaymentID,
