@@ -250,3 +250,41 @@ func (b *FlexBool) UnmarshalJSON(data []byte) error {
 	}
 	return nil
 }
+
+// Product codes (PayRequest.ProductCode).
+const (
+	// ProductInStore is an in-store payment; PaymentFactor names its
+	// scenario.
+	ProductInStore = "IN_STORE_PAYMENT"
+	// ProductCashier is an online payment on the wallet's cashier page.
+	ProductCashier = "CASHIER_PAYMENT"
+)
+
+// In-store scenarios (PaymentFactor.InStorePaymentScenario).
+const (
+	// ScenarioPaymentCode: the user presents a code, the merchant scans it
+	// into PaymentMethod.PaymentMethodID.
+	ScenarioPaymentCode = "PaymentCode"
+	// ScenarioOrderCode: the merchant shows PayResponse.OrderCodeForm, the
+	// user scans it.
+	ScenarioOrderCode = "OrderCode"
+	// ScenarioEntryCode: the user scans the store's static code and pays at
+	// PayResponse.RedirectActionForm.
+	ScenarioEntryCode = "EntryCode"
+)
+
+// Payment statuses (InquiryPaymentResponse.PaymentStatus).
+const (
+	PaymentStatusSuccess    = "SUCCESS"
+	PaymentStatusFail       = "FAIL"
+	PaymentStatusProcessing = "PROCESSING"
+	PaymentStatusCancelled  = "CANCELLED"
+	PaymentStatusPending    = "PENDING"
+)
+
+// Refund statuses (InquiryRefundResponse.RefundStatus).
+const (
+	RefundStatusSuccess    = "SUCCESS"
+	RefundStatusFail       = "FAIL"
+	RefundStatusProcessing = "PROCESSING"
+)
