@@ -1,0 +1,241 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/jackc/pgx/v5"
+)
+
+// RegistryVersion returns the registry version: a counter that every
+// registry write, from any node or the CLI, increments in its own
+// transaction.
+func (s *Store) RegistryVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, `SELECT version FROM registry_version WHERE id = 1`).Scan(&v)
+	if err != nil {
+		return 0, storeErr("read registry version", err)
+	}
+	return v, nil
+}
+
+// LoadRegistry reads every client (by id) with its keys (by version,
+// retired ones too) and every gateway key (by version) in one REPEATABLE
+// READ, READ ONLY transaction: its statements share one snapshot, so the
+// registry and its version agree (at READ COMMITTED each statement would
+// see the database as it is when it starts). Sealed gateway keys are
+// opened with the store's KEK; one that does not open is a *KEKError.
+func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, storeErr("load registry: begin", err)
+	}
+	defer rollback(ctx, tx)
+
+	reg := &gateway.Registry{}
+	if err := tx.QueryRow(ctx, `SELECT version FROM registry_version WHERE id = 1`).Scan(&reg.Version); err != nil {
+		return nil, storeErr("load registry: version", err)
+	}
+
+	rows, err := tx.Query(ctx, `SELECT client_id, notify_url, encrypted, created_at FROM clients ORDER BY client_id`)
+	if err != nil {
+		return nil, storeErr("load registry: clients", err)
+	}
+	index := map[string]int{}
+	for rows.Next() {
+		var c gateway.Client
+		if err := rows.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, timeCol{&c.CreatedAt}); err != nil {
+			rows.Close()
+			return nil, storeErr("load registry: clients", err)
+		}
+		index[c.ID] = len(reg.Clients)
+		reg.Clients = append(reg.Clients, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("load registry: clients", err)
+	}
+
+	rows, err = tx.Query(ctx, `SELECT client_id, version, public_key, created_at, retired_at
+		FROM client_keys ORDER BY client_id, version`)
+	if err != nil {
+		return nil, storeErr("load registry: client keys", err)
+	}
+	for rows.Next() {
+		var k gateway.ClientKey
+		if err := rows.Scan(&k.ClientID, &k.Version, &k.PublicKey, timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt}); err != nil {
+			rows.Close()
+			return nil, storeErr("load registry: client keys", err)
+		}
+		i, ok := index[k.ClientID]
+		if !ok {
+			continue // impossible: a foreign key
+		}
+		reg.Clients[i].Keys = append(reg.Clients[i].Keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("load registry: client keys", err)
+	}
+
+	rows, err = tx.Query(ctx, `SELECT version, private_key, sealed, created_at FROM gateway_keys ORDER BY version`)
+	if err != nil {
+		return nil, storeErr("load registry: gateway keys", err)
+	}
+	for rows.Next() {
+		var k gateway.GatewayKey
+		var sealed bool
+		if err := rows.Scan(&k.Version, &k.PrivateKey, &sealed, timeCol{&k.CreatedAt}); err != nil {
+			rows.Close()
+			return nil, storeErr("load registry: gateway keys", err)
+		}
+		if sealed {
+			der, err := unseal(s.kek, k.Version, k.PrivateKey)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("load registry: %w", err)
+			}
+			k.PrivateKey = der
+		}
+		reg.GatewayKeys = append(reg.GatewayKeys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("load registry: gateway keys", err)
+	}
+	return reg, nil
+}
+
+// AddClient registers c with its first key; key.ClientID may be empty.
+// ErrConflict when the client id is taken.
+func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.ClientKey) error {
+	if key.ClientID != "" && key.ClientID != c.ID {
+		return fmt.Errorf("add client %s: key is for client %s", c.ID, key.ClientID)
+	}
+	return s.registryWrite(ctx, "add client", func(t *tx) error {
+		tag, err := t.tx.Exec(t.ctx, `INSERT INTO clients (client_id, notify_url, encrypted, created_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, c.Encrypted, millis(c.CreatedAt))
+		if err != nil {
+			return t.fail("add client", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("client %s: %w", c.ID, gateway.ErrConflict)
+		}
+		return insertClientKey(t, c.ID, key)
+	})
+}
+
+// UpdateClient changes a client's settings (notify URL, encryption); its
+// id, creation time and keys stay. ErrNotFound for an unknown client.
+func (s *Store) UpdateClient(ctx context.Context, c gateway.Client) error {
+	return s.registryWrite(ctx, "update client", func(t *tx) error {
+		tag, err := t.tx.Exec(t.ctx, `UPDATE clients SET notify_url = $1, encrypted = $2 WHERE client_id = $3`,
+			c.NotifyURL, c.Encrypted, c.ID)
+		if err != nil {
+			return t.fail("update client", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("client %s: %w", c.ID, gateway.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// AddClientKey adds a version of a client's key. ErrNotFound for an unknown
+// client, ErrConflict when the client has that version.
+func (s *Store) AddClientKey(ctx context.Context, key gateway.ClientKey) error {
+	return s.registryWrite(ctx, "add client key", func(t *tx) error {
+		var one int
+		err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM clients WHERE client_id = $1`, key.ClientID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("client %s: %w", key.ClientID, gateway.ErrNotFound)
+		}
+		if err != nil {
+			return t.fail("add client key", err)
+		}
+		return insertClientKey(t, key.ClientID, key)
+	})
+}
+
+func insertClientKey(t *tx, clientID string, key gateway.ClientKey) error {
+	publicKey := key.PublicKey
+	if publicKey == nil {
+		publicKey = []byte{}
+	}
+	tag, err := t.tx.Exec(t.ctx, `INSERT INTO client_keys (client_id, version, public_key, created_at, retired_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, version) DO NOTHING`,
+		clientID, key.Version, publicKey, millis(key.CreatedAt), millis(key.RetiredAt))
+	if err != nil {
+		return t.fail("add client key", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("client %s key version %d: %w", clientID, key.Version, gateway.ErrConflict)
+	}
+	return nil
+}
+
+// RetireClientKey sets a key's retired time. ErrNotFound when the client
+// has no such key, or it is retired already.
+func (s *Store) RetireClientKey(ctx context.Context, clientID string, version int, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("retire client key: zero time")
+	}
+	return s.registryWrite(ctx, "retire client key", func(t *tx) error {
+		tag, err := t.tx.Exec(t.ctx, `UPDATE client_keys SET retired_at = $1
+			WHERE client_id = $2 AND version = $3 AND retired_at IS NULL`, at.UnixMilli(), clientID, version)
+		if err != nil {
+			return t.fail("retire client key", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("client %s active key version %d: %w", clientID, version, gateway.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// AddGatewayKey stores a gateway key under the next version, one more than
+// the highest so far (1 for the first), and returns it. Registry writes take
+// turns on the registry_version row, so two nodes rotating at once get two
+// versions. With a KEK the key is stored sealed (see Options.KEK).
+func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time) (int, error) {
+	var version int
+	err := s.registryWrite(ctx, "add gateway key", func(t *tx) error {
+		if err := t.tx.QueryRow(t.ctx, `SELECT coalesce(max(version), 0) + 1 FROM gateway_keys`).Scan(&version); err != nil {
+			return t.fail("add gateway key", err)
+		}
+		stored, sealed := privateKeyDER, false
+		if s.kek != nil {
+			var err error
+			if stored, err = seal(s.kek, version, privateKeyDER); err != nil {
+				return fmt.Errorf("seal gateway key version %d: %w", version, err)
+			}
+			sealed = true
+		}
+		if stored == nil {
+			stored = []byte{}
+		}
+		_, err := t.tx.Exec(t.ctx, `INSERT INTO gateway_keys (version, private_key, sealed, created_at)
+			VALUES ($1, $2, $3, $4)`, version, stored, sealed, millis(at))
+		return t.fail("add gateway key", err)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return version, nil
+}
+
+// registryWrite runs fn in a transaction (retried as Update's are) that
+// first bumps the registry version. The bump locks the one registry_version
+// row, so registry writes take turns across nodes, and the bump commits or
+// rolls back with fn's writes.
+func (s *Store) registryWrite(ctx context.Context, op string, fn func(t *tx) error) error {
+	return s.update(ctx, func(t *tx) error {
+		if _, err := t.tx.Exec(t.ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
+			return t.fail(op+": bump registry version", err)
+		}
+		return fn(t)
+	})
+}
