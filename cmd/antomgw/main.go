@@ -38,6 +38,7 @@ func commands() []*command {
 		{name: "keys", summary: "generate key pairs; export and rotate the gateway key", sub: keysCommands()},
 		{name: "sign", summary: "sign a request body and print the Signature header value", run: runSign},
 		{name: "verify", summary: "verify a Signature header value; explain a mismatch", run: runVerify},
+		{name: "call", summary: "call the gateway's APIs with the Go SDK: sign, send, verify, print", sub: callCommands()},
 	}
 }
 

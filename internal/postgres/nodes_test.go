@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -249,5 +250,59 @@ func TestNodesRegistry(t *testing.T) {
 		if !seen[v] {
 			t.Errorf("version %d not assigned; want 1..%d", v, len(nodes)*rotations)
 		}
+	}
+}
+
+// TestNodesEnsureGatewayKey: nodes starting together on an empty database
+// create one gateway key between them, and every node reports it.
+func TestNodesEnsureGatewayKey(t *testing.T) {
+	ctx := context.Background()
+	nodes := openNodes(t, 3)
+	var generated atomic.Int32
+	type result struct {
+		version int
+		added   bool
+		err     error
+	}
+	results := make([]result, len(nodes))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, s := range nodes {
+		wg.Go(func() {
+			<-start
+			v, added, err := s.EnsureGatewayKey(ctx, func() ([]byte, error) {
+				generated.Add(1)
+				return []byte{byte(i)}, nil
+			}, nodeTime)
+			results[i] = result{v, added, err}
+		})
+	}
+	close(start)
+	wg.Wait()
+	adders := 0
+	for i, r := range results {
+		if r.err != nil || r.version != 1 {
+			t.Errorf("node %d: EnsureGatewayKey = %d, %v, %v, want version 1", i, r.version, r.added, r.err)
+		}
+		if r.added {
+			adders++
+		}
+	}
+	if adders != 1 || generated.Load() != 1 {
+		t.Errorf("%d nodes added a key, generate called %d times; want 1 and 1", adders, generated.Load())
+	}
+	reg, err := nodes[0].LoadRegistry(ctx)
+	if err != nil || len(reg.GatewayKeys) != 1 {
+		t.Errorf("LoadRegistry = %+v, %v, want one gateway key", reg, err)
+	}
+	// With a key present it adds nothing, and the registry version stays.
+	before, _ := nodes[1].RegistryVersion(ctx)
+	v, added, err := nodes[1].EnsureGatewayKey(ctx, func() ([]byte, error) {
+		t.Errorf("generate called with a key present")
+		return nil, errors.New("unexpected")
+	}, nodeTime)
+	after, _ := nodes[1].RegistryVersion(ctx)
+	if v != 1 || added || err != nil || after != before {
+		t.Errorf("EnsureGatewayKey with a key = %d, %v, %v, registry version %d → %d; want 1, false, nil, unchanged", v, added, err, before, after)
 	}
 }

@@ -206,25 +206,70 @@ func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time
 		if err := t.tx.QueryRow(t.ctx, `SELECT coalesce(max(version), 0) + 1 FROM gateway_keys`).Scan(&version); err != nil {
 			return t.fail("add gateway key", err)
 		}
-		stored, sealed := privateKeyDER, false
-		if s.kek != nil {
-			var err error
-			if stored, err = seal(s.kek, version, privateKeyDER); err != nil {
-				return fmt.Errorf("seal gateway key version %d: %w", version, err)
-			}
-			sealed = true
-		}
-		if stored == nil {
-			stored = []byte{}
-		}
-		_, err := t.tx.Exec(t.ctx, `INSERT INTO gateway_keys (version, private_key, sealed, created_at)
-			VALUES ($1, $2, $3, $4)`, version, stored, sealed, millis(at))
-		return t.fail("add gateway key", err)
+		return s.insertGatewayKey(t, version, privateKeyDER, at)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return version, nil
+}
+
+// EnsureGatewayKey makes sure the gateway has a signing key: when the
+// database holds no gateway key, it stores the key generate returns as
+// version 1 and reports added; otherwise it returns the newest version and
+// does not call generate. The check and the insert run under the registry
+// lock, so nodes starting together on an empty database create one key
+// between them, not one each. generate may be called while the lock is held
+// (and again, should the transaction be retried).
+func (s *Store) EnsureGatewayKey(ctx context.Context, generate func() ([]byte, error), at time.Time) (version int, added bool, err error) {
+	err = s.update(ctx, func(t *tx) error {
+		version, added = 0, false
+		if _, err := t.tx.Exec(t.ctx, `SELECT version FROM registry_version WHERE id = 1 FOR UPDATE`); err != nil {
+			return t.fail("ensure gateway key: lock", err)
+		}
+		if err := t.tx.QueryRow(t.ctx, `SELECT coalesce(max(version), 0) FROM gateway_keys`).Scan(&version); err != nil {
+			return t.fail("ensure gateway key", err)
+		}
+		if version > 0 {
+			return nil
+		}
+		der, err := generate()
+		if err != nil {
+			return err
+		}
+		version = 1
+		if err := s.insertGatewayKey(t, version, der, at); err != nil {
+			return err
+		}
+		if _, err := t.tx.Exec(t.ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
+			return t.fail("ensure gateway key: bump registry version", err)
+		}
+		added = true
+		return nil
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return version, added, nil
+}
+
+// insertGatewayKey stores der as the given version, sealed when the store
+// has a KEK.
+func (s *Store) insertGatewayKey(t *tx, version int, der []byte, at time.Time) error {
+	stored, sealed := der, false
+	if s.kek != nil {
+		var err error
+		if stored, err = seal(s.kek, version, der); err != nil {
+			return fmt.Errorf("seal gateway key version %d: %w", version, err)
+		}
+		sealed = true
+	}
+	if stored == nil {
+		stored = []byte{}
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO gateway_keys (version, private_key, sealed, created_at)
+		VALUES ($1, $2, $3, $4)`, version, stored, sealed, millis(at))
+	return t.fail("add gateway key", err)
 }
 
 // registryWrite runs fn in a transaction (retried as Update's are) that

@@ -1,0 +1,538 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/antomgw/antomgw"
+)
+
+// callCommands are the subcommands of "antomgw call": one per API, each a
+// call through the Go SDK.
+func callCommands() []*command {
+	return []*command{
+		{name: "pay", summary: "create a payment (pay); --resolve polls a U answer to its end", run: runCallPay},
+		{name: "inquiry", summary: "inquire a payment (inquiryPayment)", run: runCallInquiry},
+		{name: "cancel", summary: "cancel a payment (cancel)", run: runCallCancel},
+		{name: "refund", summary: "refund a payment (refund)", run: runCallRefund},
+		{name: "inquiry-refund", summary: "inquire a refund (inquiryRefund)", run: runCallInquiryRefund},
+	}
+}
+
+const callCommonDoc = `The request is signed with --private-key, sent to --base-url (AMS v1 paths, or
+omnichannel v2 with --family omnichannel, encrypted with --encrypt), and the
+answer is verified with the gateway public key before anything is printed:
+an answer without a valid signature is an error. The verified response
+(decrypted when encrypted) goes to stdout as JSON. Retries follow the SDK:
+network errors, timeouts, HTTP 5xx, U UNKNOWN_EXCEPTION and
+REQUEST_TRAFFIC_EXCEED_LIMIT are sent again with the same body.
+
+--body-file sends a JSON body exactly as written (stdin with "-") instead of
+the body the field flags build. --verbose prints every attempt's exact
+request and response (headers and body) to stderr.
+
+Exit status: 0 for an S result, 1 for F or U (the response is still printed)
+and for any error.`
+
+// callFlags are the flags every call subcommand has.
+type callFlags struct {
+	baseURL, clientID, privateKey, family, bodyFile *string
+	keyVersion, retries                             *int
+	encrypt, epochTime, verbose                     *bool
+	timeout                                         time.Duration
+	gatewayKeys                                     gatewayKeyFiles
+	fields                                          []string // names of the flags that build the body
+}
+
+// addCommon defines the flags every call has, after the command's own.
+func (c *callFlags) addCommon(f *flagSet) {
+	c.baseURL = f.str("base-url", "URL", "http://127.0.0.1:8080", "where the gateway is")
+	c.clientID = f.str("client-id", "ID", "", "Client-Id")
+	c.privateKey = f.str("private-key", "FILE", "", "the merchant's RSA private key (PEM or bare base64)")
+	c.keyVersion = f.integer("key-version", "N", 1, "keyVersion of --private-key as registered with the gateway")
+	f.Var(&c.gatewayKeys, "gateway-public-key", "the gateway's public key (antomgw keys export); N=FILE for key version N, else version 1; repeatable")
+	f.note("gateway-public-key", "[N=]FILE")
+	c.family = f.str("family", "FAMILY", "ams", "path family: ams (/ams/api/v1), ams-sandbox (/ams/sandbox/api/v1) or omnichannel (/openapi/v2)")
+	c.encrypt = f.boolean("encrypt", "encrypt the request body (RSA_AES) for the gateway")
+	c.epochTime = f.boolean("epoch-time", "send Request-Time as epoch milliseconds instead of ISO 8601")
+	f.DurationVar(&c.timeout, "timeout", antomgw.DefaultAttemptTimeout, "timeout of each attempt")
+	f.note("timeout", "DURATION")
+	c.retries = f.integer("retries", "N", antomgw.DefaultMaxRetries, "retries of a retryable attempt (0: none)")
+	c.bodyFile = f.str("body-file", "FILE", "", `send this JSON body as is ("-": stdin) instead of the field flags`)
+	c.verbose = f.boolean("verbose", "print each attempt's exact request and response to stderr")
+	f.require("client-id", "private-key", "gateway-public-key")
+}
+
+// field defines a flag that builds part of the body.
+func (c *callFlags) field(f *flagSet, name, arg, value, usage string) *string {
+	c.fields = append(c.fields, name)
+	return f.str(name, arg, value, usage)
+}
+
+// parse parses args and checks what the flags cannot check alone.
+func (c *callFlags) parse(f *flagSet, args []string) (set map[string]bool, err error) {
+	if err := f.parse(args); err != nil {
+		return nil, err
+	}
+	set = map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if set["body-file"] {
+		for _, name := range c.fields {
+			if set[name] {
+				return nil, f.usagef("--%s builds the body; it cannot be combined with --body-file", name)
+			}
+		}
+	}
+	if *c.retries < 0 {
+		return nil, f.usagef("--retries must be 0 or more, got %d", *c.retries)
+	}
+	if *c.keyVersion < 1 {
+		return nil, f.usagef("--key-version must be a positive integer, got %d", *c.keyVersion)
+	}
+	return set, nil
+}
+
+// client builds the SDK client the flags describe.
+func (c *callFlags) client(e *env, f *flagSet) (*antomgw.Client, error) {
+	priv, err := loadPrivateKey(*c.privateKey)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[int]*rsa.PublicKey{}
+	for _, g := range c.gatewayKeys {
+		pub, err := loadPublicKey(g.file)
+		if err != nil {
+			return nil, err
+		}
+		keys[g.version] = pub
+	}
+	cfg := antomgw.Config{
+		ClientID:       *c.clientID,
+		PrivateKey:     priv,
+		KeyVersion:     *c.keyVersion,
+		GatewayKeys:    keys,
+		BaseURL:        *c.baseURL,
+		Encrypt:        *c.encrypt,
+		AttemptTimeout: c.timeout,
+		MaxRetries:     *c.retries,
+	}
+	if *c.retries == 0 {
+		cfg.MaxRetries = -1
+	}
+	switch *c.family {
+	case "ams", "v1":
+		cfg.Family = antomgw.FamilyAMS
+	case "ams-sandbox", "sandbox":
+		cfg.Family = antomgw.FamilyAMSSandbox
+	case "omnichannel", "v2":
+		cfg.Family = antomgw.FamilyOmnichannel
+	default:
+		return nil, f.usagef("--family %q: want ams, ams-sandbox or omnichannel", *c.family)
+	}
+	if *c.epochTime {
+		cfg.TimeFormat = antomgw.TimeEpochMillis
+	}
+	level := slog.LevelInfo
+	if *c.verbose {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	if *c.verbose {
+		cfg.HTTPClient = &http.Client{
+			Transport:     &dumpTransport{base: http.DefaultTransport.(*http.Transport).Clone(), w: e.stderr},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	cl, err := antomgw.NewClient(cfg)
+	if err != nil {
+		return nil, f.usagef("%s", strings.TrimPrefix(err.Error(), "antomgw: "))
+	}
+	return cl, nil
+}
+
+// gatewayKeyFiles is the repeatable --gateway-public-key [N=]FILE.
+type gatewayKeyFiles []gatewayKeyFile
+
+type gatewayKeyFile struct {
+	version int
+	file    string
+}
+
+func (g *gatewayKeyFiles) String() string {
+	if g == nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range *g {
+		parts = append(parts, fmt.Sprintf("%d=%s", k.version, k.file))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (g *gatewayKeyFiles) Set(v string) error {
+	k := gatewayKeyFile{version: 1, file: v}
+	if n, file, ok := strings.Cut(v, "="); ok {
+		ver, err := strconv.Atoi(n)
+		if err != nil || ver < 1 {
+			return fmt.Errorf("%q: want FILE or N=FILE with N a positive key version", v)
+		}
+		k = gatewayKeyFile{version: ver, file: file}
+	}
+	if k.file == "" {
+		return errors.New("empty file name")
+	}
+	*g = append(*g, k)
+	return nil
+}
+
+// dumpTransport writes each exchange, exactly as sent and received, to w.
+type dumpTransport struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	w    io.Writer
+}
+
+func (d *dumpTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	out, err := httputil.DumpRequestOut(req, true)
+	if err != nil {
+		return nil, err
+	}
+	d.write("> ", out)
+	resp, err := d.base.RoundTrip(req)
+	if err != nil {
+		d.write("! ", []byte(err.Error()+"\n"))
+		return nil, err
+	}
+	in, err := httputil.DumpResponse(resp, true)
+	if err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	d.write("< ", in)
+	return resp, nil
+}
+
+func (d *dumpTransport) write(prefix string, b []byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	text := strings.ReplaceAll(string(b), "\r\n", "\n")
+	for line := range strings.SplitSeq(strings.TrimRight(text, "\n"), "\n") {
+		fmt.Fprintf(d.w, "%s%s\n", prefix, line)
+	}
+	fmt.Fprintln(d.w)
+}
+
+// printJSON writes v as indented JSON: raw JSON bytes are re-indented,
+// anything else is marshalled.
+func printJSON(w io.Writer, v any) error {
+	var b []byte
+	if raw, ok := v.([]byte); ok {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, raw, "", "  "); err != nil {
+			b = raw
+		} else {
+			b = buf.Bytes()
+		}
+	} else {
+		var err error
+		if b, err = json.MarshalIndent(v, "", "  "); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// finish prints resp (when the call returned one) and turns the call's
+// error into the command's.
+func finish(e *env, resp any, err error) error {
+	if resp != nil && !isNil(resp) {
+		if perr := printJSON(e.stdout, resp); perr != nil {
+			return perr
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	if r, ok := antomgw.ResultOf(err); ok {
+		return fmt.Errorf("result %s", r)
+	}
+	return err
+}
+
+func isNil(v any) bool {
+	switch r := v.(type) {
+	case *antomgw.PayResponse:
+		return r == nil
+	case *antomgw.InquiryPaymentResponse:
+		return r == nil
+	case *antomgw.CancelResponse:
+		return r == nil
+	case *antomgw.RefundResponse:
+		return r == nil
+	case *antomgw.InquiryRefundResponse:
+		return r == nil
+	case *antomgw.RawResponse:
+		return r == nil
+	}
+	return false
+}
+
+// doRaw sends --body-file through the SDK's verified path.
+func doRaw(ctx context.Context, e *env, c *antomgw.Client, api antomgw.API, file string) error {
+	body, err := readBody(e, file)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(ctx, api, body)
+	if resp != nil {
+		if perr := printJSON(e.stdout, resp.Body); perr != nil {
+			return perr
+		}
+	}
+	return finish(e, nil, err)
+}
+
+// --- pay ------------------------------------------------------------------------
+
+const callPayDoc = `Create a payment: an in-store PaymentCode payment by default (the user shows a
+code, --payment-code is what the terminal scanned), or --scenario OrderCode,
+EntryCode or cashier. Amounts are in minor units: --amount 450 --currency USD
+is 4.50 USD. Against antomgw serve, amounts 9901–9910 rehearse the simulated
+wallet's scenarios (docs/simulator.md).
+
+--resolve is what a POS terminal does: when the answer is U or lost, poll
+inquiryPayment until the payment is final, cancel it at --resolve-deadline,
+and print the outcome (SUCCESS, FAIL, CANCELLED, NOT_FOUND or UNRESOLVED).
+
+`
+
+func runCallPay(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         --payment-request-id ID --amount VALUE [--payment-code CODE] [flags]", callPayDoc+callCommonDoc)
+	c := &callFlags{}
+	id := c.field(f, "payment-request-id", "ID", "", "paymentRequestId, the idempotency key")
+	amount := c.field(f, "amount", "VALUE", "", "paymentAmount.value in minor units")
+	currency := c.field(f, "currency", "CUR", "USD", "paymentAmount.currency")
+	scenario := c.field(f, "scenario", "NAME", antomgw.ScenarioPaymentCode, "PaymentCode, OrderCode, EntryCode or cashier")
+	methodType := c.field(f, "payment-method-type", "TYPE", "CONNECT_WALLET", "paymentMethod.paymentMethodType")
+	code := c.field(f, "payment-code", "CODE", "", "paymentMethod.paymentMethodId: the code the user presents (PaymentCode)")
+	orderID := c.field(f, "order-id", "ID", "", "order.referenceOrderId (default: the payment request id)")
+	description := c.field(f, "description", "TEXT", "", "order.orderDescription")
+	notifyURL := c.field(f, "notify-url", "URL", "", "paymentNotifyUrl")
+	redirectURL := c.field(f, "redirect-url", "URL", "", "paymentRedirectUrl (EntryCode, cashier)")
+	resolve := f.boolean("resolve", "on a U or lost answer, poll and cancel at the deadline; print the outcome")
+	var deadline, interval time.Duration
+	f.DurationVar(&deadline, "resolve-deadline", antomgw.DefaultResolveDeadline, "with --resolve: how long to poll before cancelling")
+	f.note("resolve-deadline", "DURATION")
+	f.DurationVar(&interval, "poll-interval", antomgw.DefaultPollInterval, "with --resolve: the first pause between inquiries (it doubles, up to 16s)")
+	f.note("poll-interval", "DURATION")
+	c.addCommon(f)
+	set, err := c.parse(f, args)
+	if err != nil {
+		return err
+	}
+	if set["body-file"] && *resolve {
+		return f.usagef("--resolve needs the field flags, not --body-file")
+	}
+	if !set["body-file"] {
+		if *id == "" || *amount == "" {
+			return f.usagef("--payment-request-id and --amount are required (or --body-file)")
+		}
+		if *scenario == antomgw.ScenarioPaymentCode && *code == "" && *c.family != "omnichannel" && *c.family != "v2" {
+			return f.usagef("--payment-code is required for the PaymentCode scenario")
+		}
+	}
+	cl, err := c.client(e, f)
+	if err != nil {
+		return err
+	}
+	if set["body-file"] {
+		return doRaw(ctx, e, cl, antomgw.APIPay, *c.bodyFile)
+	}
+	req := &antomgw.PayRequest{
+		ProductCode:        antomgw.ProductInStore,
+		PaymentRequestID:   *id,
+		Order:              &antomgw.Order{ReferenceOrderID: *orderID, OrderDescription: *description},
+		PaymentAmount:      antomgw.Amount{Currency: *currency, Value: *amount},
+		PaymentMethod:      antomgw.PaymentMethod{PaymentMethodType: *methodType, PaymentMethodID: *code},
+		PaymentNotifyURL:   *notifyURL,
+		PaymentRedirectURL: *redirectURL,
+	}
+	if req.Order.ReferenceOrderID == "" {
+		req.Order.ReferenceOrderID = *id
+	}
+	switch *scenario {
+	case antomgw.ScenarioPaymentCode, antomgw.ScenarioOrderCode, antomgw.ScenarioEntryCode:
+		req.PaymentFactor = &antomgw.PaymentFactor{InStorePaymentScenario: *scenario}
+	case "cashier":
+		req.ProductCode = antomgw.ProductCashier
+	default:
+		return f.usagef("--scenario %q: want PaymentCode, OrderCode, EntryCode or cashier", *scenario)
+	}
+	if !*resolve {
+		resp, err := cl.Pay(ctx, req)
+		return finish(e, resp, err)
+	}
+	res, err := cl.PayAndResolve(ctx, req, &antomgw.ResolveOptions{
+		Deadline:     deadline,
+		PollInterval: interval,
+		PendingFunc: func(r *antomgw.PayResponse) {
+			fmt.Fprintf(e.stderr, "pay answered %s; polling inquiryPayment (deadline %s)\n", r.Result, deadline)
+		},
+	})
+	if res != nil {
+		out := struct {
+			Outcome        antomgw.Outcome                 `json:"outcome"`
+			Result         antomgw.Result                  `json:"result"`
+			Inquiries      int                             `json:"inquiries"`
+			CancelAttempts int                             `json:"cancelAttempts"`
+			Pay            *antomgw.PayResponse            `json:"pay,omitempty"`
+			Payment        *antomgw.InquiryPaymentResponse `json:"payment,omitempty"`
+			Cancel         *antomgw.CancelResponse         `json:"cancel,omitempty"`
+		}{res.Outcome, res.Result, res.Inquiries, res.CancelAttempts, res.Pay, res.Payment, res.Cancel}
+		if perr := printJSON(e.stdout, out); perr != nil {
+			return perr
+		}
+		if err == nil && res.Outcome != antomgw.OutcomeSuccess {
+			return fmt.Errorf("outcome %s", res.Outcome)
+		}
+	}
+	return err
+}
+
+// --- inquiry and cancel ---------------------------------------------------------
+
+func paymentIDFlags(c *callFlags, f *flagSet) (requestID, paymentID *string) {
+	requestID = c.field(f, "payment-request-id", "ID", "", "paymentRequestId")
+	paymentID = c.field(f, "payment-id", "ID", "", "paymentId (wins when both are given)")
+	return requestID, paymentID
+}
+
+func runCallInquiry(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--payment-request-id ID | --payment-id ID) [flags]",
+		"Inquire a payment's status (paymentStatus: SUCCESS, FAIL, PROCESSING, CANCELLED).\n\n"+callCommonDoc)
+	c := &callFlags{}
+	requestID, paymentID := paymentIDFlags(c, f)
+	c.addCommon(f)
+	set, err := c.parse(f, args)
+	if err != nil {
+		return err
+	}
+	if !set["body-file"] && *requestID == "" && *paymentID == "" {
+		return f.usagef("--payment-request-id or --payment-id is required (or --body-file)")
+	}
+	cl, err := c.client(e, f)
+	if err != nil {
+		return err
+	}
+	if set["body-file"] {
+		return doRaw(ctx, e, cl, antomgw.APIInquiryPayment, *c.bodyFile)
+	}
+	resp, err := cl.InquiryPayment(ctx, &antomgw.InquiryPaymentRequest{PaymentRequestID: *requestID, PaymentID: *paymentID})
+	return finish(e, resp, err)
+}
+
+func runCallCancel(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--payment-request-id ID | --payment-id ID) [flags]",
+		"Cancel a payment: one still in process at once, a successful one inside the\ncancel window (the funds are reversed).\n\n"+callCommonDoc)
+	c := &callFlags{}
+	requestID, paymentID := paymentIDFlags(c, f)
+	c.addCommon(f)
+	set, err := c.parse(f, args)
+	if err != nil {
+		return err
+	}
+	if !set["body-file"] && *requestID == "" && *paymentID == "" {
+		return f.usagef("--payment-request-id or --payment-id is required (or --body-file)")
+	}
+	cl, err := c.client(e, f)
+	if err != nil {
+		return err
+	}
+	if set["body-file"] {
+		return doRaw(ctx, e, cl, antomgw.APICancel, *c.bodyFile)
+	}
+	resp, err := cl.CancelPayment(ctx, &antomgw.CancelRequest{PaymentRequestID: *requestID, PaymentID: *paymentID})
+	return finish(e, resp, err)
+}
+
+// --- refund and inquiry-refund --------------------------------------------------
+
+func runCallRefund(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         --refund-request-id ID --payment-id ID --amount VALUE [flags]",
+		"Refund all or part of a successful payment. With --family omnichannel,\n--amount may be left out for a full refund.\n\n"+callCommonDoc)
+	c := &callFlags{}
+	id := c.field(f, "refund-request-id", "ID", "", "refundRequestId, the idempotency key")
+	paymentID := c.field(f, "payment-id", "ID", "", "paymentId of the payment to refund")
+	amount := c.field(f, "amount", "VALUE", "", "refundAmount.value in minor units")
+	currency := c.field(f, "currency", "CUR", "USD", "refundAmount.currency")
+	reason := c.field(f, "reason", "TEXT", "", "refundReason (memo in omnichannel v2)")
+	notifyURL := c.field(f, "notify-url", "URL", "", "refundNotifyUrl")
+	async := f.boolean("async", `ask for an asynchronous refund (isAsyncRefund "true")`)
+	c.fields = append(c.fields, "async")
+	c.addCommon(f)
+	set, err := c.parse(f, args)
+	if err != nil {
+		return err
+	}
+	if !set["body-file"] {
+		if *id == "" || *paymentID == "" {
+			return f.usagef("--refund-request-id and --payment-id are required (or --body-file)")
+		}
+		if *amount == "" && *c.family != "omnichannel" && *c.family != "v2" {
+			return f.usagef("--amount is required (only omnichannel v2 refunds in full without it)")
+		}
+	}
+	cl, err := c.client(e, f)
+	if err != nil {
+		return err
+	}
+	if set["body-file"] {
+		return doRaw(ctx, e, cl, antomgw.APIRefund, *c.bodyFile)
+	}
+	req := &antomgw.RefundRequest{RefundRequestID: *id, PaymentID: *paymentID, RefundReason: *reason,
+		RefundNotifyURL: *notifyURL, IsAsyncRefund: antomgw.FlexBool(*async)}
+	if *amount != "" {
+		req.RefundAmount = antomgw.Amount{Currency: *currency, Value: *amount}
+	}
+	resp, err := cl.Refund(ctx, req)
+	return finish(e, resp, err)
+}
+
+func runCallInquiryRefund(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--refund-request-id ID | --refund-id ID) [flags]",
+		"Inquire a refund's status (refundStatus: SUCCESS, FAIL, PROCESSING).\n\n"+callCommonDoc)
+	c := &callFlags{}
+	requestID := c.field(f, "refund-request-id", "ID", "", "refundRequestId")
+	refundID := c.field(f, "refund-id", "ID", "", "refundId (wins when both are given)")
+	c.addCommon(f)
+	set, err := c.parse(f, args)
+	if err != nil {
+		return err
+	}
+	if !set["body-file"] && *requestID == "" && *refundID == "" {
+		return f.usagef("--refund-request-id or --refund-id is required (or --body-file)")
+	}
+	cl, err := c.client(e, f)
+	if err != nil {
+		return err
+	}
+	if set["body-file"] {
+		return doRaw(ctx, e, cl, antomgw.APIInquiryRefund, *c.bodyFile)
+	}
+	resp, err := cl.InquiryRefund(ctx, &antomgw.InquiryRefundRequest{RefundRequestID: *requestID, RefundID: *refundID})
+	return finish(e, resp, err)
+}
