@@ -31,8 +31,10 @@ type tx struct {
 // caller's goroutine inside a savepoint of one open transaction, and the
 // last caller in line commits for all, so one fsync makes a whole group
 // durable. Update returns only after the commit that covers fn, so a nil
-// error still means "durable". Each fn is atomic on its own: a failing fn
-// rolls back to its savepoint and leaves the others of the group alone.
+// error still means "durable"; a failing fn's caller waits for it too, as
+// its failure may rest on others' writes (and gets the commit's error when
+// that commit fails). Each fn is atomic on its own: a failing fn rolls back
+// to its savepoint and leaves the others of the group alone.
 func (s *Store) Update(ctx context.Context, fn func(tx gateway.Tx) error) error {
 	return s.group.run(ctx, s.writer, fn)
 }
@@ -101,9 +103,16 @@ func (g *groupCommit) run(ctx context.Context, db *sql.DB, fn func(tx gateway.Tx
 		} else {
 			g.mu.Unlock()
 		}
-		if returned && err == nil {
+		// A failing fn waits for the commit too: its failure may rest on
+		// what others of the group wrote (a unique key taken, an amount
+		// already refunded), and its caller, told so, must find those
+		// writes committed when it looks. Were they rolled back instead,
+		// the failure is unfounded: the commit's error replaces it.
+		if returned {
 			<-grp.done
-			err = grp.err
+			if err == nil || grp.err != nil {
+				err = grp.err
+			}
 		}
 	}()
 	err = fn(t)
