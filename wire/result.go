@@ -163,6 +163,7 @@ var codes = indexCodes([]CodeInfo{
 	{CodeCancelWindowExceed, StatusFail, "The cancel window has passed.", "Refund the payment instead."},
 	{CodeRefundAmountExceed, StatusFail, "The refund amount exceeds what can still be refunded.", "Refund at most the remaining amount."},
 	{CodeRefundWindowExceed, StatusFail, "The refund window has passed.", "Settle with the customer outside Antom."},
+	{CodeRefundInProcess, StatusUnknown, "The refund is being processed.", "Inquire the refund or wait for notifyRefund."},
 	{"MERCHANT_BALANCE_NOT_ENOUGH", StatusFail, "The merchant balance is not enough for the refund.", "Top up the merchant balance and retry."},
 })
 
