@@ -286,9 +286,8 @@ func payInputV1(clientID string, req *antomgw.PayRequest, now time.Time) (*gatew
 		if err != nil {
 			return nil, illegal("paymentExpiryTime", "is not an ISO 8601 time with an offset")
 		}
-		if !t.After(now) {
-			return nil, illegal("paymentExpiryTime", "is in the past")
-		}
+		// Whether it has passed is the service's check, made after the
+		// duplicate lookup, so that a retry after the expiry is answered.
 		in.ExpiresAt = t
 	}
 	return in, nil
