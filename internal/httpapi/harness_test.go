@@ -40,12 +40,31 @@ type harness struct {
 	// gatewayKeys are the gateway's public keys by version, as exported.
 	gatewayKeys map[int]*rsa.PublicKey
 	seq         atomic.Int64
+	// wallet is the simulated wallet, also when h.svc.Processor wraps it.
+	wallet *sim.Wallet
 }
 
 type harnessOption func(*harness)
 
 func withSimDelay(d time.Duration) harnessOption {
-	return func(h *harness) { h.svc.Processor.(*sim.Wallet).Delay = d }
+	return func(h *harness) { h.wallet.Delay = d }
+}
+
+// withSimHold sets how long the wallet holds back the 9902 answer.
+func withSimHold(d time.Duration) harnessOption {
+	return func(h *harness) { h.wallet.Hold = d }
+}
+
+// withService changes the gateway.Service before the server starts (its
+// windows, expiry, clock).
+func withService(f func(*gateway.Service)) harnessOption {
+	return func(h *harness) { f(h.svc) }
+}
+
+// withProcessor wraps the service's processor (the simulated wallet), e.g.
+// to count its executions.
+func withProcessor(wrap func(gateway.Processor) gateway.Processor) harnessOption {
+	return func(h *harness) { h.svc.Processor = wrap(h.svc.Processor) }
 }
 
 func withMaxBody(n int64) harnessOption { return func(h *harness) { h.api.MaxBody = n } }
@@ -103,7 +122,8 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		gateway.ClientKey{ClientID: h.clientID, Version: 1, PublicKey: spki(tb, &h.merchant.PublicKey), CreatedAt: now}); err != nil {
 		tb.Fatal(err)
 	}
-	h.svc = &gateway.Service{Store: st, Processor: &sim.Wallet{Delay: time.Hour, Hold: 50 * time.Millisecond, Marks: st}}
+	h.wallet = &sim.Wallet{Delay: time.Hour, Hold: 50 * time.Millisecond, Marks: st}
+	h.svc = &gateway.Service{Store: st, Processor: h.wallet}
 	h.api = &httpapi.Server{Service: h.svc, Keyring: &gateway.Keyring{Store: st}, Metrics: httpapi.NewMetrics()}
 	for _, o := range opts {
 		o(h)
@@ -125,6 +145,10 @@ type req struct {
 	header   map[string]string           // extra or replacing headers; "" deletes
 	// addHeader adds values after the defaults (a repeated header).
 	addHeader map[string]string
+	// ctx, when set, is the request's context (to abandon it).
+	ctx context.Context
+	// client, when set, sends the request instead of http.DefaultClient.
+	client *http.Client
 }
 
 // reply is a verified answer.
@@ -164,7 +188,11 @@ func (h *harness) try(r req) (*reply, error) {
 		reqTime = *r.time
 	}
 	body := []byte(r.body)
-	hr, err := http.NewRequest(r.method, h.srv.URL+r.path, strings.NewReader(r.body))
+	ctx := r.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	hr, err := http.NewRequestWithContext(ctx, r.method, h.srv.URL+r.path, strings.NewReader(r.body))
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +229,11 @@ func (h *harness) try(r req) (*reply, error) {
 	for k, v := range r.addHeader {
 		hr.Header.Add(k, v)
 	}
-	resp, err := http.DefaultClient.Do(hr)
+	client := http.DefaultClient
+	if r.client != nil {
+		client = r.client
+	}
+	resp, err := client.Do(hr)
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +344,52 @@ func (h *harness) dump() string {
 		fmt.Fprintf(&b, "%s: %d rows\n%s\n", t, len(lines), strings.Join(lines, "\n"))
 	}
 	return b.String()
+}
+
+// count runs a query returning one integer (SELECT count(*) ...) on a
+// read-only connection to the store.
+func (h *harness) count(tb testing.TB, query string, args ...any) int64 {
+	tb.Helper()
+	db, err := sql.Open("sqlite", "file:"+h.dbPath+"?mode=ro")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// startWorker runs the job worker (delayed transitions) until the test
+// ends.
+func (h *harness) startWorker(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.svc.RunWorker(ctx, 20*time.Millisecond, nil)
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+// decodeBody unmarshals a reply's (opened) body into a T.
+func decodeBody[T any](tb testing.TB, rep *reply) T {
+	tb.Helper()
+	body := rep.body
+	if rep.plain != nil {
+		body = rep.plain
+	}
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		tb.Fatalf("body %s: %v", body, err)
+	}
+	return v
 }
 
 func ptr[T any](v T) *T { return &v }
