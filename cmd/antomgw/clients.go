@@ -26,14 +26,10 @@ func clientsCommands() []*command {
 	}
 }
 
-func dataFlag(f *flagSet) *string {
-	return f.str("data", "DIR", defaultDataDir, "data directory of the gateway")
-}
-
 func runClientsAdd(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --client-id ID --public-key FILE [--key-version N] [--notify-url URL] [--data DIR]",
 		"Register a client (a merchant or a POS terminal) and its first public key.\nThe key file may be PEM (SPKI, PKCS #1, certificate) or bare base64 DER.")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	clientID := f.str("client-id", "ID", "", "the Client-Id the client sends")
 	keyFile := f.str("public-key", "FILE", "", "the client's RSA public key (2048 bits or more)")
 	version := f.integer("key-version", "N", 1, "version number of this key")
@@ -56,7 +52,7 @@ func runClientsAdd(ctx context.Context, e *env, path string, args []string) erro
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}
@@ -76,11 +72,11 @@ func runClientsAdd(ctx context.Context, e *env, path string, args []string) erro
 
 func runClientsList(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" [--data DIR]", "List every client with its notify URL and key versions (retired ones marked).")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}
@@ -110,7 +106,7 @@ func runClientsList(ctx context.Context, e *env, path string, args []string) err
 func runClientsUpdate(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --client-id ID [--notify-url URL] [--encrypted=true|false] [--data DIR]",
 		"Change a client's settings; flags not given keep their value. A running server\nuses the new settings from its next request on.")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	clientID := f.str("client-id", "ID", "", "the client")
 	notifyURL := f.str("notify-url", "URL", "", `default notify URL ("none" clears it)`)
 	encrypted := f.boolean("encrypted", "encrypt the client's notifications")
@@ -118,7 +114,7 @@ func runClientsUpdate(ctx context.Context, e *env, path string, args []string) e
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}
@@ -172,7 +168,7 @@ func checkNotifyURL(s string) error {
 func runClientsAddKey(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --client-id ID --public-key FILE --key-version N [--data DIR]",
 		"Add a public key version to a client. Requests may then be signed with either\nversion; one without keyVersion is verified with the newest. Retire the old\nversion once every terminal has switched.")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	clientID := f.str("client-id", "ID", "", "the client")
 	keyFile := f.str("public-key", "FILE", "", "the new RSA public key")
 	version := f.integer("key-version", "N", 0, "version number of the new key")
@@ -187,7 +183,7 @@ func runClientsAddKey(ctx context.Context, e *env, path string, args []string) e
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}
@@ -208,14 +204,14 @@ func runClientsAddKey(ctx context.Context, e *env, path string, args []string) e
 func runClientsRetireKey(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --client-id ID --key-version N [--data DIR]",
 		"Retire a client key version: requests signed with it are refused with KEY_NOT_FOUND\nfrom the next request on.")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	clientID := f.str("client-id", "ID", "", "the client")
 	version := f.integer("key-version", "N", 0, "the version to retire")
 	f.require("client-id", "key-version")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}
@@ -234,12 +230,12 @@ func runClientsRetireKey(ctx context.Context, e *env, path string, args []string
 func runKeysExport(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" [--data DIR] [--key-version N]",
 		"Print the gateway's public key (PEM SPKI) on stdout: what merchants verify\nanswers and notifications with. Creates the gateway key on a new data directory.")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	version := f.integer("key-version", "N", 0, "key version to export (default: the newest)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}
@@ -262,11 +258,11 @@ func runKeysExport(ctx context.Context, e *env, path string, args []string) erro
 func runKeysRotate(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" [--data DIR]",
 		"Create a new gateway key version. Running servers sign with it from their next\nanswer on; older versions stay exportable (keys export --key-version N) so\nmerchants can verify answers signed before the rotation.")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}

@@ -6,11 +6,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/postgres"
 	"github.com/antomgw/antomgw/internal/sqlite"
 	"github.com/antomgw/antomgw/wire"
 )
@@ -22,31 +24,114 @@ const defaultDataDir = "./antomgw-data"
 // dbFile is the SQLite database inside the data directory.
 const dbFile = "antomgw.db"
 
-// storeOptions are the store settings a command chose.
-type storeOptions struct {
-	synchronous string
+// store is a gateway store the command can close: SQLite or PostgreSQL.
+type store interface {
+	gateway.Store
+	Close() error
 }
 
-// openStore opens (creating when needed, mode 0700) the data directory and
-// its SQLite store, migrated to the current schema.
-func openStore(ctx context.Context, dir string, opts storeOptions) (*sqlite.Store, error) {
-	if dir == "" {
-		dir = defaultDataDir
+// storeFlag is the --data / --database-url / --kek-file trio every command
+// that touches the gateway's data takes.
+type storeFlag struct {
+	f                          *flagSet
+	data, databaseURL, kekFile *string
+}
+
+func addStoreFlags(f *flagSet) *storeFlag {
+	return &storeFlag{
+		f:           f,
+		data:        f.str("data", "DIR", defaultDataDir, "data directory of the embedded SQLite store (ignored with --database-url)"),
+		databaseURL: f.str("database-url", "URL", "", "PostgreSQL URL (postgres://user@host/db) for several nodes on one database; default $ANTOMGW_DATABASE_URL, else SQLite in --data"),
+		kekFile:     f.str("kek-file", "FILE", "", "key-encryption key (32 bytes: raw, hex or base64) sealing the gateway keys in PostgreSQL; default $ANTOMGW_KEK"),
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+}
+
+// storeInfo says which store a command opened, for logs.
+type storeInfo struct {
+	kind   string // "sqlite" or "postgres"
+	where  string // the data directory, or the database without credentials
+	sealed bool   // PostgreSQL: gateway keys sealed under a KEK
+}
+
+// open opens the store the flags (or the environment) name: PostgreSQL when
+// a database URL is given, else SQLite in the data directory (created with
+// mode 0700), migrated to the current schema. synchronous is SQLite's mode
+// ("" for FULL).
+func (sf *storeFlag) open(ctx context.Context, e *env, synchronous string) (store, storeInfo, error) {
+	dbURL := *sf.databaseURL
+	if dbURL == "" {
+		dbURL = e.env("ANTOMGW_DATABASE_URL")
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, dbFile), sqlite.Options{Synchronous: opts.synchronous})
+	var kekText []byte
+	switch {
+	case *sf.kekFile != "":
+		b, err := os.ReadFile(*sf.kekFile)
+		if err != nil {
+			return nil, storeInfo{}, fmt.Errorf("--kek-file: %w", err)
+		}
+		kekText = b
+	case e.env("ANTOMGW_KEK") != "":
+		kekText = []byte(e.env("ANTOMGW_KEK"))
+	}
+	if dbURL == "" {
+		if kekText != nil {
+			return nil, storeInfo{}, sf.f.usagef("a key-encryption key (--kek-file or ANTOMGW_KEK) seals gateway keys in PostgreSQL; it needs --database-url (SQLite keeps keys in its 0600 database file)")
+		}
+		dir := *sf.data
+		if dir == "" {
+			dir = defaultDataDir
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, storeInfo{}, fmt.Errorf("data directory: %w", err)
+		}
+		st, err := sqlite.Open(ctx, filepath.Join(dir, dbFile), sqlite.Options{Synchronous: synchronous})
+		if err != nil {
+			return nil, storeInfo{}, fmt.Errorf("open store in %s: %w", dir, err)
+		}
+		return st, storeInfo{kind: "sqlite", where: dir}, nil
+	}
+	var kek []byte
+	if kekText != nil {
+		k, err := postgres.ParseKEK(kekText)
+		if err != nil {
+			return nil, storeInfo{}, fmt.Errorf("key-encryption key: %w", err)
+		}
+		kek = k
+	}
+	st, err := postgres.Open(ctx, dbURL, postgres.Options{KEK: kek})
 	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", dir, err)
+		return nil, storeInfo{}, fmt.Errorf("open database %s: %w", redactURL(dbURL), err)
 	}
-	return st, nil
+	return st, storeInfo{kind: "postgres", where: redactURL(dbURL), sealed: st.Sealed()}, nil
+}
+
+// redactURL returns a database URL without its credentials and parameters,
+// for logs and errors.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "postgres"
+	}
+	return u.Scheme + "://" + u.Host + u.Path
 }
 
 // ensureGatewayKey makes sure the gateway has a signing key, creating
 // version 1 (RSA-2048) on first use. It returns the newest key's public half
 // and version.
 func ensureGatewayKey(ctx context.Context, st gateway.Store) (*rsa.PublicKey, int, error) {
+	if pg, ok := st.(*postgres.Store); ok {
+		// Several nodes may start together on an empty database: create
+		// version 1 once, under the database's lock.
+		if _, _, err := pg.EnsureGatewayKey(ctx, func() ([]byte, error) {
+			key, err := wire.GenerateKey(nil)
+			if err != nil {
+				return nil, err
+			}
+			return x509.MarshalPKCS8PrivateKey(key)
+		}, time.Now()); err != nil {
+			return nil, 0, fmt.Errorf("gateway key: %w", err)
+		}
+	}
 	keys, err := (&gateway.Keyring{Store: st}).Keys(ctx)
 	if err != nil {
 		return nil, 0, err

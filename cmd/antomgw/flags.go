@@ -18,6 +18,16 @@ type env struct {
 	// random is the source of randomness for key generation; crypto/rand
 	// when nil.
 	random io.Reader
+	// getenv reads the environment; os.Getenv when nil.
+	getenv func(string) string
+}
+
+// env returns the environment variable name.
+func (e *env) env(name string) string {
+	if e.getenv != nil {
+		return e.getenv(name)
+	}
+	return os.Getenv(name)
 }
 
 // usageError is bad usage: an unknown command or flag, a missing required

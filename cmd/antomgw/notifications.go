@@ -33,14 +33,14 @@ func notificationState(n *gateway.Notification) string {
 func runNotificationsList(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" [--data DIR] [--undelivered] [--payment-id ID] [--limit N]",
 		"List notifications, newest first: id, kind, payment, attempts, state and URL.")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	undelivered := f.boolean("undelivered", "only notifications not delivered (pending or given up)")
 	paymentID := f.str("payment-id", "ID", "", "only the notifications of this payment")
 	limit := f.integer("limit", "N", 100, "at most this many")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}
@@ -62,13 +62,13 @@ func runNotificationsList(ctx context.Context, e *env, path string, args []strin
 func runNotificationsAttempts(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --id NOTIFICATION_ID [--data DIR]",
 		"List every delivery attempt of a notification with its outcome, HTTP status and error.")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	id := f.str("id", "NOTIFICATION_ID", "", "the notification (see notifications list)")
 	f.require("id")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}
@@ -100,13 +100,13 @@ func runNotificationsAttempts(ctx context.Context, e *env, path string, args []s
 func runNotificationsResend(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --id NOTIFICATION_ID [--data DIR]",
 		"Make a notification due now, also when it was given up or delivered. A running\nserver delivers it on its next poll, with the same body, signed afresh.")
-	data := dataFlag(f)
+	sf := addStoreFlags(f)
 	id := f.str("id", "NOTIFICATION_ID", "", "the notification (see notifications list)")
 	f.require("id")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, storeOptions{})
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
 		return err
 	}

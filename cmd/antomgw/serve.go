@@ -31,6 +31,9 @@ It logs one line when it is listening: the address actually bound (useful with
 --listen 127.0.0.1:0), the data directory and the gateway key's version and
 fingerprint. GET /healthz answers 200 while the process is up, GET /readyz
 once the store is open and migrated, GET /metrics has Prometheus metrics.
+With --database-url (or ANTOMGW_DATABASE_URL) it keeps everything in
+PostgreSQL instead, and several nodes can serve one database (see
+docs/operations.md).
 SIGINT or SIGTERM stops accepting, lets requests in flight finish (at most
 --shutdown-timeout), closes the store and exits 0.
 
@@ -41,7 +44,8 @@ Register a client first (in another terminal, while it runs):
 
 // serveConfig is everything serve reads from its flags.
 type serveConfig struct {
-	listen, data, tlsCert, tlsKey  string
+	listen, tlsCert, tlsKey        string
+	store                          *storeFlag
 	logFormat, logLevel, pprofAddr string
 	synchronous                    string
 	maxBody                        int64
@@ -61,8 +65,7 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	var c serveConfig
 	f.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
 	f.note("listen", "ADDR")
-	f.StringVar(&c.data, "data", defaultDataDir, "data directory (created with mode 0700)")
-	f.note("data", "DIR")
+	c.store = addStoreFlags(f)
 	f.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (TLS 1.2+) with this certificate (PEM)")
 	f.note("tls-cert", "FILE")
 	f.StringVar(&c.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
@@ -114,7 +117,7 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	if err != nil {
 		return f.usagef("%v", err)
 	}
-	return serve(ctx, log, c)
+	return serve(ctx, e, log, c)
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -132,12 +135,15 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
-func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
-	st, err := openStore(ctx, c.data, storeOptions{synchronous: c.synchronous})
+func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
+	st, info, err := c.store.open(ctx, e, c.synchronous)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if info.kind == "postgres" && !info.sealed {
+		log.Warn("gateway keys are stored unsealed in the database: anyone who can read it, or a backup of it, holds the signing keys; give --kek-file or ANTOMGW_KEK to seal new keys (see docs/operations.md)")
+	}
 	pub, keyVer, err := ensureGatewayKey(ctx, st)
 	if err != nil {
 		return err
@@ -211,7 +217,7 @@ func serve(ctx context.Context, log *slog.Logger, c serveConfig) error {
 	workers.Go(func() { deliverer.Run(workerCtx) })
 
 	log.Info("antomgw listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
-		"data", c.data, "gateway_key_version", keyVer, "gateway_key_fingerprint", wire.Fingerprint(pub))
+		"store", info.kind, "data", info.where, "gateway_key_version", keyVer, "gateway_key_fingerprint", wire.Fingerprint(pub))
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
