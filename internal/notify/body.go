@@ -21,36 +21,16 @@ const (
 	TypeRefundResult  = "REFUND_RESULT"
 )
 
-type paymentBody struct {
-	NotifyType        string          `json:"notifyType"`
-	Result            wire.Result     `json:"result"`
-	PaymentRequestID  string          `json:"paymentRequestId"`
-	PaymentID         string          `json:"paymentId"`
-	PaymentAmount     *antomgw.Amount `json:"paymentAmount"`
-	PaymentCreateTime string          `json:"paymentCreateTime,omitempty"`
-	PaymentTime       string          `json:"paymentTime,omitempty"`
-	PaymentMethodType string          `json:"paymentMethodType,omitempty"`
-}
-
-type refundBody struct {
-	NotifyType      string          `json:"notifyType"`
-	Result          wire.Result     `json:"result"`
-	RefundStatus    string          `json:"refundStatus"`
-	RefundRequestID string          `json:"refundRequestId"`
-	RefundID        string          `json:"refundId"`
-	PaymentID       string          `json:"paymentId"`
-	RefundAmount    *antomgw.Amount `json:"refundAmount"`
-	RefundTime      string          `json:"refundTime,omitempty"`
-}
-
-// Body renders the JSON body of a notification from the payment (and the
-// refund, for notifyRefund) in the state that caused it. It is called once,
+// Body renders the JSON body of a notification — the SDK's
+// antomgw.PaymentNotification or RefundNotification, the shapes merchants
+// parse — from the payment (and the refund, for notifyRefund) in the state
+// that caused it. It is called once,
 // inside the transaction that creates the notification; the bytes are
 // stored and sent unchanged on every attempt.
 func Body(kind gateway.NotificationKind, p *gateway.Payment, r *gateway.Refund) ([]byte, error) {
 	switch kind {
 	case gateway.NotifyPayment:
-		b := paymentBody{NotifyType: TypePaymentResult, PaymentRequestID: p.RequestID, PaymentID: p.ID,
+		b := antomgw.PaymentNotification{NotifyType: TypePaymentResult, PaymentRequestID: p.RequestID, PaymentID: p.ID,
 			PaymentAmount: amount(p.Amount), PaymentCreateTime: isoTime(p.CreatedAt),
 			PaymentTime: isoTime(p.PaidAt), PaymentMethodType: p.MethodType}
 		if p.Status == gateway.PaymentSuccess {
@@ -64,7 +44,7 @@ func Body(kind gateway.NotificationKind, p *gateway.Payment, r *gateway.Refund) 
 		if r == nil {
 			return nil, fmt.Errorf("notifyRefund without a refund")
 		}
-		b := refundBody{NotifyType: TypeRefundResult, RefundStatus: string(r.Status), RefundRequestID: r.RequestID,
+		b := antomgw.RefundNotification{NotifyType: TypeRefundResult, RefundStatus: string(r.Status), RefundRequestID: r.RequestID,
 			RefundID: r.ID, PaymentID: r.PaymentID, RefundAmount: amount(r.Amount), RefundTime: isoTime(r.RefundedAt)}
 		if r.Status == gateway.RefundSuccess {
 			b.Result = wire.NewResult(wire.CodeSuccess, "")
