@@ -39,6 +39,7 @@ func commands() []*command {
 		{name: "sign", summary: "sign a request body and print the Signature header value", run: runSign},
 		{name: "verify", summary: "verify a Signature header value; explain a mismatch", run: runVerify},
 		{name: "call", summary: "call the gateway's APIs with the Go SDK: sign, send, verify, print", sub: callCommands()},
+		{name: "bench", summary: "load a running gateway with signed requests; measure the crypto ceiling", run: runBench},
 	}
 }
 

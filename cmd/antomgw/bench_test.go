@@ -1,0 +1,375 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/httpapi"
+	"github.com/antomgw/antomgw/internal/sim"
+	"github.com/antomgw/antomgw/internal/sqlite"
+	"github.com/antomgw/antomgw/wire"
+)
+
+// benchKeys are a merchant and a gateway key, generated once for every
+// bench test.
+var benchKeys = sync.OnceValues(func() (*rsa.PrivateKey, *rsa.PrivateKey) {
+	m, err := wire.GenerateKey(nil)
+	if err != nil {
+		panic(err)
+	}
+	g, err := wire.GenerateKey(nil)
+	if err != nil {
+		panic(err)
+	}
+	return m, g
+})
+
+// benchTarget is a real gateway (httpapi + gateway.Service + the simulated
+// wallet + a SQLite file store) on an httptest server, with one registered
+// client, and the key files bench reads.
+type benchTarget struct {
+	url, clientID       string
+	privFile, gwPubFile string
+	dir                 string
+}
+
+func newBenchTarget(t *testing.T) *benchTarget {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "antomgw.db"), sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	merchant, gw := benchKeys()
+	der, err := x509.MarshalPKCS8PrivateKey(gw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddGatewayKey(ctx, der, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	spki, err := x509.MarshalPKIXPublicKey(&merchant.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt := &benchTarget{clientID: "BENCH_CLIENT", dir: dir}
+	now := time.Now().UTC()
+	if err := st.AddClient(ctx, gateway.Client{ID: bt.clientID, CreatedAt: now},
+		gateway.ClientKey{ClientID: bt.clientID, Version: 1, PublicKey: spki, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &gateway.Service{Store: st, Processor: &sim.Wallet{Delay: time.Hour, Hold: time.Second, Marks: st}}
+	srv := httptest.NewServer(&httpapi.Server{Service: svc, Keyring: &gateway.Keyring{Store: st}, Metrics: httpapi.NewMetrics()})
+	t.Cleanup(srv.Close)
+	bt.url = srv.URL
+
+	privPEM, err := wire.MarshalPrivateKeyPEM(merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, err := wire.MarshalPublicKeyPEM(&gw.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt.privFile = filepath.Join(dir, "merchant.pem")
+	bt.gwPubFile = filepath.Join(dir, "gateway.pub")
+	if err := os.WriteFile(bt.privFile, privPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bt.gwPubFile, pubPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return bt
+}
+
+// bench runs antomgw bench against the target with extra flags and returns
+// the table (stdout) and the --json report.
+func (bt *benchTarget) bench(t *testing.T, extra ...string) (string, benchReport) {
+	t.Helper()
+	jsonFile := filepath.Join(t.TempDir(), "bench.json")
+	args := append([]string{"bench", "--target", bt.url, "--client-id", bt.clientID,
+		"--private-key", bt.privFile, "--gateway-public-key", bt.gwPubFile, "--json", jsonFile}, extra...)
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("antomgw %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	}
+	data, err := os.ReadFile(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, data)
+	}
+	t.Logf("table:\n%s", stdout.String())
+	return stdout.String(), rep
+}
+
+// benchTableValue returns the number after a row name of the table.
+func benchTableValue(t *testing.T, table, row string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(row) + ` +([0-9.]+)`).FindStringSubmatch(table)
+	if m == nil {
+		t.Fatalf("table has no %q row:\n%s", row, table)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// checkBenchReport checks what every run must show: requests answered, the
+// table and the JSON agreeing, no errors, signatures verified.
+func checkBenchReport(t *testing.T, table string, rep benchReport) {
+	t.Helper()
+	if rep.Requests <= 0 {
+		t.Fatalf("requests = %d, want > 0", rep.Requests)
+	}
+	if got := benchTableValue(t, table, "requests"); int64(got) != rep.Requests {
+		t.Errorf("table requests = %v, JSON %d", got, rep.Requests)
+	}
+	if got := benchTableValue(t, table, "errors"); got != 0 || rep.Errors.Total != 0 {
+		t.Errorf("errors: table %v, JSON %+v; want 0", got, rep.Errors)
+	}
+	if rep.Errors.Signature != 0 {
+		t.Errorf("signature errors = %d, want 0", rep.Errors.Signature)
+	}
+	if rep.Verified < 1 {
+		t.Errorf("signatures verified = %d, want at least the first", rep.Verified)
+	}
+	benchTableValue(t, table, "requests/s")
+	benchTableValue(t, table, "duration")
+	for _, p := range []string{"p50 ", "p90 ", "p99 ", "max "} {
+		if !strings.Contains(table, p) {
+			t.Errorf("table has no %q latency", p)
+		}
+	}
+	if rep.RequestsPerSecond <= 0 || rep.DurationSeconds <= 0 || rep.LatencyMs.P99 <= 0 || rep.LatencyMs.Max < rep.LatencyMs.P99 {
+		t.Errorf("figures: %+v", rep)
+	}
+	var sum int64
+	for _, c := range rep.Results {
+		sum += c.Count
+	}
+	if sum != rep.Requests {
+		t.Errorf("result codes add up to %d, want %d requests: %+v", sum, rep.Requests, rep.Results)
+	}
+}
+
+// benchCounts sums the results by "api status code[ replay]".
+func benchCounts(rep benchReport) map[string]int64 {
+	m := map[string]int64{}
+	for _, c := range rep.Results {
+		k := c.API + " " + c.Status + " " + c.Code
+		if c.Replay {
+			k += " replay"
+		}
+		m[k] += c.Count
+	}
+	return m
+}
+
+func TestBenchPay(t *testing.T) {
+	bt := newBenchTarget(t)
+	table, rep := bt.bench(t, "--max", "--duration", "1s", "--concurrency", "4", "--requests", "300",
+		"--limit", "--limit-duration", "200ms")
+	checkBenchReport(t, table, rep)
+	if got := benchCounts(rep); got["pay S SUCCESS"] != rep.Requests || len(got) != 1 {
+		t.Errorf("results %v, want only pay S SUCCESS ×%d", got, rep.Requests)
+	}
+	if rep.Distinct != rep.Requests {
+		t.Errorf("distinct = %d, want every pay new (%d)", rep.Distinct, rep.Requests)
+	}
+	if rep.Ceiling == nil || rep.Ceiling.PairsPerSecond <= 0 || rep.CeilingFraction <= 0 {
+		t.Errorf("crypto ceiling %+v, fraction %v", rep.Ceiling, rep.CeilingFraction)
+	}
+	if !strings.Contains(table, "of the crypto ceiling") {
+		t.Errorf("table does not show the ceiling share:\n%s", table)
+	}
+	// A second run against the same store: the run id keeps the
+	// paymentRequestIds apart, so these are new payments again.
+	_, rep2 := bt.bench(t, "--duration", "300ms", "--concurrency", "2", "--requests", "50")
+	if got := benchCounts(rep2); got["pay S SUCCESS"] != rep2.Requests {
+		t.Errorf("second run results %v, want only new successes", got)
+	}
+}
+
+func TestBenchInquiry(t *testing.T) {
+	bt := newBenchTarget(t)
+	table, rep := bt.bench(t, "--scenario", "inquiry", "--duration", "1s", "--concurrency", "4", "--payments", "10")
+	checkBenchReport(t, table, rep)
+	if got := benchCounts(rep); got["inquiryPayment S SUCCESS"] != rep.Requests {
+		t.Errorf("results %v, want only inquiryPayment S SUCCESS", got)
+	}
+	if rep.SetupPayments != 10 || rep.Distinct > 10 {
+		t.Errorf("setup payments %d, distinct %d; want 10 and at most 10", rep.SetupPayments, rep.Distinct)
+	}
+}
+
+func TestBenchMixed(t *testing.T) {
+	bt := newBenchTarget(t)
+	table, rep := bt.bench(t, "--scenario", "mixed", "--duration", "1s", "--concurrency", "4", "--payments", "10", "--requests", "300")
+	checkBenchReport(t, table, rep)
+	got := benchCounts(rep)
+	if got["pay S SUCCESS"]+got["inquiryPayment S SUCCESS"]+got["refund S SUCCESS"] != rep.Requests {
+		t.Errorf("results %v, want every pay, inquiry and refund S SUCCESS", got)
+	}
+	if rep.Requests >= 10 && (got["pay S SUCCESS"] == 0 || got["inquiryPayment S SUCCESS"] == 0 || got["refund S SUCCESS"] == 0) {
+		t.Errorf("results %v, want all three APIs in %d requests", got, rep.Requests)
+	}
+}
+
+func TestBenchDuplicates(t *testing.T) {
+	bt := newBenchTarget(t)
+	table, rep := bt.bench(t, "--scenario", "duplicates", "--burst", "5", "--duration", "1s", "--concurrency", "4", "--requests", "300")
+	checkBenchReport(t, table, rep)
+	got := benchCounts(rep)
+	// Exactly one new payment per paymentRequestId; every other request is
+	// a replay of the success or, while the first is in flight, U
+	// PAYMENT_IN_PROCESS.
+	if got["pay S SUCCESS"] != rep.Distinct {
+		t.Errorf("new successes = %d, want one per request id (%d); results %v", got["pay S SUCCESS"], rep.Distinct, got)
+	}
+	if got["pay S SUCCESS replay"]+got["pay U PAYMENT_IN_PROCESS"] != rep.Requests-rep.Distinct {
+		t.Errorf("results %v: replays and in-process answers should be the %d duplicates", got, rep.Requests-rep.Distinct)
+	}
+	if rep.Requests > 5 && got["pay S SUCCESS replay"] == 0 {
+		t.Errorf("no replays in %d requests: %v", rep.Requests, got)
+	}
+	if want := (rep.Requests + 4) / 5; rep.Distinct != want {
+		t.Errorf("request ids = %d, want %d for %d requests in bursts of 5", rep.Distinct, want, rep.Requests)
+	}
+	if v := benchTableValue(t, table, "request ids"); int64(v) != rep.Distinct {
+		t.Errorf("table request ids = %v, want %d", v, rep.Distinct)
+	}
+}
+
+func TestBenchRate(t *testing.T) {
+	bt := newBenchTarget(t)
+	table, rep := bt.bench(t, "--rate", "40", "--duration", "1s", "--concurrency", "4")
+	checkBenchReport(t, table, rep)
+	if rep.Mode != "rate" || rep.Rate != 40 {
+		t.Errorf("mode %q rate %d, want rate 40", rep.Mode, rep.Rate)
+	}
+	// The schedule has 40 slots in one second; none is sent twice.
+	if rep.Requests > 40 {
+		t.Errorf("requests = %d, want at most the 40 scheduled", rep.Requests)
+	}
+	benchTableValue(t, table, "late")
+}
+
+func TestBenchSignatureErrors(t *testing.T) {
+	bt := newBenchTarget(t)
+	// A gateway key that is not the gateway's: every verified answer fails.
+	merchant, _ := benchKeys()
+	wrong, err := wire.MarshalPublicKeyPEM(&merchant.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bt.gwPubFile, wrong, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	table, rep := bt.bench(t, "--duration", "300ms", "--concurrency", "2", "--requests", "40", "--verify-every", "1")
+	if rep.Errors.Signature == 0 || rep.Errors.Signature != rep.Verified || rep.Errors.Total != rep.Errors.Signature {
+		t.Errorf("errors %+v, verified %d: want every verified answer a signature error", rep.Errors, rep.Verified)
+	}
+	if !strings.Contains(table, "does not verify") {
+		t.Errorf("table does not say why:\n%s", table)
+	}
+}
+
+func TestBenchLimitAlone(t *testing.T) {
+	jsonFile := filepath.Join(t.TempDir(), "limit.json")
+	r := runCLI(t, "", "bench", "--limit", "--limit-duration", "200ms", "--json", jsonFile)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`^crypto ceiling +[0-9.]+ sign\+verify pairs/s`).MatchString(r.stdout) {
+		t.Errorf("stdout = %q", r.stdout)
+	}
+	data, err := os.ReadFile(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Ceiling == nil || rep.Ceiling.PairsPerSecond <= 0 || rep.Ceiling.Goroutines < 1 || rep.Ceiling.SignMicros <= 0 {
+		t.Errorf("ceiling %+v", rep.Ceiling)
+	}
+}
+
+func TestBenchUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench"}, "missing required flag --target"},
+		{[]string{"bench", "--target", "http://x"}, "missing required flag --client-id"},
+		{[]string{"bench", "--limit", "--target", "http://x", "--client-id", "C", "--private-key", "k"}, "missing required flag --gateway-public-key"},
+		{[]string{"bench", "--max", "--rate", "5", "--target", "http://x", "--client-id", "C", "--private-key", "k", "--gateway-public-key", "g"}, "exclude each other"},
+		{[]string{"bench", "--scenario", "nope", "--target", "http://x", "--client-id", "C", "--private-key", "k", "--gateway-public-key", "g"}, `--scenario "nope"`},
+		{[]string{"bench", "--concurrency", "0", "--target", "http://x", "--client-id", "C", "--private-key", "k", "--gateway-public-key", "g"}, "--concurrency must be at least 1"},
+	} {
+		r := runCLI(t, "", c.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("antomgw %q: exit %d, stderr %q; want 2 and %q", c.args, r.code, r.stderr, c.want)
+		}
+	}
+}
+
+func TestBenchHistogram(t *testing.T) {
+	prev := -1
+	for _, v := range []int64{0, 1, 31, 32, 33, 63, 64, 65, 127, 128, 1000, 12345, 1e6, 1e9, 1e12} {
+		i := benchBucket(v)
+		if i < prev {
+			t.Errorf("bucket(%d) = %d < bucket of a smaller value %d", v, i, prev)
+		}
+		prev = i
+		hi := benchBucketValue(i)
+		if hi < v || float64(hi-v) > float64(v)/32+1 {
+			t.Errorf("bucket(%d) = %d, upper bound %d: want >= v within 1/32", v, i, hi)
+		}
+	}
+	var h benchHist
+	for v := int64(1); v <= 1000; v++ {
+		h.add(v * 1000)
+	}
+	if p := h.quantile(0.99); p < 990_000 || p > 990_000*33/32 {
+		t.Errorf("p99 = %d, want about 990000", p)
+	}
+}
+
+func TestBenchResult(t *testing.T) {
+	for _, c := range []struct{ body, status, code string }{
+		{`{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"paymentId":"1"}`, "S", "SUCCESS"},
+		{`{"result": {"resultStatus" : "U", "resultCode" : "PAYMENT_IN_PROCESS"}}`, "U", "PAYMENT_IN_PROCESS"},
+		{`{"result":{"resultCode":"A\u0042","resultStatus":"F"}}`, "F", "AB"},
+	} {
+		status, code, ok := benchResult([]byte(c.body))
+		if !ok || status != c.status || code != c.code {
+			t.Errorf("benchResult(%s) = %q %q %v, want %q %q", c.body, status, code, ok, c.status, c.code)
+		}
+	}
+	if _, _, ok := benchResult([]byte(`not json`)); ok {
+		t.Error("benchResult accepted a body without a result")
+	}
+}
