@@ -744,8 +744,7 @@ func TestCancelWindow(t *testing.T) {
 // answer's time.
 func TestCancelBeatsDelayedCompletion(t *testing.T) {
 	t.Parallel() // mostly waiting for delayed transitions
-	h := newHarness(t, withSimDelay(300*time.Millisecond))
-	h.startWorker(t)
+	h := newHarness(t, withSimDelay(200*time.Millisecond))
 	var cancelled []string
 	for _, amount := range []int64{sim.AmountLater, sim.AmountLaterFail} {
 		id := "REQ_CANCEL_RACE_" + strconv.FormatInt(amount, 10)
@@ -754,8 +753,10 @@ func TestCancelBeatsDelayedCompletion(t *testing.T) {
 		wantResult(t, "cancel", h.cancel(t, "", id).result, wire.StatusSuccess, wire.CodeSuccess)
 		cancelled = append(cancelled, id)
 	}
-	// A control payment made after them: once the worker completed it, it
-	// has gone past every delayed transition due before.
+	// The worker starts only now, so the cancels certainly came first. A
+	// control payment made after them: once the worker completed it, it has
+	// gone past every delayed transition due before.
+	h.startWorker(t)
 	rep, _ := h.pay(t, payReq("REQ_CANCEL_RACE_CONTROL", sim.AmountLater))
 	wantResult(t, "control pay", rep.result, wire.StatusUnknown, wire.CodePaymentInProcess)
 	if ip := h.waitPayment(t, "REQ_CANCEL_RACE_CONTROL"); ip.PaymentStatus != "SUCCESS" {
