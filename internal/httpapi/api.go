@@ -53,6 +53,24 @@ type refundRequestV2 struct {
 	RefundNotifyURL string    `json:"refundNotifyUrl,omitempty"`
 }
 
+type refundResponseV2 struct {
+	Result          wire.Result `json:"result"`
+	RefundRequestID string      `json:"refundRequestId,omitempty"`
+	RefundID        string      `json:"refundId,omitempty"`
+	PaymentID       string      `json:"paymentId,omitempty"`
+	RefundAmount    *amountV2   `json:"refundAmount,omitempty"`
+	RefundTime      string      `json:"refundTime,omitempty"`
+}
+
+type inquiryRefundResponseV2 struct {
+	Result          wire.Result `json:"result"`
+	RefundID        string      `json:"refundId,omitempty"`
+	RefundRequestID string      `json:"refundRequestId,omitempty"`
+	RefundAmount    *amountV2   `json:"refundAmount,omitempty"`
+	RefundStatus    string      `json:"refundStatus,omitempty"`
+	RefundTime      string      `json:"refundTime,omitempty"`
+}
+
 // v2Money reads a v2 amount: value is an Integer in minor units.
 func v2Money(field string, a *amountV2) (gateway.Money, error) {
 	if a == nil {
@@ -270,17 +288,25 @@ func (s *Server) refund(ctx context.Context, clientID string, fam Family, body [
 	default:
 		res = wire.NewResult(wire.CodeRefundInProcess, "The refund is being processed; inquire the refund or wait for notifyRefund.")
 	}
-	o := respondWith(res, antomgw.RefundResponse{
-		Result: res, RefundRequestID: rf.RequestID, RefundID: rf.ID, PaymentID: rf.PaymentID,
-		RefundAmount: amountOf(rf.Amount), RefundTime: formatTime(rf.RefundedAt),
-	})
+	var o *outcome
+	if fam == FamilyV2 {
+		o = respondWith(res, refundResponseV2{
+			Result: res, RefundRequestID: rf.RequestID, RefundID: rf.ID, PaymentID: rf.PaymentID,
+			RefundAmount: v2Amount(rf.Amount), RefundTime: formatTime(rf.RefundedAt),
+		})
+	} else {
+		o = respondWith(res, antomgw.RefundResponse{
+			Result: res, RefundRequestID: rf.RequestID, RefundID: rf.ID, PaymentID: rf.PaymentID,
+			RefundAmount: amountOf(rf.Amount), RefundTime: formatTime(rf.RefundedAt),
+		})
+	}
 	o.replay = r.Replay && rf.Status != gateway.RefundProcessing
 	return o, nil
 }
 
 // --- inquiryRefund ------------------------------------------------------------
 
-func (s *Server) inquiryRefund(ctx context.Context, clientID string, body []byte) (*outcome, error) {
+func (s *Server) inquiryRefund(ctx context.Context, clientID string, fam Family, body []byte) (*outcome, error) {
 	var req antomgw.InquiryRefundRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err
@@ -293,6 +319,12 @@ func (s *Server) inquiryRefund(ctx context.Context, clientID string, body []byte
 		return nil, err
 	}
 	res := wire.NewResult(wire.CodeSuccess, "")
+	if fam == FamilyV2 {
+		return respondWith(res, inquiryRefundResponseV2{
+			Result: res, RefundID: r.ID, RefundRequestID: r.RequestID, RefundAmount: v2Amount(r.Amount),
+			RefundStatus: string(r.Status), RefundTime: formatTime(r.RefundedAt),
+		}), nil
+	}
 	return respondWith(res, antomgw.InquiryRefundResponse{
 		Result: res, RefundID: r.ID, RefundRequestID: r.RequestID, RefundAmount: amountOf(r.Amount),
 		RefundStatus: string(r.Status), RefundTime: formatTime(r.RefundedAt),

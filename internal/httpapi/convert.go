@@ -76,7 +76,7 @@ func (s *Server) call(ctx context.Context, x *exchange, body []byte) (*outcome, 
 	case route{APIRefund, FamilyV1}, route{APIRefund, FamilyV2}:
 		return s.refund(ctx, x.clientID, x.route.family, body)
 	case route{APIInquiryRefund, FamilyV1}, route{APIInquiryRefund, FamilyV2}:
-		return s.inquiryRefund(ctx, x.clientID, body)
+		return s.inquiryRefund(ctx, x.clientID, x.route.family, body)
 	}
 	return nil, fmt.Errorf("no handler for %v", x.route)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -198,5 +199,21 @@ func TestPanicAnswersUnknown(t *testing.T) {
 	rep := h.do(t, req{path: pathPay, body: payBody("REQ_PANIC", 100)})
 	if rep.result.Code != wire.CodeUnknownException || rep.result.Status != wire.StatusUnknown {
 		t.Fatalf("result = %v, want U UNKNOWN_EXCEPTION", rep.result)
+	}
+}
+
+// TestV2RefundAmountIsInteger: omnichannel v2 answers carry amounts as
+// integers, like its requests.
+func TestV2RefundAmountIsInteger(t *testing.T) {
+	h := newHarness(t)
+	pay := h.do(t, req{path: "/openapi/v2/payments/pay", body: `{"paymentRequestId":"V2_INT","paymentMethod":"ALIPAY_CN","paymentAmount":{"currency":"USD","value":500}}`})
+	var p struct{ PaymentID string }
+	json.Unmarshal(pay.body, &p)
+	ref := h.do(t, req{path: "/openapi/v2/payments/refund", body: `{"refundRequestId":"V2_INT_R","paymentId":"` + p.PaymentID + `","refundAmount":{"currency":"USD","value":200}}`})
+	inq := h.do(t, req{path: "/openapi/v2/payments/inquiryRefund", body: `{"refundRequestId":"V2_INT_R"}`})
+	for name, rep := range map[string]*reply{"refund": ref, "inquiryRefund": inq} {
+		if !strings.Contains(string(rep.body), `"refundAmount":{"currency":"USD","value":200}`) {
+			t.Errorf("v2 %s body = %s, want refundAmount with an integer value", name, rep.body)
+		}
 	}
 }
