@@ -51,6 +51,8 @@ func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("%w: found a public key (PEM %q) where a private key is needed", ErrKey, label)
 	case "ENCRYPTED PRIVATE KEY":
 		return nil, fmt.Errorf("%w: the private key is encrypted with a passphrase; decrypt it first (openssl pkcs8 -in FILE -out PLAIN)", ErrKey)
+	case "EC PRIVATE KEY":
+		return nil, fmt.Errorf("%w: EC private key (SEC 1), want RSA", ErrKey)
 	default:
 		return nil, fmt.Errorf("%w: PEM block %q is not a private key", ErrKey, label)
 	}
@@ -122,9 +124,9 @@ func parsePublicDER(der []byte) (any, error) {
 // keyDER returns the DER bytes of a PEM block (with its label) or of bare
 // base64 (label ""). Whitespace and line breaks in bare base64 are ignored.
 func keyDER(data []byte) (der []byte, label string, err error) {
-	if len(data) > 2 && data[0] == 0x30 && data[1]&0x80 != 0 {
-		// A DER SEQUENCE with a long-form length: a binary key file. Base64
-		// text never has a byte with the high bit set.
+	if len(data) > 2 && data[0] == 0x30 && isBinary(data) {
+		// A DER SEQUENCE in a binary key file: base64 and PEM text never
+		// have a control byte or a byte with the high bit set.
 		return data, "", nil
 	}
 	trimmed := bytes.TrimSpace(data)
@@ -153,6 +155,15 @@ func keyDER(data []byte) (der []byte, label string, err error) {
 		return nil, "", fmt.Errorf("%w: neither PEM nor base64 DER", ErrKey)
 	}
 	return der, "", nil
+}
+
+func isBinary(data []byte) bool {
+	for _, c := range data {
+		if c >= 0x80 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t') {
+			return true
+		}
+	}
+	return false
 }
 
 func checkSize(key *rsa.PublicKey) error {

@@ -212,13 +212,13 @@ func TestParsePrivateKey(t *testing.T) {
 	}{
 		{"ErrECDSA", pemEncode("PRIVATE KEY", o.ecPKCS8), []string{"ECDSA", "P-256", "want RSA"}},
 		{"ErrECDSABase64", []byte(base64.StdEncoding.EncodeToString(o.ecPKCS8)), []string{"ECDSA", "want RSA"}},
-		{"ErrECDSASEC1PEM", pemEncode("EC PRIVATE KEY", o.ecSEC1), []string{"EC PRIVATE KEY"}},
+		{"ErrECDSASEC1PEM", pemEncode("EC PRIVATE KEY", o.ecSEC1), []string{"EC private key", "want RSA"}},
 		{"ErrEd25519", pemEncode("PRIVATE KEY", o.edPKCS8), []string{"Ed25519", "want RSA"}},
 		{"ErrEd25519Base64", []byte(base64.StdEncoding.EncodeToString(o.edPKCS8)), []string{"Ed25519"}},
 		// Binary DER is recognised by its long-form length, which every RSA
 		// key has; a 48-byte Ed25519 key has a short one, so it is reported
 		// as unreadable rather than by type.
-		{"ErrEd25519DER", o.edPKCS8, []string{"neither PEM nor base64"}},
+		{"ErrEd25519DER", o.edPKCS8, []string{"Ed25519", "want RSA"}},
 		{"ErrRSA1024", pemEncode("PRIVATE KEY", o.rsa1024PKCS8), []string{"1024", "2048"}},
 		{"ErrRSA1024PKCS1", pemEncode("RSA PRIVATE KEY", o.rsa1024PK1), []string{"1024", "2048"}},
 		{"ErrRSA1024Base64", []byte(base64.StdEncoding.EncodeToString(o.rsa1024PKCS8)), []string{"1024", "2048"}},

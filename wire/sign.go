@@ -95,6 +95,9 @@ func EncodeSignature(sig []byte) string {
 // a space; base64 never contains a space, so nothing is lost. Padding may be
 // present or not.
 func DecodeSignature(value string) ([]byte, error) {
+	if strings.TrimSpace(value) == "" {
+		return nil, fmt.Errorf("%w: empty", ErrSignatureEncoding)
+	}
 	s, err := percentDecode(value)
 	if err != nil {
 		return nil, err
