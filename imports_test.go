@@ -40,3 +40,54 @@ func TestImports(t *testing.T) {
 		t.Errorf("go list -deps = %v; want wire among them (is the check listing anything?)", deps)
 	}
 }
+
+// TestImportRules checks the layout's import rules (the architecture's
+// §1): each package imports only what its line allows, so the domain stays
+// free of HTTP and SQL and the SDK stays small. Standard library imports
+// are always allowed.
+func TestImportRules(t *testing.T) {
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := exec.LookPath(goTool); err != nil {
+		if goTool, err = exec.LookPath("go"); err != nil {
+			t.Skip("the go command is not available")
+		}
+	}
+	const mod = "github.com/antomgw/antomgw"
+	rules := map[string][]string{
+		mod + "/wire":               {},
+		mod:                         {mod + "/wire"},
+		mod + "/antomtest":          {mod, mod + "/wire"},
+		mod + "/internal/gateway":   {},
+		mod + "/internal/sim":       {mod + "/internal/gateway"},
+		mod + "/internal/sqlite":    {mod + "/internal/gateway", "modernc.org/sqlite"},
+		mod + "/internal/postgres":  {mod + "/internal/gateway", "github.com/jackc/pgx/v5"},
+		mod + "/internal/storetest": {mod + "/internal/gateway", "github.com/google/go-cmp"},
+		mod + "/internal/httpapi":   {mod + "/internal/gateway", mod + "/wire", mod, "github.com/prometheus/client_golang", "golang.org/x/text/currency"},
+		mod + "/internal/notify":    {mod + "/internal/gateway", mod + "/wire", mod, "github.com/prometheus/client_golang"},
+	}
+	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, imports := fields[0], fields[1:]
+		allowed, ok := rules[pkg]
+		if !ok {
+			continue // cmd/antomgw wires everything; fault holds tests only
+		}
+		checked++
+		for _, imp := range imports {
+			if first, _, _ := strings.Cut(imp, "/"); !strings.Contains(first, ".") {
+				continue // standard library
+			}
+			if !slices.ContainsFunc(allowed, func(a string) bool { return imp == a || strings.HasPrefix(imp, a+"/") }) {
+				t.Errorf("%s imports %s; its rule allows only the standard library and %v", pkg, imp, allowed)
+			}
+		}
+	}
+	if checked != len(rules) {
+		t.Errorf("checked %d packages, want %d (a package was renamed or removed?)", checked, len(rules))
+	}
+}
