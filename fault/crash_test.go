@@ -50,6 +50,13 @@ func TestCrash(t *testing.T) {
 		answers  tally
 		bad      []string
 	)
+	defer func() {
+		if t.Failed() {
+			mu.Lock()
+			saveAttempts(t, "crash", attempts)
+			mu.Unlock()
+		}
+	}()
 	ctx, stopLoad := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for g := range workers {

@@ -51,6 +51,17 @@ func TestDuplicates(t *testing.T) {
 		gaveUp   atomic.Int64
 		burstDur time.Duration
 	)
+	defer func() {
+		if t.Failed() {
+			mu.Lock()
+			var all []attempt
+			for _, id := range ids {
+				all = append(all, byID[id]...)
+			}
+			mu.Unlock()
+			saveAttempts(t, "duplicates", all)
+		}
+	}()
 	for round := 1; round <= rounds; round++ {
 		var burst []string
 		for k := range idsPerBurst {
@@ -74,7 +85,8 @@ func TestDuplicates(t *testing.T) {
 			for range copies {
 				wg.Go(func() {
 					<-start
-					for try := 0; ; try++ {
+					giveUp := time.Now().Add(30 * time.Second)
+					for {
 						s := cur.Load()
 						sent.Add(1)
 						rep, err := e.send(s.client, s.base, request{path: path, body: body})
@@ -96,7 +108,7 @@ func TestDuplicates(t *testing.T) {
 						if err == nil {
 							return
 						}
-						if try >= 100 {
+						if time.Now().After(giveUp) {
 							gaveUp.Add(1)
 							return
 						}

@@ -921,5 +921,29 @@ func answerKey(a attempt) string {
 	return string(a.result.Status) + " " + a.result.Code
 }
 
+// saveAttempts writes every attempt of a failed test as JSON lines to a
+// file that outlives the test, and logs its name: the record of every
+// answer, for the post-mortem.
+func saveAttempts(t *testing.T, name string, as []attempt) {
+	t.Helper()
+	f, err := os.CreateTemp("", "fault-"+name+"-answers-*.jsonl")
+	if err != nil {
+		t.Logf("save answers: %v", err)
+		return
+	}
+	defer f.Close()
+	enc := json.NewEncoder(f)
+	for _, a := range as {
+		rec := map[string]any{"requestId": a.requestID, "value": a.value}
+		if a.err != nil {
+			rec["error"] = a.err.Error()
+		} else {
+			rec["resultStatus"], rec["resultCode"], rec["resultMessage"], rec["paymentId"] = a.result.Status, a.result.Code, a.result.Message, a.paymentID
+		}
+		enc.Encode(rec)
+	}
+	t.Logf("every answer (%d) is saved in %s", len(as), f.Name())
+}
+
 // pick returns one of vs.
 func pick[T any](r *rand.Rand, vs ...T) T { return vs[r.IntN(len(vs))] }
