@@ -84,6 +84,12 @@ func (sf *storeFlag) open(ctx context.Context, e *env, synchronous string) (stor
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, storeInfo{}, fmt.Errorf("data directory: %w", err)
 		}
+		if probe, err := os.CreateTemp(dir, ".write-probe-*"); err != nil {
+			return nil, storeInfo{}, fmt.Errorf("open store: data directory %s is not writable (read-only file system, full disk or permissions?): %w", dir, err)
+		} else {
+			probe.Close()
+			os.Remove(probe.Name())
+		}
 		st, err := sqlite.Open(ctx, filepath.Join(dir, dbFile), sqlite.Options{Synchronous: synchronous})
 		if err != nil {
 			return nil, storeInfo{}, fmt.Errorf("open store in %s: %w", dir, err)

@@ -97,14 +97,14 @@ func TestE2ENotifications1000(t *testing.T) {
 	if len(created) != total {
 		t.Fatalf("created %d distinct payments, want %d", len(created), total)
 	}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(180 * time.Second)
 	for {
 		distinct, _, _ := sink.counts()
 		if distinct == total {
 			break
 		}
 		if time.Now().After(deadline) {
-			s.fatalf("after 90s the merchant has %d of %d notifications", distinct, total)
+			s.fatalf("after 180s the merchant has %d of %d notifications", distinct, total)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
