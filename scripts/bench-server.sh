@@ -115,7 +115,7 @@ busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
 # ceiling N: bench --limit while the server is idle; records what other
 # processes of the machine used meanwhile (they lower the figure).
-CEILS=()
+CEILS=(); FREES=()
 ceiling() {
   local n=$1 m0 m1 t0 t1 bp b=0 x
   m0=$(busy); t0=$(nowms)
@@ -124,15 +124,19 @@ ceiling() {
   wait "$bp"
   m1=$(busy); t1=$(nowms)
   CEILS+=("$(jget "$OUT/limit-$n.json" pairsPerSecond)")
+  FREES+=("$(jget "$OUT/limit-$n.json" freePairsPerSecond)")
   awk -v m=$((m1 - m0 - b)) -v clk="$CLK" -v ms=$((t1 - t0)) -v n="$(nproc)" \
     'BEGIN { printf "%.0f", 100 * m / clk / (ms / 1000) / n }' > "$OUT/limit-$n.others"
   log "ceiling $n: ${CEILS[-1]} pairs/s (other processes: $(cat "$OUT/limit-$n.others")% of the CPU)"
 }
 maxceil() { printf '%s\n' "${CEILS[@]}" | sort -g | tail -1; }
+maxfree() { printf '%s\n' "${FREES[@]}" | sort -g | tail -1; }
 
 log "crypto ceiling (server idle)"
 ceiling 1
-CEIL=$(maxceil)
+CEIL=$(maxceil); FREE=$(maxfree)
+# Requests are pre-signed for what the server could do with the cores free.
+SIZE=$(printf '%s\n' "$CEIL" "${FREE:-0}" | sort -g | tail -1)
 DUR_S=$(secs "$DURATION")
 maxrss() { sort -n "$1" | tail -1; }
 
@@ -166,7 +170,7 @@ cpu_cols() {
 }
 # presigned requests for a --max run: 1.2 times what a server on these
 # cores could answer (the ceiling) in the duration.
-reqs_for() { awk -v c="$CEIL" -v d="$DUR_S" -v k="$1" 'BEGIN { printf "%d", c * d * 1.2 + k }'; }
+reqs_for() { awk -v c="$SIZE" -v d="$DUR_S" -v k="$1" 'BEGIN { printf "%d", c * d * 1.2 + k }'; }
 
 BEST_RATE=0; BEST_C=16
 for s in $SCENARIOS; do
@@ -183,7 +187,7 @@ for s in $SCENARIOS; do
 done
 log "crypto ceiling again, after the sweep"
 ceiling 2
-CEIL=$(maxceil)
+CEIL=$(maxceil); FREE=$(maxfree)
 
 # --- profile ---------------------------------------------------------------------
 log "CPU profile of a pay --max run at concurrency $BEST_C"
@@ -194,10 +198,13 @@ PDUR=$(( PROFILE + 6 ))
 PROF_PID=$!
 rm -f "$OUT/profile-run.err"
 run_bench profile-run --max --concurrency "$BEST_C" --duration "${PDUR}s" \
-  --requests "$(awk -v c="$CEIL" -v d="$PDUR" 'BEGIN { printf "%d", c * d * 1.5 }')"
+  --requests "$(awk -v c="$SIZE" -v d="$PDUR" 'BEGIN { printf "%d", c * d * 1.2 }')"
 wait "$PROF_PID" || true
 go tool pprof -top -nodecount=35 "$A" "$OUT/cpu.prof" > "$OUT/pprof-top.txt" 2>/dev/null || true
-go tool pprof -top -cum -nodecount=60 "$A" "$OUT/cpu.prof" > "$OUT/pprof-cum.txt" 2>/dev/null || true
+go tool pprof -top -cum -nodecount=400 "$A" "$OUT/cpu.prof" > "$OUT/pprof-cum.txt" 2>/dev/null || true
+# cumpct FUNC: the cumulative share of the profile in FUNC (e.g. wire.Sign).
+# FUNC is a regular expression; ENVIRON keeps awk from reading its escapes.
+cumpct() { F="$1" awk '$6 ~ ("(^|/)" ENVIRON["F"] "$") { sub("%", "", $5); print $5; exit }' "$OUT/pprof-cum.txt"; }
 
 # --- p99 at half of the maximum rate ---------------------------------------------
 HALF=$(awk -v r="$BEST_RATE" 'BEGIN { printf "%d", r / 2 }')
@@ -216,6 +223,11 @@ restart=()
 for i in $(seq "$STARTS"); do start_server "$DATA" "$OUT/restart-$i.log"; restart+=("$READY_MS"); stop_server; done
 RESTART_MED=$(printf '%s\n' "${restart[@]}" | median)
 
+# synchronous writes of 4 KiB in the data directory's file system: what one
+# fsync'd commit costs at least.
+t0=$(nowms); dd if=/dev/zero of="$OUT/dsync.test" bs=4k count=200 oflag=dsync 2>/dev/null; t1=$(nowms); rm -f "$OUT/dsync.test"
+DSYNC=$(awk -v ms=$((t1 - t0)) 'BEGIN { printf "%.2f", ms / 200 }')
+
 # --- report ----------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 echo "### Machine"
@@ -224,34 +236,40 @@ echo "- nproc: $(nproc); CPU: ${cpu:-unknown}; memory: $(awk '/^MemTotal/ { prin
 echo "- $(go version); $(uname -sr)"
 echo "- antomgw: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- internal cmd wire 2>/dev/null || echo ' with uncommitted changes in internal/, cmd/ or wire/')"
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- synchronous 4 KiB write (dd oflag=dsync, data directory's file system): $DSYNC ms each"
 echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); raw results: $OUT"
 echo "- serve flags: --data DIR --listen 127.0.0.1:0 --pprof 127.0.0.1:0 ${SERVE_FLAGS:-(defaults: synchronous=FULL, log-level info)}"
 echo
 echo "### Crypto ceiling (bench --limit, 3 times in the session; the highest is used)"
 echo
-echo "| when | sign+verify pairs/s | sign µs | verify µs | other processes' CPU meanwhile |"
-echo "|---|---:|---:|---:|---:|"
+echo "| when | sign+verify pairs/s | with the cores free (CPU time) | sign µs | verify µs | other processes' CPU meanwhile |"
+echo "|---|---:|---:|---:|---:|---:|"
 for n in 1 2 3; do
   case $n in 1) w="before the runs (server idle)" ;; 2) w="after the sweep (server idle)" ;; 3) w="at the end (server stopped)" ;; esac
-  printf '| %s | %.1f | %.0f | %.0f | %s%% |\n' "$w" "$(jget "$OUT/limit-$n.json" pairsPerSecond)" \
+  printf '| %s | %.1f | %.1f | %.0f | %.0f | %s%% |\n' "$w" "$(jget "$OUT/limit-$n.json" pairsPerSecond)" "$(jget "$OUT/limit-$n.json" freePairsPerSecond)" \
     "$(jget "$OUT/limit-$n.json" signMicros)" "$(jget "$OUT/limit-$n.json" verifyMicros)" "$(cat "$OUT/limit-$n.others")"
 done
 echo
-echo "Ceiling used for the shares below: $CEIL pairs/s."
+FREE=$(maxfree)
+echo "Ceiling used for the shares below: $CEIL pairs/s (the highest measured); with the cores free: $FREE pairs/s."
 echo
 echo "### Throughput and latency by concurrency (--max, $DURATION each)"
 echo
 echo "CPU columns are shares of the whole machine ($(nproc) CPUs) over the timed part: the server, the"
-echo "load generator (antomgw bench), and every other process."
+echo "load generator (antomgw bench), and every other process. \"CPU-time share\" is what the run would"
+echo "reach with the cores free of other processes: $(nproc) CPUs / (server + generator CPU per request),"
+echo "over the ceiling with the cores free."
 echo
-echo "| scenario | C | requests | req/s | share of ceiling | p50 ms | p90 ms | p99 ms | max ms | errors | server CPU ms/req | server CPU | generator CPU | other CPU | server VmRSS max |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| scenario | C | requests | req/s | share of ceiling | CPU-time share | p50 ms | p90 ms | p99 ms | max ms | errors | server CPU ms/req | server CPU | generator CPU | other CPU | server VmRSS max |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 row() {
   local name=$1 label=$2 c=$3 f="$OUT/$1.json" r
   [ -f "$f" ] || return 0
   r=$(jget "$f" requestsPerSecond)
-  printf '| %s | %s | %s | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %s | %s | %s MB |\n' "$label" "$c" "$(jget "$f" requests)" "$r" \
-    "$(awk -v r="$r" -v c="$CEIL" 'BEGIN { print r / c }')" "$(jget "$f" p50)" "$(jget "$f" p90)" "$(jget "$f" p99)" "$(jget "$f" max)" \
+  est=$(awk -v clk="$CLK" -v n="$(nproc)" -v req="$(jget "$f" requests)" -v g="$(jget "$f" generatorCpuMsPerRequest)" -v free="$FREE" \
+    '{ s = 1000 * $1 / clk / req; if (s + g > 0 && free > 0) printf "%.2f", n * 1000 / (s + g) / free; else print "?" }' "$OUT/$name.cpu")
+  printf '| %s | %s | %s | %.1f | %.2f | %s | %.1f | %.1f | %.1f | %.1f | %s | %s | %s MB |\n' "$label" "$c" "$(jget "$f" requests)" "$r" \
+    "$(awk -v r="$r" -v c="$CEIL" 'BEGIN { print r / c }')" "$est" "$(jget "$f" p50)" "$(jget "$f" p90)" "$(jget "$f" p99)" "$(jget "$f" max)" \
     "$(jget "$f" total)" "$(cpu_cols "$name" "$(jget "$f" requests)")" "$(awk -v k="$(maxrss "$OUT/$name.rss")" 'BEGIN { printf "%.1f", k / 1024 }')"
 }
 for s in $SCENARIOS; do
@@ -288,3 +306,18 @@ echo
 echo '```text'
 head -45 "$OUT/pprof-top.txt"
 echo '```'
+echo
+echo "Where the server's CPU went (cumulative shares of the profile):"
+echo
+echo "| function | share |"
+echo "|---|---:|"
+for fn in 'wire.Sign' 'wire.Verify' 'gateway.(*Service).Pay' 'sqlite.(*Store).Update' 'sqlite.(*conn).prepareV2' \
+  'gateway.(*Keyring).Keys' 'slog.(*Logger).Info' 'json.Unmarshal' 'json.Marshal' 'runtime.gcBgMarkWorker'; do
+  v=$(cumpct "$(printf '%s' "$fn" | sed 's/[.()*]/\\&/g')" || true)
+  if [ -n "$v" ]; then v="$v%"; else v="(below the cut-off)"; fi
+  printf '| %s | %s |\n' "$fn" "$v"
+done
+SIGN=$(cumpct 'wire\.Sign'); VERIFY=$(cumpct 'wire\.Verify')
+echo
+echo "Crypto (wire.Sign + wire.Verify) is $(awk -v a="${SIGN:-0}" -v b="${VERIFY:-0}" 'BEGIN { print a + b }')% of the server's CPU: the share of"
+echo "the ceiling the server could reach with both cores to itself and a load generator that costs nothing."

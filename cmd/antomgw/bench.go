@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -209,9 +210,9 @@ func runBench(ctx context.Context, e *env, path string, args []string) error {
 		if err != nil {
 			return err
 		}
-		rep := &benchReport{Ceiling: &ceil, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU()}
-		fmt.Fprintf(e.stdout, "crypto ceiling  %.1f sign+verify pairs/s (RSA-2048, %d goroutines, %.1fs; sign %.0f µs, verify %.0f µs per core)\n",
-			ceil.PairsPerSecond, ceil.Goroutines, ceil.Seconds, ceil.SignMicros, ceil.VerifyMicros)
+		rep := &benchReport{Ceiling: &ceil, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), Results: []benchCount{}}
+		fmt.Fprintf(e.stdout, "crypto ceiling  %.1f sign+verify pairs/s (RSA-2048, %d goroutines, %.1fs; sign %.0f µs, verify %.0f µs per core)%s\n",
+			ceil.PairsPerSecond, ceil.Goroutines, ceil.Seconds, ceil.SignMicros, ceil.VerifyMicros, benchFreeNote(&ceil))
 		return benchWriteJSON(c.jsonFile, rep)
 	}
 
@@ -266,6 +267,9 @@ type benchReport struct {
 	Errors   benchErrors `json:"errors"`
 	// Verified is the number of response signatures verified.
 	Verified int64 `json:"signaturesVerified"`
+	// GeneratorCPUMsPerRequest is the CPU time this process (the load
+	// generator) used per request during the timed part (Linux only).
+	GeneratorCPUMsPerRequest float64 `json:"generatorCpuMsPerRequest,omitempty"`
 	// Late counts open-loop requests sent more than 1 ms after their
 	// scheduled time.
 	Late int64 `json:"late"`
@@ -316,10 +320,16 @@ type benchCeiling struct {
 	PairsPerSecond float64 `json:"pairsPerSecond"`
 	Goroutines     int     `json:"goroutines"`
 	Seconds        float64 `json:"seconds"`
-	// SignMicros and VerifyMicros are the CPU time of one operation on one
-	// core, from a short single-goroutine measurement.
+	// SignMicros and VerifyMicros are the time of one operation on one
+	// core, from a short single-goroutine measurement (wall clock).
 	SignMicros   float64 `json:"signMicros"`
 	VerifyMicros float64 `json:"verifyMicros"`
+	// CPUSeconds is the CPU time the measurement used (Linux, from
+	// /proc/self/stat; 0 elsewhere). FreePairsPerSecond is the ceiling
+	// with every core free of other processes: pairs per CPU second times
+	// Goroutines. On a shared machine PairsPerSecond is lower.
+	CPUSeconds         float64 `json:"cpuSeconds,omitempty"`
+	FreePairsPerSecond float64 `json:"freePairsPerSecond,omitempty"`
 }
 
 func benchWriteJSON(file string, rep *benchReport) error {
@@ -372,6 +382,9 @@ func (r *benchReport) writeTable(w io.Writer) {
 	if r.Mode == "rate" {
 		fmt.Fprintf(w, "%-16s %d (sent more than 1ms after their scheduled time)\n", "late", r.Late)
 	}
+	if r.GeneratorCPUMsPerRequest > 0 {
+		fmt.Fprintf(w, "%-16s %.3f ms CPU per request (this load generator)\n", "generator", r.GeneratorCPUMsPerRequest)
+	}
 	if r.Exhausted {
 		fmt.Fprintf(w, "%-16s the pre-signed requests ran out before --duration; raise --requests\n", "note")
 	}
@@ -379,10 +392,20 @@ func (r *benchReport) writeTable(w io.Writer) {
 		fmt.Fprintf(w, "%-16s interrupted before --duration\n", "note")
 	}
 	if r.Ceiling != nil {
-		fmt.Fprintf(w, "%-16s %.1f sign+verify pairs/s (RSA-2048, %d goroutines, %.1fs)\n", "crypto ceiling",
-			r.Ceiling.PairsPerSecond, r.Ceiling.Goroutines, r.Ceiling.Seconds)
+		fmt.Fprintf(w, "%-16s %.1f sign+verify pairs/s (RSA-2048, %d goroutines, %.1fs)%s\n", "crypto ceiling",
+			r.Ceiling.PairsPerSecond, r.Ceiling.Goroutines, r.Ceiling.Seconds, benchFreeNote(r.Ceiling))
 		fmt.Fprintf(w, "%-16s %.2f of the crypto ceiling\n", "ceiling share", r.CeilingFraction)
 	}
+}
+
+// benchFreeNote tells the ceiling with the cores free when other processes
+// took a visible part of them (more than 5%).
+func benchFreeNote(c *benchCeiling) string {
+	if c.FreePairsPerSecond <= c.PairsPerSecond*1.05 {
+		return ""
+	}
+	return fmt.Sprintf("; other processes took part of the cores: %.1f pairs/s per CPU second × %d = %.1f with the cores free",
+		c.FreePairsPerSecond/float64(c.Goroutines), c.Goroutines, c.FreePairsPerSecond)
 }
 
 // --- the crypto ceiling -------------------------------------------------------
@@ -420,6 +443,7 @@ func benchMeasureCeiling(ctx context.Context, d time.Duration) (benchCeiling, er
 	}
 
 	c.Goroutines = runtime.GOMAXPROCS(0)
+	cpu0, cpuOK := benchProcCPU()
 	var pairs atomic.Int64
 	var firstErr error
 	var errOnce sync.Once
@@ -450,7 +474,38 @@ func benchMeasureCeiling(ctx context.Context, d time.Duration) (benchCeiling, er
 	}
 	c.Seconds = time.Since(start).Seconds()
 	c.PairsPerSecond = float64(pairs.Load()) / c.Seconds
+	if cpu1, ok := benchProcCPU(); ok && cpuOK && cpu1 > cpu0 {
+		c.CPUSeconds = (cpu1 - cpu0).Seconds()
+		c.FreePairsPerSecond = float64(pairs.Load()) / c.CPUSeconds * float64(c.Goroutines)
+	}
 	return c, nil
+}
+
+// benchProcCPU is the CPU time (user + system) this process has used, from
+// /proc/self/stat; false where there is no such file.
+func benchProcCPU() (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: state is field 3, utime 14, stime 15.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	// Linux reports these in USER_HZ, 100 per second on every architecture
+	// Go supports.
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }
 
 // --- requests -----------------------------------------------------------------
@@ -611,7 +666,11 @@ func (b *bencher) run(ctx context.Context) (*benchReport, error) {
 
 	// 4. The timed part.
 	rep.StartedAt = time.Now().UTC().Format(time.RFC3339)
+	cpu0, cpuOK := benchProcCPU()
 	stats, elapsed, exhausted := b.load(ctx)
+	if cpu1, ok := benchProcCPU(); ok && cpuOK && b.done.Load() > 0 {
+		rep.GeneratorCPUMsPerRequest = float64((cpu1 - cpu0).Microseconds()) / 1000 / float64(b.done.Load())
+	}
 	rep.Interrupted = ctx.Err() != nil
 	rep.Exhausted = exhausted
 

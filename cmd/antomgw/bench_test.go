@@ -313,7 +313,10 @@ func TestBenchLimitAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.Ceiling == nil || rep.Ceiling.PairsPerSecond <= 0 || rep.Ceiling.Goroutines < 1 || rep.Ceiling.SignMicros <= 0 {
-		t.Errorf("ceiling %+v", rep.Ceiling)
+		t.Fatalf("ceiling %+v", rep.Ceiling)
+	}
+	if _, ok := benchProcCPU(); ok && (rep.Ceiling.CPUSeconds <= 0 || rep.Ceiling.FreePairsPerSecond <= 0) {
+		t.Errorf("ceiling %+v: want the CPU time and the free-core figure where /proc/self/stat exists", rep.Ceiling)
 	}
 }
 
