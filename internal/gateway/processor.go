@@ -20,6 +20,17 @@ type Processor interface {
 	Refund(ctx context.Context, p *Payment, r *Refund) (RefundDecision, error)
 }
 
+// InstantProcessor is a Processor that decides in-process, at once, with no
+// effect outside the gateway (the simulated wallet). For it the Service
+// creates and decides a new payment in one transaction. A processor that
+// calls out (a real wallet) must not claim this: its payment must be
+// committed before the call, so that a crash during the call leaves a
+// PROCESSING payment to resolve rather than no record of money that moved.
+type InstantProcessor interface {
+	Processor
+	Instant() bool
+}
+
 // Decision is the processor's answer for a payment.
 type Decision struct {
 	// Status is SUCCESS, FAIL or PROCESSING.

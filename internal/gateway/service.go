@@ -167,6 +167,9 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 	if !admitted {
 		return &PayResult{Status: ResultU, Code: CodeTrafficExceed, Message: "The request traffic exceeds the limit; retry the same request later."}, nil
 	}
+	if ip, ok := s.Processor.(InstantProcessor); ok && ip.Instant() {
+		return s.payInstant(ctx, p, fp)
+	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		if err := tx.InsertPayment(p); err != nil {
 			return err
@@ -202,6 +205,47 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 	return res, nil
 }
 
+// payInstant claims and decides a new payment in one transaction, for a
+// processor that decides in-process with no effect outside the gateway:
+// one commit per payment instead of two, and nothing left to resolve if
+// the process dies (the claim and the decision commit together, or
+// neither does).
+func (s *Service) payInstant(ctx context.Context, base *Payment, fp string) (*PayResult, error) {
+	var p *Payment
+	var dec Decision
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		q := *base // fn may run again after a serialisation failure
+		if err := tx.InsertPayment(&q); err != nil {
+			return err
+		}
+		d, err := s.Processor.Authorize(ctx, &q)
+		if err != nil {
+			return &Error{Kind: KindInternal, Message: "processor authorize", Err: err}
+		}
+		if err := s.apply(tx, &q, d, q.CreatedAt); err != nil {
+			return err
+		}
+		p, dec = &q, d
+		return nil
+	})
+	if errors.Is(err, ErrConflict) {
+		existing, err := s.Store.PaymentByRequestID(ctx, base.ClientID, base.RequestID)
+		if err != nil {
+			return nil, storeError(err)
+		}
+		return duplicatePay(existing, fp)
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	res := answer(p)
+	if p.Status == PaymentProcessing && dec.Code != "" {
+		res.Code, res.Message = dec.Code, dec.Message
+	}
+	res.Hold = dec.Hold
+	return res, nil
+}
+
 // decide records the processor's decision for a payment, once: a payment
 // already decided, or no longer PROCESSING (a cancel won), is left alone.
 // job, when not nil, is deleted in the same transaction.
@@ -221,34 +265,40 @@ func (s *Service) decide(ctx context.Context, clientID, paymentID string, dec De
 		if p.Decided || p.Status != PaymentProcessing {
 			return nil
 		}
-		now := s.now()
-		p.Decided = true
-		p.ActionURL = dec.ActionURL
 		if err := tx.DeleteJobs(p.ID, JobPaymentResolve); err != nil {
 			return err
 		}
-		switch dec.Status {
-		case PaymentSuccess, PaymentFail:
-			if err := s.settle(tx, p, dec.Status, dec.Code, dec.Message, now); err != nil {
-				return err
-			}
-		case PaymentProcessing:
-			p.UpdatedAt = now
-			if l := dec.Later; l != nil {
-				if err := tx.InsertJob(&Job{Kind: JobPaymentSettle, ClientID: p.ClientID, TargetID: p.ID,
-					DueAt: l.At, Status: string(l.Status), Code: l.Code, Message: l.Message}); err != nil {
-					return err
-				}
-			}
-			if err := tx.InsertJob(&Job{Kind: JobPaymentExpire, ClientID: p.ClientID, TargetID: p.ID, DueAt: p.ExpiresAt}); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("processor decided status %q", dec.Status)
-		}
-		return tx.UpdatePayment(p)
+		return s.apply(tx, p, dec, s.now())
 	})
 	return out, err
+}
+
+// apply records a decision on an undecided PROCESSING payment, inside tx:
+// the final status (and its notification), or the delayed transition and
+// the expiry.
+func (s *Service) apply(tx Tx, p *Payment, dec Decision, now time.Time) error {
+	p.Decided = true
+	p.ActionURL = dec.ActionURL
+	switch dec.Status {
+	case PaymentSuccess, PaymentFail:
+		if err := s.settle(tx, p, dec.Status, dec.Code, dec.Message, now); err != nil {
+			return err
+		}
+	case PaymentProcessing:
+		p.UpdatedAt = now
+		if l := dec.Later; l != nil {
+			if err := tx.InsertJob(&Job{Kind: JobPaymentSettle, ClientID: p.ClientID, TargetID: p.ID,
+				DueAt: l.At, Status: string(l.Status), Code: l.Code, Message: l.Message}); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertJob(&Job{Kind: JobPaymentExpire, ClientID: p.ClientID, TargetID: p.ID, DueAt: p.ExpiresAt}); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("processor decided status %q", dec.Status)
+	}
+	return tx.UpdatePayment(p)
 }
 
 // settle moves a payment to a final status and removes its pending jobs. It

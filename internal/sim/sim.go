@@ -13,7 +13,7 @@ import (
 	"github.com/antomgw/antomgw/internal/gateway"
 )
 
-var _ gateway.Processor = (*Wallet)(nil)
+var _ gateway.InstantProcessor = (*Wallet)(nil)
 
 // Wallet is the simulated wallet. The zero value needs Marks set; every
 // other field has a default. It is safe for concurrent use.
@@ -85,6 +85,11 @@ func (w *Wallet) delay() time.Duration {
 	}
 	return 5 * time.Second
 }
+
+// Instant reports that the simulated wallet decides in-process, with no
+// effect outside the gateway, so a payment is created and decided in one
+// transaction (gateway.InstantProcessor).
+func (*Wallet) Instant() bool { return true }
 
 // Admit implements gateway.Processor: it refuses the first attempt of a
 // 9910 request id.
