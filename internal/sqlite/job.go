@@ -55,7 +55,7 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 		return nil, nil
 	}
 	at := now.UnixMilli()
-	rows, err := s.writer.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
+	rows, err := s.wr.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
 		WHERE id IN (
 			SELECT id FROM jobs
 			WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
@@ -93,7 +93,7 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 
 // Mark records key and reports whether this call recorded it first.
 func (s *Store) Mark(ctx context.Context, key string, at time.Time) (bool, error) {
-	res, err := s.writer.ExecContext(ctx, `INSERT INTO marks (key, created_at) VALUES (?, ?)
+	res, err := s.wr.ExecContext(ctx, `INSERT INTO marks (key, created_at) VALUES (?, ?)
 		ON CONFLICT (key) DO NOTHING`, key, millis(at))
 	if err != nil {
 		return false, storeErr("mark "+key, err)

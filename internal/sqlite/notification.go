@@ -46,7 +46,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 		return nil, nil
 	}
 	at := now.UnixMilli()
-	rows, err := s.writer.QueryContext(ctx, `UPDATE notifications SET lease_until = ?
+	rows, err := s.wr.QueryContext(ctx, `UPDATE notifications SET lease_until = ?
 		WHERE id IN (
 			SELECT id FROM notifications
 			WHERE delivered_at IS NULL AND given_up_at IS NULL AND due_at <= ?
@@ -111,7 +111,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a gateway.Attempt, next time.
 
 // DeferNotification releases a claim without an attempt.
 func (s *Store) DeferNotification(ctx context.Context, id string, until time.Time) error {
-	_, err := s.writer.ExecContext(ctx, `UPDATE notifications SET lease_until = NULL, due_at = ? WHERE id = ?`, until.UnixMilli(), id)
+	_, err := s.wr.ExecContext(ctx, `UPDATE notifications SET lease_until = NULL, due_at = ? WHERE id = ?`, until.UnixMilli(), id)
 	return storeErr("defer notification", err)
 }
 
@@ -136,7 +136,7 @@ func (s *Store) Notifications(ctx context.Context, f gateway.NotificationFilter)
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.rd.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, storeErr("list notifications", err)
 	}
@@ -154,7 +154,7 @@ func (s *Store) Notifications(ctx context.Context, f gateway.NotificationFilter)
 
 // Notification returns one notification.
 func (s *Store) Notification(ctx context.Context, id string) (*gateway.Notification, error) {
-	n, err := scanNotification(s.reader.QueryRowContext(ctx, `SELECT `+notificationCols+` FROM notifications WHERE id = ?`, id))
+	n, err := scanNotification(s.rd.QueryRowContext(ctx, `SELECT `+notificationCols+` FROM notifications WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("notification %s: %w", id, gateway.ErrNotFound)
 	}
@@ -166,7 +166,7 @@ func (s *Store) Notification(ctx context.Context, id string) (*gateway.Notificat
 
 // NotificationAttempts lists the attempts of a notification, oldest first.
 func (s *Store) NotificationAttempts(ctx context.Context, id string) ([]gateway.Attempt, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT notification_id, number, at, duration_ms, outcome, http_status, error
+	rows, err := s.rd.QueryContext(ctx, `SELECT notification_id, number, at, duration_ms, outcome, http_status, error
 		FROM notification_attempts WHERE notification_id = ? ORDER BY number`, id)
 	if err != nil {
 		return nil, storeErr("notification attempts", err)
@@ -189,7 +189,7 @@ func (s *Store) NotificationAttempts(ctx context.Context, id string) ([]gateway.
 
 // ResendNotification makes a notification due again now.
 func (s *Store) ResendNotification(ctx context.Context, id string, now time.Time) error {
-	res, err := s.writer.ExecContext(ctx, `UPDATE notifications SET due_at = ?, lease_until = NULL,
+	res, err := s.wr.ExecContext(ctx, `UPDATE notifications SET due_at = ?, lease_until = NULL,
 		delivered_at = NULL, given_up_at = NULL WHERE id = ?`, now.UnixMilli(), id)
 	if err != nil {
 		return storeErr("resend notification", err)
@@ -206,7 +206,7 @@ func (s *Store) ResendNotification(ctx context.Context, id string, now time.Time
 
 // NotificationStats counts notifications.
 func (s *Store) NotificationStats(ctx context.Context) (created, pending int64, err error) {
-	err = s.reader.QueryRowContext(ctx, `SELECT COUNT(*),
+	err = s.rd.QueryRowContext(ctx, `SELECT COUNT(*),
 		COALESCE(SUM(CASE WHEN delivered_at IS NULL AND given_up_at IS NULL THEN 1 ELSE 0 END), 0)
 		FROM notifications`).Scan(&created, &pending)
 	return created, pending, storeErr("notification stats", err)

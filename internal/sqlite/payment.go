@@ -44,13 +44,13 @@ func payment(ctx context.Context, q queryer, op, where string, args ...any) (*ga
 // Payment returns a client's payment by paymentId; ErrNotFound when the
 // client has none with that id.
 func (s *Store) Payment(ctx context.Context, clientID, paymentID string) (*gateway.Payment, error) {
-	return payment(ctx, s.reader, "payment "+paymentID, `payment_id = ? AND client_id = ?`, paymentID, clientID)
+	return payment(ctx, s.rd, "payment "+paymentID, `payment_id = ? AND client_id = ?`, paymentID, clientID)
 }
 
 // PaymentByRequestID returns a client's payment by paymentRequestId;
 // ErrNotFound when there is none.
 func (s *Store) PaymentByRequestID(ctx context.Context, clientID, requestID string) (*gateway.Payment, error) {
-	return payment(ctx, s.reader, "payment request "+requestID, `client_id = ? AND request_id = ?`, clientID, requestID)
+	return payment(ctx, s.rd, "payment request "+requestID, `client_id = ? AND request_id = ?`, clientID, requestID)
 }
 
 // InsertPayment inserts p in one statement that also claims (ClientID,

@@ -41,19 +41,19 @@ func refund(ctx context.Context, q queryer, op, where string, args ...any) (*gat
 // Refund returns a client's refund by refundId; ErrNotFound when the client
 // has none with that id.
 func (s *Store) Refund(ctx context.Context, clientID, refundID string) (*gateway.Refund, error) {
-	return refund(ctx, s.reader, "refund "+refundID, `refund_id = ? AND client_id = ?`, refundID, clientID)
+	return refund(ctx, s.rd, "refund "+refundID, `refund_id = ? AND client_id = ?`, refundID, clientID)
 }
 
 // RefundByRequestID returns a client's refund by refundRequestId;
 // ErrNotFound when there is none.
 func (s *Store) RefundByRequestID(ctx context.Context, clientID, requestID string) (*gateway.Refund, error) {
-	return refund(ctx, s.reader, "refund request "+requestID, `client_id = ? AND request_id = ?`, clientID, requestID)
+	return refund(ctx, s.rd, "refund request "+requestID, `client_id = ? AND request_id = ?`, clientID, requestID)
 }
 
 // Refunds returns the refunds of a payment, oldest first (by creation
 // time, then insertion order); none is not an error.
 func (s *Store) Refunds(ctx context.Context, paymentID string) ([]*gateway.Refund, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds
+	rows, err := s.rd.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds
 		WHERE payment_id = ? ORDER BY created_at, rowid`, paymentID)
 	if err != nil {
 		return nil, storeErr("refunds of payment "+paymentID, err)

@@ -14,7 +14,7 @@ import (
 // registry write increments in its own transaction.
 func (s *Store) RegistryVersion(ctx context.Context) (int64, error) {
 	var v int64
-	err := s.reader.QueryRowContext(ctx, `SELECT version FROM registry_version WHERE id = 1`).Scan(&v)
+	err := s.rd.QueryRowContext(ctx, `SELECT version FROM registry_version WHERE id = 1`).Scan(&v)
 	if err != nil {
 		return 0, storeErr("read registry version", err)
 	}

@@ -65,6 +65,10 @@ type Store struct {
 	writer *sql.DB // one connection; every write
 	reader *sql.DB // reads; the writer itself for ":memory:"
 	group  groupCommit
+	// wcache and rcache hold the prepared statements of each pool; wr and
+	// rd run statements through them.
+	wcache, rcache *stmtCache
+	wr, rd         pooled
 }
 
 // Open opens (creating it when missing, with mode 0600) the database at
@@ -155,6 +159,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			}
 		}
 	}
+	s.wcache, s.rcache = newStmtCache(s.writer), newStmtCache(s.reader)
+	if s.reader == s.writer {
+		s.rcache = s.wcache
+	}
+	s.wr, s.rd = pooled{s.wcache}, pooled{s.rcache}
 	if err := s.migrate(ctx, now); err != nil {
 		s.Close()
 		return nil, err
@@ -174,6 +183,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
+	if s.wcache != nil {
+		s.wcache.close()
+		s.rcache.close()
+	}
 	werr := s.writer.Close()
 	if s.reader != s.writer {
 		if err := s.reader.Close(); err != nil && werr == nil {

@@ -16,7 +16,7 @@ var _ gateway.Tx = (*tx)(nil)
 // from its first statement to its end.
 type tx struct {
 	ctx context.Context
-	tx  *sql.Tx
+	tx  queryer // the transaction, through the writer's prepared statements
 }
 
 // Update runs fn in a write transaction and commits it when fn returns nil.
@@ -36,7 +36,7 @@ type tx struct {
 // that commit fails). Each fn is atomic on its own: a failing fn rolls back
 // to its savepoint and leaves the others of the group alone.
 func (s *Store) Update(ctx context.Context, fn func(tx gateway.Tx) error) error {
-	return s.group.run(ctx, s.writer, fn)
+	return s.group.run(ctx, s.writer, s.wcache, fn)
 }
 
 // groupCommit shares one write transaction among concurrent Updates.
@@ -48,17 +48,18 @@ type groupCommit struct {
 
 // commitGroup is one transaction and the Updates that wrote in it.
 type commitGroup struct {
-	tx   *sql.Tx
-	size int
-	done chan struct{} // closed after the commit (or rollback)
-	err  error         // the commit's outcome, set before done is closed
+	tx    *sql.Tx
+	cache *stmtCache
+	size  int
+	done  chan struct{} // closed after the commit (or rollback)
+	err   error         // the commit's outcome, set before done is closed
 }
 
 // maxGroup bounds how many Updates share one commit, so that a steady
 // stream of writers still sees commits.
 const maxGroup = 128
 
-func (g *groupCommit) run(ctx context.Context, db *sql.DB, fn func(tx gateway.Tx) error) (err error) {
+func (g *groupCommit) run(ctx context.Context, db *sql.DB, cache *stmtCache, fn func(tx gateway.Tx) error) (err error) {
 	g.waiting.Add(1)
 	g.mu.Lock()
 	g.waiting.Add(-1)
@@ -70,15 +71,15 @@ func (g *groupCommit) run(ctx context.Context, db *sql.DB, fn func(tx gateway.Tx
 			g.mu.Unlock()
 			return storeErr("begin", err)
 		}
-		g.cur = &commitGroup{tx: sqlTx, done: make(chan struct{})}
+		g.cur = &commitGroup{tx: sqlTx, cache: cache, done: make(chan struct{})}
 	}
 	grp := g.cur
 	grp.size++
 	// Statements never see a cancelled ctx: SQLite rolls back the whole
 	// transaction when a statement in it is interrupted, which would undo
 	// the other members of the group.
-	t := &tx{ctx: context.WithoutCancel(ctx), tx: grp.tx}
-	if _, err := grp.tx.ExecContext(t.ctx, `SAVEPOINT fn`); err != nil {
+	t := &tx{ctx: context.WithoutCancel(ctx), tx: inTx{tx: grp.tx, c: cache}}
+	if _, err := t.tx.ExecContext(t.ctx, `SAVEPOINT fn`); err != nil {
 		g.finish(grp, storeErr("savepoint", err))
 		return storeErr("savepoint", err)
 	}
@@ -89,12 +90,12 @@ func (g *groupCommit) run(ctx context.Context, db *sql.DB, fn func(tx gateway.Tx
 	returned := false
 	defer func() {
 		if !returned || err != nil {
-			if _, rerr := grp.tx.ExecContext(t.ctx, `ROLLBACK TO fn`); rerr != nil {
+			if _, rerr := t.tx.ExecContext(t.ctx, `ROLLBACK TO fn`); rerr != nil {
 				g.finish(grp, storeErr("rollback to savepoint", rerr))
 				return
 			}
 		}
-		if _, rerr := grp.tx.ExecContext(t.ctx, `RELEASE fn`); rerr != nil {
+		if _, rerr := t.tx.ExecContext(t.ctx, `RELEASE fn`); rerr != nil {
 			g.finish(grp, storeErr("release savepoint", rerr))
 			return
 		}
@@ -131,5 +132,8 @@ func (g *groupCommit) finish(grp *commitGroup, failed error) {
 	}
 	g.cur = nil
 	close(grp.done)
+	// The writer's connection is free now and, with g.mu held, no group
+	// can take it: prepare the statements first seen in this one.
+	grp.cache.preparePending()
 	g.mu.Unlock()
 }
