@@ -422,32 +422,27 @@ func paymentIDFlags(c *callFlags, f *flagSet) (requestID, paymentID *string) {
 }
 
 func runCallInquiry(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--payment-request-id ID | --payment-id ID) [flags]",
-		"Inquire a payment's status (paymentStatus: SUCCESS, FAIL, PROCESSING, CANCELLED).\n\n"+callCommonDoc)
-	c := &callFlags{}
-	requestID, paymentID := paymentIDFlags(c, f)
-	c.addCommon(f)
-	set, err := c.parse(f, args)
-	if err != nil {
-		return err
-	}
-	if !set["body-file"] && *requestID == "" && *paymentID == "" {
-		return f.usagef("--payment-request-id or --payment-id is required (or --body-file)")
-	}
-	cl, err := c.client(e, f)
-	if err != nil {
-		return err
-	}
-	if set["body-file"] {
-		return doRaw(ctx, e, cl, antomgw.APIInquiryPayment, *c.bodyFile)
-	}
-	resp, err := cl.InquiryPayment(ctx, &antomgw.InquiryPaymentRequest{PaymentRequestID: *requestID, PaymentID: *paymentID})
-	return finish(e, resp, err)
+	return runCallByPayment(ctx, e, path, args, antomgw.APIInquiryPayment,
+		"Inquire a payment's status (paymentStatus: SUCCESS, FAIL, PROCESSING, CANCELLED).",
+		func(cl *antomgw.Client, requestID, paymentID string) (any, error) {
+			return cl.InquiryPayment(ctx, &antomgw.InquiryPaymentRequest{PaymentRequestID: requestID, PaymentID: paymentID})
+		})
 }
 
 func runCallCancel(ctx context.Context, e *env, path string, args []string) error {
+	return runCallByPayment(ctx, e, path, args, antomgw.APICancel,
+		"Cancel a payment: one still in process at once, a successful one inside the\ncancel window (the funds are reversed).",
+		func(cl *antomgw.Client, requestID, paymentID string) (any, error) {
+			return cl.CancelPayment(ctx, &antomgw.CancelRequest{PaymentRequestID: requestID, PaymentID: paymentID})
+		})
+}
+
+// runCallByPayment is a call whose body names a payment by
+// paymentRequestId or paymentId: inquiry and cancel.
+func runCallByPayment(ctx context.Context, e *env, path string, args []string, api antomgw.API, doc string,
+	call func(cl *antomgw.Client, requestID, paymentID string) (any, error)) error {
 	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--payment-request-id ID | --payment-id ID) [flags]",
-		"Cancel a payment: one still in process at once, a successful one inside the\ncancel window (the funds are reversed).\n\n"+callCommonDoc)
+		doc+"\n\n"+callCommonDoc)
 	c := &callFlags{}
 	requestID, paymentID := paymentIDFlags(c, f)
 	c.addCommon(f)
@@ -463,9 +458,9 @@ func runCallCancel(ctx context.Context, e *env, path string, args []string) erro
 		return err
 	}
 	if set["body-file"] {
-		return doRaw(ctx, e, cl, antomgw.APICancel, *c.bodyFile)
+		return doRaw(ctx, e, cl, api, *c.bodyFile)
 	}
-	resp, err := cl.CancelPayment(ctx, &antomgw.CancelRequest{PaymentRequestID: *requestID, PaymentID: *paymentID})
+	resp, err := call(cl, *requestID, *paymentID)
 	return finish(e, resp, err)
 }
 
