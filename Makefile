@@ -1,0 +1,29 @@
+# Developer shortcuts; CI runs .ci/run. Each target has a ## help line.
+.PHONY: help test test-short test-postgres race fuzz bench-crypto bench-server cover
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+test: ## every test (the README's command); PostgreSQL tests skip without TEST_DATABASE_URL
+	go test ./...
+
+test-short: ## skip the end-to-end and fault tests that build the binary
+	go test -short ./...
+
+test-postgres: ## every test, with the local PostgreSQL
+	TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' go test ./...
+
+race: ## every test under the race detector
+	go test -race ./...
+
+fuzz: ## every wire fuzz target, 10s each
+	bash scripts/fuzz.sh 10s
+
+bench-crypto: ## wire sign/verify against openssl speed
+	bash scripts/bench-crypto.sh
+
+bench-server: ## antomgw bench against a local server (about 6 minutes)
+	bash scripts/bench-server.sh
+
+cover: ## coverage of the short tests, by function
+	go test -short -coverprofile=/tmp/antomgw.cover ./... && go tool cover -func=/tmp/antomgw.cover | tail -1
