@@ -86,12 +86,12 @@ func freeBytes(t *testing.T, dir string) int64 {
 func TestDiskFull(t *testing.T) {
 	t.Parallel()
 	binary(t)
-	// 32 MiB, so that the space given back (about 30 MiB) is more than
-	// SQLite's WAL grows between checkpoints (wal_autocheckpoint, 1000
-	// pages ≈ 4 MiB). On a 4 MiB tmpfs the ~2 MiB given back is eaten by the
-	// WAL (1.9 → 4.0 MiB, no checkpoint reached) and every write fails again
-	// for good: honest U answers, but no recovery until more space is freed.
-	mnt := mountTmpfs(t, "32m")
+	// 4 MiB: small enough that the space given back (about 2 MiB) is less
+	// than SQLite's default WAL growth between checkpoints (1000 pages,
+	// about 4 MiB). Before the store set wal_autocheckpoint to 256 pages,
+	// the WAL took all of it and every write failed again for good; this
+	// size keeps that fixed.
+	mnt := mountTmpfs(t, "4m")
 	e := newEnv(t, filepath.Join(mnt, "data"), "DISK_SHOP", "")
 	flags := []string{"--sim-delay", "300ms"}
 	s := e.mustStart(flags...)
@@ -322,7 +322,7 @@ func TestDiskFull(t *testing.T) {
 	// server holds the database open for writing).
 	roOutcome := readOnlyStart(t, e, mnt, flags)
 
-	t.Logf("disk full: tmpfs 32 MiB, filled with %d bytes (%d bytes free; data files then: %s); full for %v", filled, freeWhenFull, sizesWhenFull, fullFor.Round(time.Millisecond))
+	t.Logf("disk full: tmpfs 4 MiB, filled with %d bytes (%d bytes free; data files then: %s); full for %v", filled, freeWhenFull, sizesWhenFull, fullFor.Round(time.Millisecond))
 	t.Logf("disk full: answers before: %s", answers["before"].String())
 	t.Logf("disk full: answers while full: %s; inquiries while full: %d S, %d failed", answers["full"].String(), inquiriesOK, inquiriesBad)
 	t.Logf("disk full: U UNKNOWN_EXCEPTION answers: %d with a paymentId (payment recorded, its decision not), %d without (nothing recorded)", unknownRecorded, unknownNothing)

@@ -130,6 +130,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			wq[k] = append([]string(nil), v...)
 		}
 		wq.Set("_txlock", "immediate")
+		// Checkpoint the WAL every 256 pages (1 MiB) rather than SQLite's
+		// 1000: the WAL file is reused, not grown, after a checkpoint, so
+		// this bounds the disk it can take. On a nearly full disk a 4 MiB
+		// WAL took all the space freed and never reached its checkpoint,
+		// so writes kept failing (found by the fault suite).
+		wq.Add("_pragma", "wal_autocheckpoint(256)")
 		s.writer, err = sql.Open("sqlite", fileDSN(path, wq))
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
