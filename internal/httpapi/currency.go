@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"math"
-
 	"golang.org/x/text/currency"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -25,15 +23,4 @@ func checkCurrency(field, code string, value int64) error {
 		return illegal(field, "%s amounts must be multiples of %d minor units", code, increment)
 	}
 	return nil
-}
-
-// MinorUnitExponent returns the number of minor-unit digits of an ISO 4217
-// currency (2 for USD, 0 for JPY, 3 for KWD), from the same table.
-func MinorUnitExponent(code string) (int, bool) {
-	unit, err := currency.ParseISO(code)
-	if err != nil {
-		return 0, false
-	}
-	scale, _ := currency.Standard.Rounding(unit)
-	return scale, scale >= 0 && scale < math.MaxInt8
 }

@@ -44,15 +44,6 @@ var routes = func() map[string]route {
 	return m
 }()
 
-// Paths returns every API path served, for docs and tests.
-func Paths() []string {
-	out := make([]string, 0, len(routes))
-	for p := range routes {
-		out = append(out, p)
-	}
-	return out
-}
-
 // lookupRoute finds the route of a path. A doubled slash (the official
 // SDKs' retrievePaymentSession constant has one) is not normalised: it is
 // not a path we serve.
