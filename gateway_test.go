@@ -75,7 +75,7 @@ func newGateway(tb testing.TB, opts ...gwOption) *gw {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := st.AddGatewayKey(ctx, der, time.Now()); err != nil {
+	if _, err := st.AddGatewayKey(ctx, der, time.Now(), false); err != nil {
 		tb.Fatal(err)
 	}
 	spki, err := x509.MarshalPKIXPublicKey(&antomtest.MerchantKey().PublicKey)

@@ -60,7 +60,7 @@ func newBenchTarget(t *testing.T) *benchTarget {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddGatewayKey(ctx, der, time.Now()); err != nil {
+	if _, err := st.AddGatewayKey(ctx, der, time.Now(), false); err != nil {
 		t.Fatal(err)
 	}
 	spki, err := x509.MarshalPKIXPublicKey(&merchant.PublicKey)

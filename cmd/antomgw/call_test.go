@@ -42,7 +42,7 @@ func newCallGateway(t *testing.T) *callGateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddGatewayKey(ctx, der, time.Now()); err != nil {
+	if _, err := st.AddGatewayKey(ctx, der, time.Now(), false); err != nil {
 		t.Fatal(err)
 	}
 	spki, err := x509.MarshalPKIXPublicKey(&antomtest.MerchantKey().PublicKey)

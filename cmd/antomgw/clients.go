@@ -86,7 +86,7 @@ func runClientsList(ctx context.Context, e *env, path string, args []string) err
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT ID\tKEY VERSION\tSTATE\tFINGERPRINT\tENCRYPTED\tNOTIFY URL")
+	fmt.Fprintln(tw, "CLIENT ID\tKEY VERSION\tSTATE\tFINGERPRINT\tENCRYPTED\tGATEWAY KEY\tNOTIFY URL")
 	for _, c := range reg.Clients {
 		for _, k := range c.Keys {
 			state := "active"
@@ -97,19 +97,24 @@ func runClientsList(ctx context.Context, e *env, path string, args []string) err
 			if pub, err := gateway.ParsePublicKeyDER(k.PublicKey); err == nil {
 				fp = wire.Fingerprint(pub)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\n", c.ID, k.Version, state, fp, c.Encrypted, c.NotifyURL)
+			gk := "active"
+			if c.GatewayKeyVersion != 0 {
+				gk = fmt.Sprintf("pinned %d", c.GatewayKeyVersion)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\t%s\n", c.ID, k.Version, state, fp, c.Encrypted, gk, c.NotifyURL)
 		}
 	}
 	return tw.Flush()
 }
 
 func runClientsUpdate(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --client-id ID [--notify-url URL] [--encrypted=true|false] [--data DIR]",
-		"Change a client's settings; flags not given keep their value. A running server\nuses the new settings from its next request on.")
+	f := newFlagSet(e, path, path+" --client-id ID [--notify-url URL] [--encrypted=true|false] [--gateway-key-version N] [--data DIR]",
+		"Change a client's settings; flags not given keep their value. A running server\nuses the new settings from its next request on.\n\n--gateway-key-version N pins the client's answers and notifications to gateway\nkey version N (published or active) until it is unpinned with 0: a merchant\nwhose SDK holds one gateway key then switches on their own schedule.")
 	sf := addStoreFlags(f)
 	clientID := f.str("client-id", "ID", "", "the client")
 	notifyURL := f.str("notify-url", "URL", "", `default notify URL ("none" clears it)`)
 	encrypted := f.boolean("encrypted", "encrypt the client's notifications")
+	pin := f.integer("gateway-key-version", "N", 0, "sign this client's answers and notifications with gateway key version N (0: the active version)")
 	f.require("client-id")
 	if err := f.parse(args); err != nil {
 		return err
@@ -141,15 +146,28 @@ func runClientsUpdate(ctx context.Context, e *env, path string, args []string) e
 			}
 		case "encrypted":
 			c.Encrypted = *encrypted
+		case "gateway-key-version":
+			c.GatewayKeyVersion = *pin
 		}
 	})
+	if c.GatewayKeyVersion < 0 {
+		return f.usagef("--gateway-key-version must be 0 (unpin) or a key version, got %d", c.GatewayKeyVersion)
+	}
 	if err := checkNotifyURL(c.NotifyURL); err != nil {
 		return f.usagef("--notify-url: %v", err)
 	}
-	if err := st.UpdateClient(ctx, *c); err != nil {
+	err = st.UpdateClient(ctx, *c)
+	if errors.Is(err, gateway.ErrNotFound) && c.GatewayKeyVersion != 0 {
+		return fmt.Errorf("the gateway has no published or active key version %d to pin client %s to (antomgw keys list shows them)", c.GatewayKeyVersion, c.ID)
+	}
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "client %s: notify URL %q, encrypted %v\n", c.ID, c.NotifyURL, c.Encrypted)
+	pinText := "the active version"
+	if c.GatewayKeyVersion != 0 {
+		pinText = fmt.Sprintf("version %d (pinned)", c.GatewayKeyVersion)
+	}
+	fmt.Fprintf(e.stdout, "client %s: notify URL %q, encrypted %v, gateway key %s\n", c.ID, c.NotifyURL, c.Encrypted, pinText)
 	return nil
 }
 
@@ -224,53 +242,5 @@ func runClientsRetireKey(ctx context.Context, e *env, path string, args []string
 		return err
 	}
 	fmt.Fprintf(e.stdout, "client %s: key version %d retired\n", *clientID, *version)
-	return nil
-}
-
-func runKeysExport(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" [--data DIR] [--key-version N]",
-		"Print the gateway's public key (PEM SPKI) on stdout: what merchants verify\nanswers and notifications with. Creates the gateway key on a new data directory.")
-	sf := addStoreFlags(f)
-	version := f.integer("key-version", "N", 0, "key version to export (default: the newest)")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	st, _, err := sf.open(ctx, e, "")
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if _, _, err := ensureGatewayKey(ctx, st); err != nil {
-		return err
-	}
-	pub, _, err := gatewayPublicKey(ctx, st, *version)
-	if err != nil {
-		return err
-	}
-	pemBytes, err := wire.MarshalPublicKeyPEM(pub)
-	if err != nil {
-		return err
-	}
-	_, err = e.stdout.Write(pemBytes)
-	return err
-}
-
-func runKeysRotate(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" [--data DIR]",
-		"Create a new gateway key version. Running servers sign with it from their next\nanswer on; older versions stay exportable (keys export --key-version N) so\nmerchants can verify answers signed before the rotation.")
-	sf := addStoreFlags(f)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	st, _, err := sf.open(ctx, e, "")
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	pub, ver, err := addGatewayKey(ctx, st)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "gateway key version %d created (%s); export it with: antomgw keys export --key-version %d\n", ver, wire.Fingerprint(pub), ver)
 	return nil
 }

@@ -122,58 +122,35 @@ func redactURL(raw string) string {
 }
 
 // ensureGatewayKey makes sure the gateway has a signing key, creating
-// version 1 (RSA-2048) on first use. It returns the newest key's public half
-// and version.
+// version 1 (RSA-2048, active) on first use; processes starting together on
+// one store create one key. It returns the active key's public half and
+// version.
 func ensureGatewayKey(ctx context.Context, st gateway.Store) (*rsa.PublicKey, int, error) {
-	if pg, ok := st.(*postgres.Store); ok {
-		// Several nodes may start together on an empty database: create
-		// version 1 once, under the database's lock.
-		if _, _, err := pg.EnsureGatewayKey(ctx, func() ([]byte, error) {
-			key, err := wire.GenerateKey(nil)
-			if err != nil {
-				return nil, err
-			}
-			return x509.MarshalPKCS8PrivateKey(key)
-		}, time.Now()); err != nil {
-			return nil, 0, fmt.Errorf("gateway key: %w", err)
-		}
+	if _, _, err := st.EnsureGatewayKey(ctx, generateGatewayKey, time.Now()); err != nil {
+		return nil, 0, fmt.Errorf("gateway key: %w", err)
 	}
-	keys, err := (&gateway.Keyring{Store: st}).Keys(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	if priv, ver, err := keys.SigningKey(); err == nil {
-		return &priv.PublicKey, ver, nil
-	}
-	return addGatewayKey(ctx, st)
+	return gatewayPublicKey(ctx, st, 0)
 }
 
-// addGatewayKey generates a new gateway key version.
-func addGatewayKey(ctx context.Context, st gateway.Store) (*rsa.PublicKey, int, error) {
+// generateGatewayKey returns a new RSA-2048 key as PKCS #8 DER.
+func generateGatewayKey() ([]byte, error) {
 	key, err := wire.GenerateKey(nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, 0, err
-	}
-	ver, err := st.AddGatewayKey(ctx, der, time.Now())
-	if err != nil {
-		return nil, 0, fmt.Errorf("store gateway key: %w", err)
-	}
-	return &key.PublicKey, ver, nil
+	return x509.MarshalPKCS8PrivateKey(key)
 }
 
-// gatewayPublicKey returns the gateway's public key of a version (0: newest).
+// gatewayPublicKey returns the gateway's public key of a version (0: the
+// active one) and that version. Retired versions are not found.
 func gatewayPublicKey(ctx context.Context, st gateway.Store, version int) (*rsa.PublicKey, int, error) {
 	keys, err := (&gateway.Keyring{Store: st}).Keys(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	priv, ver, err := keys.GatewayKey(version)
+	priv, ver, err := keys.GatewayKey("", version)
 	if errors.Is(err, gateway.ErrUnknownKey) {
-		return nil, 0, fmt.Errorf("the gateway has no key version %d", version)
+		return nil, 0, fmt.Errorf("the gateway has no published or active key version %d (antomgw keys list shows them)", version)
 	}
 	if err != nil {
 		return nil, 0, err

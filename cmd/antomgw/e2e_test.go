@@ -520,7 +520,7 @@ func TestE2EDataFilesAndSecrets(t *testing.T) {
 	}
 	secrets := map[string]*rsa.PrivateKey{"merchant v1": m.keys[1], "merchant v2": m.keys[2]}
 	for v := 1; v <= 2; v++ {
-		k, _, err := keys.GatewayKey(v)
+		k, _, err := keys.GatewayKey("", v)
 		if err != nil {
 			st.Close()
 			t.Fatalf("gateway key version %d: %v", v, err)

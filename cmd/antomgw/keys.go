@@ -15,8 +15,11 @@ import (
 func keysCommands() []*command {
 	return []*command{
 		{name: "generate", summary: "generate an RSA-2048 key pair into two PEM files", run: runKeysGenerate},
-		{name: "export", summary: "print the gateway public key (PEM SPKI)", run: runKeysExport},
-		{name: "rotate", summary: "create a new gateway key version", run: runKeysRotate},
+		{name: "export", summary: "print a gateway public key (PEM SPKI); the active version by default", run: runKeysExport},
+		{name: "rotate", summary: "create the next gateway key version, published (--activate: active at once)", run: runKeysRotate},
+		{name: "activate", summary: "make a gateway key version the one that signs", run: runKeysActivate},
+		{name: "list", summary: "list gateway key versions, their states and pinned clients", run: runKeysList},
+		{name: "retire", summary: "retire a gateway key version no one signs with", run: runKeysRetire},
 	}
 }
 

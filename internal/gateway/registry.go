@@ -21,6 +21,11 @@ type Client struct {
 	Encrypted bool
 	CreatedAt time.Time
 	Keys      []ClientKey // by version, ascending
+	// GatewayKeyVersion pins the client's answers and notifications to
+	// that gateway key version instead of the active one, so a merchant
+	// whose SDK holds one gateway key switches on their own schedule. 0:
+	// not pinned.
+	GatewayKeyVersion int
 }
 
 // ClientKey is one version of a client's public key.
@@ -35,13 +40,36 @@ type ClientKey struct {
 // Active reports whether the key still verifies requests.
 func (k ClientKey) Active() bool { return k.RetiredAt.IsZero() }
 
-// GatewayKey is one version of the gateway's own signing key. Responses and
-// notifications are signed with the newest version; merchants verify with
-// the public half that `antomgw keys export` prints.
+// GatewayKeyState is where a gateway key version is in its life.
+type GatewayKeyState string
+
+// Gateway key states. A key is created published (the very first one is
+// created active), becomes active when an operator activates it, goes back
+// to published when another version is activated, and is retired at the
+// end. Exactly one version is active while any key exists.
+const (
+	// GatewayKeyPublished: exportable, so merchants can install it before
+	// it signs; it signs only for clients pinned to it, and opens requests
+	// encrypted to it.
+	GatewayKeyPublished GatewayKeyState = "published"
+	// GatewayKeyActive: signs the answers and notifications of every client
+	// that is not pinned to another version.
+	GatewayKeyActive GatewayKeyState = "active"
+	// GatewayKeyRetired: used for nothing any more; kept for the record.
+	GatewayKeyRetired GatewayKeyState = "retired"
+)
+
+// GatewayKey is one version of the gateway's own signing key. Answers and
+// notifications are signed with the active version (or the version a client
+// is pinned to); merchants verify with the public half that `antomgw keys
+// export` prints.
 type GatewayKey struct {
-	Version    int
-	PrivateKey []byte // PKCS #8 DER
-	CreatedAt  time.Time
+	Version     int
+	PrivateKey  []byte // PKCS #8 DER
+	State       GatewayKeyState
+	CreatedAt   time.Time
+	ActivatedAt time.Time // when it last became active; zero if never
+	RetiredAt   time.Time // zero unless retired
 }
 
 // Registry is the set of clients, their keys and the gateway's keys as one
@@ -70,18 +98,14 @@ type Keyring struct {
 type Keys struct {
 	version int64
 	clients map[string]*clientKeys
-	signing []signingKey // ascending version
+	gateway map[int]*rsa.PrivateKey // published and active versions
+	active  int                     // 0 when there is none
 }
 
 type clientKeys struct {
-	client Client
-	keys   map[int]*rsa.PublicKey // active keys only
-	newest int
-}
-
-type signingKey struct {
-	version int
-	key     *rsa.PrivateKey
+	client   Client
+	keys     map[int]*rsa.PublicKey // active keys only
+	versions []int                  // of keys, descending
 }
 
 // Keys returns the current snapshot: one cheap read of the store's registry
@@ -112,7 +136,7 @@ func (k *Keyring) Keys(ctx context.Context) (*Keys, error) {
 }
 
 func newKeys(reg *Registry) (*Keys, error) {
-	keys := &Keys{version: reg.Version, clients: make(map[string]*clientKeys, len(reg.Clients))}
+	keys := &Keys{version: reg.Version, clients: make(map[string]*clientKeys, len(reg.Clients)), gateway: map[int]*rsa.PrivateKey{}}
 	for _, c := range reg.Clients {
 		ck := &clientKeys{client: c, keys: map[int]*rsa.PublicKey{}}
 		for _, key := range c.Keys {
@@ -124,11 +148,15 @@ func newKeys(reg *Registry) (*Keys, error) {
 				return nil, &Error{Kind: KindInternal, Message: fmt.Sprintf("client %s key version %d does not parse", c.ID, key.Version), Err: err}
 			}
 			ck.keys[key.Version] = pub
-			ck.newest = max(ck.newest, key.Version)
+			ck.versions = append(ck.versions, key.Version)
 		}
+		sort.Sort(sort.Reverse(sort.IntSlice(ck.versions)))
 		keys.clients[c.ID] = ck
 	}
 	for _, gk := range reg.GatewayKeys {
+		if gk.State == GatewayKeyRetired {
+			continue
+		}
 		priv, err := x509.ParsePKCS8PrivateKey(gk.PrivateKey)
 		if err != nil {
 			return nil, &Error{Kind: KindInternal, Message: fmt.Sprintf("gateway key version %d does not parse", gk.Version), Err: err}
@@ -138,9 +166,11 @@ func newKeys(reg *Registry) (*Keys, error) {
 			return nil, &Error{Kind: KindInternal, Message: fmt.Sprintf("gateway key version %d is not RSA", gk.Version)}
 		}
 		rk.Precompute()
-		keys.signing = append(keys.signing, signingKey{gk.Version, rk})
+		keys.gateway[gk.Version] = rk
+		if gk.State == GatewayKeyActive {
+			keys.active = gk.Version
+		}
 	}
-	sort.Slice(keys.signing, func(i, j int) bool { return keys.signing[i].version < keys.signing[j].version })
 	return keys, nil
 }
 
@@ -169,7 +199,10 @@ func (k *Keys) ClientKey(clientID string, version int) (*rsa.PublicKey, int, err
 		return nil, 0, ErrUnknownClient
 	}
 	if version == 0 {
-		version = ck.newest
+		if len(ck.versions) == 0 {
+			return nil, 0, ErrUnknownKey
+		}
+		version = ck.versions[0]
 	}
 	pub, ok := ck.keys[version]
 	if !ok {
@@ -178,25 +211,66 @@ func (k *Keys) ClientKey(clientID string, version int) (*rsa.PublicKey, int, err
 	return pub, version, nil
 }
 
-// SigningKey returns the gateway's newest signing key and its version.
-func (k *Keys) SigningKey() (*rsa.PrivateKey, int, error) {
-	if len(k.signing) == 0 {
-		return nil, 0, &Error{Kind: KindInternal, Message: "the gateway has no signing key"}
-	}
-	s := k.signing[len(k.signing)-1]
-	return s.key, s.version, nil
+// VersionedKey is a public key with its version.
+type VersionedKey struct {
+	Version int
+	Key     *rsa.PublicKey
 }
 
-// GatewayKey returns the gateway key of that version (0: the newest), for
-// opening requests encrypted to an older version.
-func (k *Keys) GatewayKey(version int) (*rsa.PrivateKey, int, error) {
-	if version == 0 {
-		return k.SigningKey()
+// ClientKeyCandidates returns the client's active public keys in the order
+// a request signature should be tried: the version the request names first
+// (the newest when it names none, version 0), then every other active
+// version, newest first. Official SDKs send keyVersion=1 whatever key they
+// sign with, so a merchant who rotated to version 2 still names version 1;
+// trying the others lets such a rotation work. Retired keys are never
+// candidates. The list is empty when the client has no active key; the
+// named version is missing from it when it is not an active key.
+func (k *Keys) ClientKeyCandidates(clientID string, named int) ([]VersionedKey, error) {
+	ck, ok := k.clients[clientID]
+	if !ok {
+		return nil, ErrUnknownClient
 	}
-	for _, s := range k.signing {
-		if s.version == version {
-			return s.key, s.version, nil
+	out := make([]VersionedKey, 0, len(ck.versions))
+	first := named
+	if first == 0 && len(ck.versions) > 0 {
+		first = ck.versions[0]
+	}
+	if pub, ok := ck.keys[first]; ok {
+		out = append(out, VersionedKey{first, pub})
+	}
+	for _, v := range ck.versions {
+		if v != first {
+			out = append(out, VersionedKey{v, ck.keys[v]})
 		}
+	}
+	return out, nil
+}
+
+// SigningKey returns the key that signs a client's answers and
+// notifications, with its version: the version the client is pinned to when
+// that version is still published, else the active version. An unknown
+// client (an answer to a refused request) gets the active version.
+func (k *Keys) SigningKey(clientID string) (*rsa.PrivateKey, int, error) {
+	if ck, ok := k.clients[clientID]; ok && ck.client.GatewayKeyVersion != 0 {
+		if key, ok := k.gateway[ck.client.GatewayKeyVersion]; ok {
+			return key, ck.client.GatewayKeyVersion, nil
+		}
+	}
+	if key, ok := k.gateway[k.active]; ok {
+		return key, k.active, nil
+	}
+	return nil, 0, &Error{Kind: KindInternal, Message: "the gateway has no active signing key"}
+}
+
+// GatewayKey returns the gateway key of that version, published or active,
+// for opening requests encrypted to it. Version 0 is the key that signs for
+// the client (see SigningKey). A retired version is ErrUnknownKey.
+func (k *Keys) GatewayKey(clientID string, version int) (*rsa.PrivateKey, int, error) {
+	if version == 0 {
+		return k.SigningKey(clientID)
+	}
+	if key, ok := k.gateway[version]; ok {
+		return key, version, nil
 	}
 	return nil, version, ErrUnknownKey
 }

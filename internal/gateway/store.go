@@ -20,8 +20,10 @@ type Store interface {
 	// AddClient registers a client with its first key; ErrConflict when the
 	// client id is taken.
 	AddClient(ctx context.Context, c Client, key ClientKey) error
-	// UpdateClient changes a client's NotifyURL and Encrypted;
-	// ErrNotFound for an unknown client.
+	// UpdateClient changes a client's NotifyURL, Encrypted and
+	// GatewayKeyVersion; ErrNotFound for an unknown client, or when
+	// GatewayKeyVersion is not 0 and names no published or active gateway
+	// key.
 	UpdateClient(ctx context.Context, c Client) error
 	// AddClientKey adds a key version; ErrNotFound for an unknown client,
 	// ErrConflict when the version exists.
@@ -29,9 +31,26 @@ type Store interface {
 	// RetireClientKey marks a key version retired at the given time;
 	// ErrNotFound when the client has no such active key.
 	RetireClientKey(ctx context.Context, clientID string, version int, at time.Time) error
+	// EnsureGatewayKey makes sure the gateway has a key: when it has none
+	// at all, it stores the key generate returns as version 1, active, and
+	// reports added; otherwise it returns the active version and does not
+	// call generate. Processes starting together on an empty store create
+	// one key between them.
+	EnsureGatewayKey(ctx context.Context, generate func() ([]byte, error), at time.Time) (version int, added bool, err error)
 	// AddGatewayKey stores a new gateway key with the next version number
-	// and returns that version.
-	AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time) (int, error)
+	// and returns that version. The key is published, or active when
+	// activate is set or no version is active (as for the first key); the
+	// version active until then becomes published, in the same transaction.
+	AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time, activate bool) (int, error)
+	// ActivateGatewayKey makes a published version the active one; the
+	// version active until then becomes published. Activating the active
+	// version changes nothing. ErrNotFound when there is no such version or
+	// it is retired.
+	ActivateGatewayKey(ctx context.Context, version int, at time.Time) error
+	// RetireGatewayKey retires a published version. ErrNotFound when there
+	// is no such version or it is retired already; ErrConflict when it is
+	// the active version or a client is pinned to it.
+	RetireGatewayKey(ctx context.Context, version int, at time.Time) error
 
 	// Payment returns a client's payment by paymentId.
 	Payment(ctx context.Context, clientID, paymentID string) (*Payment, error)

@@ -109,7 +109,7 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := st.AddGatewayKey(ctx, der, time.Now()); err != nil {
+	if _, err := st.AddGatewayKey(ctx, der, time.Now(), false); err != nil {
 		tb.Fatal(err)
 	}
 	h := &harness{

@@ -17,7 +17,10 @@ type Metrics struct {
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	storeErrors prometheus.Counter
-	handler     http.Handler
+	// keyVersionMismatch counts requests whose signature verified with
+	// another client key version than the header named.
+	keyVersionMismatch *prometheus.CounterVec
+	handler            http.Handler
 }
 
 // NewMetrics returns the server metrics, registered with Go runtime and
@@ -38,8 +41,12 @@ func NewMetrics() *Metrics {
 			Name: "antomgw_store_errors_total",
 			Help: "Requests that failed on a store or internal error (answered U UNKNOWN_EXCEPTION).",
 		}),
+		keyVersionMismatch: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "antomgw_signature_key_version_mismatch_total",
+			Help: "Requests whose signature verified with another active key version of the client than the Signature header named (official SDKs send keyVersion=1 whatever key signs).",
+		}, []string{"client_id"}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, m.storeErrors,
+	m.Registry.MustRegister(m.requests, m.latency, m.storeErrors, m.keyVersionMismatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 	return m

@@ -17,7 +17,9 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -51,6 +53,8 @@ type Server struct {
 	// Ready reports whether the store is open and migrated, for /readyz.
 	// Defaults to always ready.
 	Ready func() bool
+
+	mismatchLogged sync.Map // client, header and verified key versions logged once
 }
 
 func (s *Server) now() time.Time {
@@ -107,6 +111,9 @@ type exchange struct {
 	encrypted  bool
 	encryptTo  *rsa.PublicKey
 	encryptVer int
+
+	reqTime string // the Request-Time header
+	body    []byte // the request body as received (and signed)
 
 	result    wire.Result
 	replay    bool
@@ -211,12 +218,10 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "request body exceeds %d bytes", maxBody)
 	}
 
+	x.body = body
 	encHeader := r.Header.Get(wire.HeaderEncrypt)
 	x.encrypted = encHeader != ""
 	if f := checkContentType(r.Header.Values(wire.HeaderContentType), x.encrypted); f != nil {
-		return nil, wire.Result{}, 0, f
-	}
-	if f := checkAccept(r.Header.Values("Accept")); f != nil {
 		return nil, wire.Result{}, 0, f
 	}
 
@@ -233,6 +238,7 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 	if reqTime == "" {
 		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Request-Time header is missing")
 	}
+	x.reqTime = reqTime
 	t, err := wire.ParseTime(reqTime)
 	if err != nil {
 		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Request-Time header: %v", strings.TrimPrefix(err.Error(), "wire: "))
@@ -254,20 +260,14 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 	if !strings.EqualFold(sh.Algorithm, wire.AlgorithmRSA256) {
 		return nil, wire.Result{}, 0, fail(wire.CodeInvalidSignature, "Signature algorithm %q is not supported; use algorithm=RSA256", clip(sh.Algorithm, 32))
 	}
-	pub, ver, err := x.keys.ClientKey(x.clientID, sh.KeyVersion)
-	if err != nil {
-		if sh.KeyVersion == 0 {
-			return nil, wire.Result{}, 0, fail(wire.CodeKeyNotFound, "client %s has no active public key", clip(x.clientID, 64))
-		}
-		return nil, wire.Result{}, 0, fail(wire.CodeKeyNotFound, "keyVersion %d is not an active key of client %s", sh.KeyVersion, clip(x.clientID, 64))
+	content := wire.SigningContent(r.Method, x.uri, x.clientID, reqTime, body)
+	pub, ver, f := s.verifyClient(x, sh, content)
+	if f != nil {
+		s.log().Debug("signature mismatch", "client_id", x.clientID, "string_to_sign", string(content))
+		return nil, wire.Result{}, 0, f
 	}
 	if x.encrypted {
 		x.encryptTo, x.encryptVer = pub, ver
-	}
-	content := wire.SigningContent(r.Method, x.uri, x.clientID, reqTime, body)
-	if err := wire.Verify(pub, content, sh.Signature); err != nil {
-		s.log().Debug("signature mismatch", "client_id", x.clientID, "string_to_sign", string(content))
-		return nil, wire.Result{}, 0, &failure{code: wire.CodeInvalidSignature, msg: signatureDiagnosis(err, r.Method, x, reqTime, body, ver, pub)}
 	}
 
 	if x.encrypted {
@@ -275,9 +275,9 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 		if err != nil {
 			return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Encrypt header: %v", strings.TrimPrefix(err.Error(), "wire: malformed header: "))
 		}
-		priv, _, err := x.keys.GatewayKey(eh.KeyVersion)
+		priv, _, err := x.keys.GatewayKey(x.clientID, eh.KeyVersion)
 		if err != nil {
-			return nil, wire.Result{}, 0, fail(wire.CodeKeyNotFound, "Encrypt header keyVersion %d is not a gateway key version", eh.KeyVersion)
+			return nil, wire.Result{}, 0, fail(wire.CodeKeyNotFound, "Encrypt header keyVersion %d is not a published or active gateway key version", eh.KeyVersion)
 		}
 		plain, err := wire.DecryptBody(priv, eh, body)
 		if err != nil {
@@ -308,16 +308,67 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 	return out.body, out.result, out.hold, nil
 }
 
-// signatureDiagnosis says what the server verified, so that a merchant can
-// find the difference: never which byte differed, only the inputs.
-func signatureDiagnosis(err error, method string, x *exchange, reqTime string, body []byte, ver int, pub *rsa.PublicKey) string {
-	if errors.Is(err, wire.ErrSignatureEncoding) {
-		return "signature value is not URL-encoded base64 (" + strings.TrimPrefix(err.Error(), "wire: signature value is not URL-encoded base64: ") + ")"
+// verifyClient verifies a request signature with the client's keys: the
+// version the header names (the newest when it names none) first, then the
+// client's other active versions, because official SDKs send keyVersion=1
+// whatever key they sign with. It returns the key that verified and its
+// version, or the refusal: KEY_NOT_FOUND when the named version is not an
+// active key and no other verifies, INVALID_SIGNATURE naming every version
+// tried otherwise. Retired keys are never tried.
+func (s *Server) verifyClient(x *exchange, sh wire.SignatureHeader, content []byte) (*rsa.PublicKey, int, *failure) {
+	cands, err := x.keys.ClientKeyCandidates(x.clientID, sh.KeyVersion)
+	if err != nil || len(cands) == 0 {
+		return nil, 0, fail(wire.CodeKeyNotFound, "client %s has no active public key", clip(x.clientID, 64))
 	}
-	sum := sha256.Sum256(body)
-	fp := strings.TrimPrefix(wire.Fingerprint(pub), "SHA256:")
-	return clip(fmt.Sprintf("signature does not verify over %s %s, client-id %s, request-time %s, body %d bytes sha256 %s, key v%d sha256 %s",
-		method, clip(x.uri, 48), clip(x.clientID, 32), clip(reqTime, 32), len(body), hex.EncodeToString(sum[:8]), ver, fp[:16]), 256)
+	for _, c := range cands {
+		err := wire.Verify(c.Key, content, sh.Signature)
+		if errors.Is(err, wire.ErrSignatureEncoding) {
+			return nil, 0, fail(wire.CodeInvalidSignature, "signature value is not URL-encoded base64 (%s)", strings.TrimPrefix(err.Error(), "wire: signature value is not URL-encoded base64: "))
+		}
+		if err == nil {
+			if c.Version != cands[0].Version || (sh.KeyVersion != 0 && c.Version != sh.KeyVersion) {
+				s.keyVersionMismatch(x.clientID, sh.KeyVersion, c.Version)
+			}
+			return c.Key, c.Version, nil
+		}
+	}
+	namedActive := sh.KeyVersion == 0 || cands[0].Version == sh.KeyVersion
+	if !namedActive {
+		return nil, 0, fail(wire.CodeKeyNotFound, "keyVersion %d is not an active key of client %s, and the signature verifies with none of its active versions (%s)",
+			sh.KeyVersion, clip(x.clientID, 64), versionList(cands))
+	}
+	sum := sha256.Sum256(x.body)
+	var keys strings.Builder
+	for i, c := range cands {
+		if i > 0 {
+			keys.WriteString(", ")
+		}
+		fp := strings.TrimPrefix(wire.Fingerprint(c.Key), "SHA256:")
+		fmt.Fprintf(&keys, "v%d sha256 %s", c.Version, fp[:12])
+	}
+	return nil, 0, fail(wire.CodeInvalidSignature, "%s", clip(fmt.Sprintf("signature does not verify over POST %s, client-id %s, request-time %s, body %d bytes sha256 %s; key versions tried: %s",
+		clip(x.uri, 48), clip(x.clientID, 32), clip(x.reqTime, 32), len(x.body), hex.EncodeToString(sum[:8]), keys.String()), 256))
+}
+
+// keyVersionMismatch counts a request that verified with another key
+// version than the one it named, and logs it once per client and pair of
+// versions: the merchant's SDK names a version it does not sign with.
+func (s *Server) keyVersionMismatch(clientID string, named, verified int) {
+	if s.Metrics != nil {
+		s.Metrics.keyVersionMismatch.WithLabelValues(clientID).Inc()
+	}
+	if _, seen := s.mismatchLogged.LoadOrStore(fmt.Sprintf("%s\x00%d\x00%d", clientID, named, verified), true); !seen {
+		s.log().Warn("request signature verified with another key version than the header names",
+			"client_id", clientID, "header_key_version", named, "verified_key_version", verified)
+	}
+}
+
+func versionList(cands []gateway.VersionedKey) string {
+	parts := make([]string, len(cands))
+	for i, c := range cands {
+		parts[i] = strconv.Itoa(c.Version)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // respond signs (and, for an encrypted request, encrypts) body and writes it.
@@ -339,7 +390,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, x *exchange, bo
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "application/json; charset=UTF-8")
 	}
-	key, ver, err := x.keys.SigningKey()
+	key, ver, err := x.keys.SigningKey(x.clientID)
 	if err == nil {
 		sig, err2 := wire.Sign(key, wire.SigningContent(r.Method, x.uri, x.clientID, respTime, body))
 		err = err2
@@ -407,26 +458,6 @@ func checkContentType(values []string, encrypted bool) *failure {
 		}
 	}
 	return nil
-}
-
-// checkAccept, when an Accept header is present, requires that it allows
-// JSON: */*, application/* or application/json among its media ranges.
-func checkAccept(values []string) *failure {
-	if len(values) == 0 {
-		return nil
-	}
-	for _, v := range values {
-		for item := range strings.SplitSeq(v, ",") {
-			mt, _, _ := strings.Cut(item, ";")
-			switch strings.ToLower(strings.TrimSpace(mt)) {
-			case "*/*", "application/*", "application/json", "":
-				if strings.TrimSpace(mt) != "" || strings.TrimSpace(v) == "" {
-					return nil
-				}
-			}
-		}
-	}
-	return fail(wire.CodeMediaTypeNotAcceptable, "Accept %q does not allow application/json", clip(strings.Join(values, ","), 64))
 }
 
 func mustJSON(v any) []byte {

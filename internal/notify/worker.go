@@ -244,8 +244,8 @@ func (w *Worker) attempt(ctx context.Context, n gateway.Notification) {
 	}
 }
 
-// deliver POSTs the notification, signed afresh with the gateway's newest
-// key over POST <path of the URL>\n<client-id>.<request-time>.<body>.
+// deliver POSTs the notification, signed afresh with the gateway key of
+// the client (its pinned version, else the active one) over POST <path of the URL>\n<client-id>.<request-time>.<body>.
 func (w *Worker) deliver(ctx context.Context, n *gateway.Notification) gateway.Attempt {
 	fail := func(o gateway.AttemptOutcome, status int, format string, args ...any) gateway.Attempt {
 		return gateway.Attempt{Outcome: o, HTTPStatus: status, Error: fmt.Sprintf(format, args...)}
@@ -258,7 +258,7 @@ func (w *Worker) deliver(ctx context.Context, n *gateway.Notification) gateway.A
 	if err != nil {
 		return fail(gateway.OutcomeConnection, 0, "gateway keys: %v", err)
 	}
-	key, ver, err := keys.SigningKey()
+	key, ver, err := keys.SigningKey(n.ClientID)
 	if err != nil {
 		return fail(gateway.OutcomeConnection, 0, "gateway keys: %v", err)
 	}

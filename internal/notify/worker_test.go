@@ -85,7 +85,7 @@ func newFixture(tb testing.TB) *fixture {
 		tb.Fatal(err)
 	}
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	if _, err := st.AddGatewayKey(context.Background(), der, time.Now()); err != nil {
+	if _, err := st.AddGatewayKey(context.Background(), der, time.Now(), false); err != nil {
 		tb.Fatal(err)
 	}
 	return &fixture{store: st, keyring: &gateway.Keyring{Store: st}, pub: &key.PublicKey}

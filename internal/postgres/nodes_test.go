@@ -228,7 +228,7 @@ func TestNodesRegistry(t *testing.T) {
 	for _, s := range nodes {
 		wg.Go(func() {
 			for i := range rotations {
-				v, err := s.AddGatewayKey(ctx, []byte{byte(i)}, nodeTime)
+				v, err := s.AddGatewayKey(ctx, []byte{byte(i)}, nodeTime, false)
 				if err != nil {
 					t.Errorf("AddGatewayKey: %v", err)
 					return

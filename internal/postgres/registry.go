@@ -40,14 +40,14 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, storeErr("load registry: version", err)
 	}
 
-	rows, err := tx.Query(ctx, `SELECT client_id, notify_url, encrypted, created_at FROM clients ORDER BY client_id`)
+	rows, err := tx.Query(ctx, `SELECT client_id, notify_url, encrypted, gateway_key_version, created_at FROM clients ORDER BY client_id`)
 	if err != nil {
 		return nil, storeErr("load registry: clients", err)
 	}
 	index := map[string]int{}
 	for rows.Next() {
 		var c gateway.Client
-		if err := rows.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, timeCol{&c.CreatedAt}); err != nil {
+		if err := rows.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, &c.GatewayKeyVersion, timeCol{&c.CreatedAt}); err != nil {
 			rows.Close()
 			return nil, storeErr("load registry: clients", err)
 		}
@@ -81,14 +81,16 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, storeErr("load registry: client keys", err)
 	}
 
-	rows, err = tx.Query(ctx, `SELECT version, private_key, sealed, created_at FROM gateway_keys ORDER BY version`)
+	rows, err = tx.Query(ctx, `SELECT version, private_key, sealed, state, created_at, activated_at, retired_at
+		FROM gateway_keys ORDER BY version`)
 	if err != nil {
 		return nil, storeErr("load registry: gateway keys", err)
 	}
 	for rows.Next() {
 		var k gateway.GatewayKey
 		var sealed bool
-		if err := rows.Scan(&k.Version, &k.PrivateKey, &sealed, timeCol{&k.CreatedAt}); err != nil {
+		var state string
+		if err := rows.Scan(&k.Version, &k.PrivateKey, &sealed, &state, timeCol{&k.CreatedAt}, timeCol{&k.ActivatedAt}, timeCol{&k.RetiredAt}); err != nil {
 			rows.Close()
 			return nil, storeErr("load registry: gateway keys", err)
 		}
@@ -100,6 +102,7 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 			}
 			k.PrivateKey = der
 		}
+		k.State = gateway.GatewayKeyState(state)
 		reg.GatewayKeys = append(reg.GatewayKeys, k)
 	}
 	rows.Close()
@@ -128,12 +131,24 @@ func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.Cli
 	})
 }
 
-// UpdateClient changes a client's settings (notify URL, encryption); its
-// id, creation time and keys stay. ErrNotFound for an unknown client.
+// UpdateClient changes a client's settings (notify URL, encryption,
+// gateway key pin); its id, creation time and keys stay. ErrNotFound for an
+// unknown client or a pin to a gateway key version that is missing or
+// retired.
 func (s *Store) UpdateClient(ctx context.Context, c gateway.Client) error {
 	return s.registryWrite(ctx, "update client", func(t *tx) error {
-		tag, err := t.tx.Exec(t.ctx, `UPDATE clients SET notify_url = $1, encrypted = $2 WHERE client_id = $3`,
-			c.NotifyURL, c.Encrypted, c.ID)
+		if c.GatewayKeyVersion != 0 {
+			var one int
+			err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM gateway_keys WHERE version = $1 AND state <> 'retired'`, c.GatewayKeyVersion).Scan(&one)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("gateway key version %d: %w", c.GatewayKeyVersion, gateway.ErrNotFound)
+			}
+			if err != nil {
+				return t.fail("update client", err)
+			}
+		}
+		tag, err := t.tx.Exec(t.ctx, `UPDATE clients SET notify_url = $1, encrypted = $2, gateway_key_version = $3 WHERE client_id = $4`,
+			c.NotifyURL, c.Encrypted, c.GatewayKeyVersion, c.ID)
 		if err != nil {
 			return t.fail("update client", err)
 		}
@@ -197,16 +212,24 @@ func (s *Store) RetireClientKey(ctx context.Context, clientID string, version in
 }
 
 // AddGatewayKey stores a gateway key under the next version, one more than
-// the highest so far (1 for the first), and returns it. Registry writes take
-// turns on the registry_version row, so two nodes rotating at once get two
-// versions. With a KEK the key is stored sealed (see Options.KEK).
-func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time) (int, error) {
+// the highest so far (1 for the first), and returns it: published, or
+// active when activate is set or no version is active. Registry writes take turns on the
+// registry_version row, so two nodes rotating at once get two versions.
+// With a KEK the key is stored sealed (see Options.KEK).
+func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time, activate bool) (int, error) {
 	var version int
 	err := s.registryWrite(ctx, "add gateway key", func(t *tx) error {
-		if err := t.tx.QueryRow(t.ctx, `SELECT coalesce(max(version), 0) + 1 FROM gateway_keys`).Scan(&version); err != nil {
+		var active int
+		if err := t.tx.QueryRow(t.ctx, `SELECT coalesce(max(version), 0) + 1, count(*) FILTER (WHERE state = 'active')
+			FROM gateway_keys`).Scan(&version, &active); err != nil {
 			return t.fail("add gateway key", err)
 		}
-		return s.insertGatewayKey(t, version, privateKeyDER, at)
+		if activate && active > 0 {
+			if _, err := t.tx.Exec(t.ctx, `UPDATE gateway_keys SET state = 'published' WHERE state = 'active'`); err != nil {
+				return t.fail("add gateway key", err)
+			}
+		}
+		return s.insertGatewayKey(t, version, privateKeyDER, activate || active == 0, at)
 	})
 	if err != nil {
 		return 0, err
@@ -216,8 +239,8 @@ func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time
 
 // EnsureGatewayKey makes sure the gateway has a signing key: when the
 // database holds no gateway key, it stores the key generate returns as
-// version 1 and reports added; otherwise it returns the newest version and
-// does not call generate. The check and the insert run under the registry
+// version 1, active, and reports added; otherwise it returns the active
+// version and does not call generate. The check and the insert run under the registry
 // lock, so nodes starting together on an empty database create one key
 // between them, not one each. generate may be called while the lock is held
 // (and again, should the transaction be retried).
@@ -227,10 +250,12 @@ func (s *Store) EnsureGatewayKey(ctx context.Context, generate func() ([]byte, e
 		if _, err := t.tx.Exec(t.ctx, `SELECT version FROM registry_version WHERE id = 1 FOR UPDATE`); err != nil {
 			return t.fail("ensure gateway key: lock", err)
 		}
-		if err := t.tx.QueryRow(t.ctx, `SELECT coalesce(max(version), 0) FROM gateway_keys`).Scan(&version); err != nil {
+		var n int
+		if err := t.tx.QueryRow(t.ctx, `SELECT count(*), coalesce(max(version) FILTER (WHERE state = 'active'), 0)
+			FROM gateway_keys`).Scan(&n, &version); err != nil {
 			return t.fail("ensure gateway key", err)
 		}
-		if version > 0 {
+		if n > 0 {
 			return nil
 		}
 		der, err := generate()
@@ -238,7 +263,7 @@ func (s *Store) EnsureGatewayKey(ctx context.Context, generate func() ([]byte, e
 			return err
 		}
 		version = 1
-		if err := s.insertGatewayKey(t, version, der, at); err != nil {
+		if err := s.insertGatewayKey(t, version, der, true, at); err != nil {
 			return err
 		}
 		if _, err := t.tx.Exec(t.ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
@@ -253,9 +278,9 @@ func (s *Store) EnsureGatewayKey(ctx context.Context, generate func() ([]byte, e
 	return version, added, nil
 }
 
-// insertGatewayKey stores der as the given version, sealed when the store
-// has a KEK.
-func (s *Store) insertGatewayKey(t *tx, version int, der []byte, at time.Time) error {
+// insertGatewayKey stores der as the given version, active or published,
+// sealed when the store has a KEK.
+func (s *Store) insertGatewayKey(t *tx, version int, der []byte, active bool, at time.Time) error {
 	stored, sealed := der, false
 	if s.kek != nil {
 		var err error
@@ -267,9 +292,69 @@ func (s *Store) insertGatewayKey(t *tx, version int, der []byte, at time.Time) e
 	if stored == nil {
 		stored = []byte{}
 	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO gateway_keys (version, private_key, sealed, created_at)
-		VALUES ($1, $2, $3, $4)`, version, stored, sealed, millis(at))
+	state, activated := gateway.GatewayKeyPublished, any(nil)
+	if active {
+		state, activated = gateway.GatewayKeyActive, millis(at)
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO gateway_keys (version, private_key, sealed, state, created_at, activated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, version, stored, sealed, string(state), millis(at), activated)
 	return t.fail("add gateway key", err)
+}
+
+// ActivateGatewayKey makes a published version active and the active one
+// published, in one transaction. ErrNotFound for a missing or retired
+// version.
+func (s *Store) ActivateGatewayKey(ctx context.Context, version int, at time.Time) error {
+	return s.registryWrite(ctx, "activate gateway key", func(t *tx) error {
+		var state string
+		err := t.tx.QueryRow(t.ctx, `SELECT state FROM gateway_keys WHERE version = $1`, version).Scan(&state)
+		if errors.Is(err, pgx.ErrNoRows) || state == string(gateway.GatewayKeyRetired) {
+			return fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
+		}
+		if err != nil {
+			return t.fail("activate gateway key", err)
+		}
+		if state == string(gateway.GatewayKeyActive) {
+			return nil
+		}
+		if _, err := t.tx.Exec(t.ctx, `UPDATE gateway_keys SET state = 'published' WHERE state = 'active'`); err != nil {
+			return t.fail("activate gateway key", err)
+		}
+		_, err = t.tx.Exec(t.ctx, `UPDATE gateway_keys SET state = 'active', activated_at = $1 WHERE version = $2`, millis(at), version)
+		return t.fail("activate gateway key", err)
+	})
+}
+
+// RetireGatewayKey retires a published version that no client is pinned
+// to. ErrNotFound for a missing or retired version, ErrConflict for the
+// active version or a pinned one. Registry writes take turns, so a pin
+// cannot slip in between the check and the retirement.
+func (s *Store) RetireGatewayKey(ctx context.Context, version int, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("retire gateway key: zero time")
+	}
+	return s.registryWrite(ctx, "retire gateway key", func(t *tx) error {
+		var state string
+		err := t.tx.QueryRow(t.ctx, `SELECT state FROM gateway_keys WHERE version = $1`, version).Scan(&state)
+		if errors.Is(err, pgx.ErrNoRows) || state == string(gateway.GatewayKeyRetired) {
+			return fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
+		}
+		if err != nil {
+			return t.fail("retire gateway key", err)
+		}
+		if state == string(gateway.GatewayKeyActive) {
+			return fmt.Errorf("gateway key version %d is active: %w", version, gateway.ErrConflict)
+		}
+		var pinned int
+		if err := t.tx.QueryRow(t.ctx, `SELECT count(*) FROM clients WHERE gateway_key_version = $1`, version).Scan(&pinned); err != nil {
+			return t.fail("retire gateway key", err)
+		}
+		if pinned > 0 {
+			return fmt.Errorf("gateway key version %d: %d client(s) pinned to it: %w", version, pinned, gateway.ErrConflict)
+		}
+		_, err = t.tx.Exec(t.ctx, `UPDATE gateway_keys SET state = 'retired', retired_at = $1 WHERE version = $2`, at.UnixMilli(), version)
+		return t.fail("retire gateway key", err)
+	})
 }
 
 // registryWrite runs fn in a transaction (retried as Update's are) that

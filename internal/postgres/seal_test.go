@@ -38,7 +38,7 @@ func storedKey(tb testing.TB, s *Store, version int) ([]byte, bool) {
 
 func addKey(tb testing.TB, s *Store, der []byte) int {
 	tb.Helper()
-	v, err := s.AddGatewayKey(context.Background(), der, keyTime)
+	v, err := s.AddGatewayKey(context.Background(), der, keyTime, false)
 	if err != nil {
 		tb.Fatalf("AddGatewayKey: %v", err)
 	}
@@ -72,8 +72,9 @@ func TestSealedGatewayKeys(t *testing.T) {
 		t.Errorf("two sealed keys share a nonce")
 	}
 
-	want := []gateway.GatewayKey{{Version: 1, PrivateKey: testDER(1), CreatedAt: keyTime},
-		{Version: 2, PrivateKey: testDER(2), CreatedAt: keyTime}, {Version: 3, PrivateKey: testDER(1), CreatedAt: keyTime}}
+	want := []gateway.GatewayKey{{Version: 1, PrivateKey: testDER(1), State: gateway.GatewayKeyActive, CreatedAt: keyTime, ActivatedAt: keyTime},
+		{Version: 2, PrivateKey: testDER(2), State: gateway.GatewayKeyPublished, CreatedAt: keyTime},
+		{Version: 3, PrivateKey: testDER(1), State: gateway.GatewayKeyPublished, CreatedAt: keyTime}}
 	reg, err := s.LoadRegistry(ctx)
 	if err != nil {
 		t.Fatalf("LoadRegistry: %v", err)
@@ -157,7 +158,8 @@ func TestPlainThenKEK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadRegistry: %v", err)
 	}
-	want := []gateway.GatewayKey{{Version: 1, PrivateKey: testDER(1), CreatedAt: keyTime}, {Version: 2, PrivateKey: testDER(2), CreatedAt: keyTime}}
+	want := []gateway.GatewayKey{{Version: 1, PrivateKey: testDER(1), State: gateway.GatewayKeyActive, CreatedAt: keyTime, ActivatedAt: keyTime},
+		{Version: 2, PrivateKey: testDER(2), State: gateway.GatewayKeyPublished, CreatedAt: keyTime}}
 	if diff := cmp.Diff(want, reg.GatewayKeys); diff != "" {
 		t.Errorf("GatewayKeys mismatch (-want +got):\n%s", diff)
 	}

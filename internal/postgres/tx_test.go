@@ -167,7 +167,7 @@ func TestReadOnlyUnavailable(t *testing.T) {
 
 	for name, err := range map[string]error{
 		"Update":        s.Update(ctx, func(tx gateway.Tx) error { return tx.InsertPayment(testPayment("pay-1", "req-1")) }),
-		"AddGatewayKey": func() error { _, err := s.AddGatewayKey(ctx, []byte{1}, nodeTime); return err }(),
+		"AddGatewayKey": func() error { _, err := s.AddGatewayKey(ctx, []byte{1}, nodeTime, false); return err }(),
 		"ClaimJobs":     func() error { _, err := s.ClaimJobs(ctx, nodeTime, time.Minute, 10); return err }(),
 		"Mark":          func() error { _, err := s.Mark(ctx, "k", nodeTime); return err }(),
 	} {

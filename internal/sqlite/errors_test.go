@@ -75,7 +75,7 @@ func TestReadOnly(t *testing.T) {
 	if k := gateway.KindOf(err); k != gateway.KindUnavailable {
 		t.Errorf("Update = %v (kind %v), want kind %v", err, k, gateway.KindUnavailable)
 	}
-	_, err = s.AddGatewayKey(ctx, []byte{1}, at0)
+	_, err = s.AddGatewayKey(ctx, []byte{1}, at0, false)
 	if k := gateway.KindOf(err); k != gateway.KindUnavailable {
 		t.Errorf("AddGatewayKey = %v (kind %v), want kind %v", err, k, gateway.KindUnavailable)
 	}

@@ -36,14 +36,14 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, storeErr("load registry: version", err)
 	}
 
-	rows, err := tx.QueryContext(ctx, `SELECT client_id, notify_url, encrypted, created_at FROM clients ORDER BY client_id`)
+	rows, err := tx.QueryContext(ctx, `SELECT client_id, notify_url, encrypted, gateway_key_version, created_at FROM clients ORDER BY client_id`)
 	if err != nil {
 		return nil, storeErr("load registry: clients", err)
 	}
 	index := map[string]int{}
 	for rows.Next() {
 		var c gateway.Client
-		if err := rows.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, timeCol{&c.CreatedAt}); err != nil {
+		if err := rows.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, &c.GatewayKeyVersion, timeCol{&c.CreatedAt}); err != nil {
 			rows.Close()
 			return nil, storeErr("load registry: clients", err)
 		}
@@ -75,13 +75,14 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, storeErr("load registry: client keys", err)
 	}
 
-	rows, err = tx.QueryContext(ctx, `SELECT version, private_key, created_at FROM gateway_keys ORDER BY version`)
+	rows, err = tx.QueryContext(ctx, `SELECT version, private_key, state, created_at, activated_at, retired_at
+		FROM gateway_keys ORDER BY version`)
 	if err != nil {
 		return nil, storeErr("load registry: gateway keys", err)
 	}
 	for rows.Next() {
 		var k gateway.GatewayKey
-		if err := rows.Scan(&k.Version, &k.PrivateKey, timeCol{&k.CreatedAt}); err != nil {
+		if err := rows.Scan(&k.Version, &k.PrivateKey, &k.State, timeCol{&k.CreatedAt}, timeCol{&k.ActivatedAt}, timeCol{&k.RetiredAt}); err != nil {
 			rows.Close()
 			return nil, storeErr("load registry: gateway keys", err)
 		}
@@ -123,12 +124,23 @@ func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.Cli
 	})
 }
 
-// UpdateClient changes a client's settings (notify URL, encryption).
-// ErrNotFound for an unknown client.
+// UpdateClient changes a client's settings (notify URL, encryption,
+// gateway key pin). ErrNotFound for an unknown client or a pin to a gateway
+// key version that is missing or retired.
 func (s *Store) UpdateClient(ctx context.Context, c gateway.Client) error {
 	return s.registryWrite(ctx, "update client", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE clients SET notify_url = ?, encrypted = ? WHERE client_id = ?`,
-			c.NotifyURL, boolInt(c.Encrypted), c.ID)
+		if c.GatewayKeyVersion != 0 {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM gateway_keys WHERE version = ? AND state <> 'retired'`, c.GatewayKeyVersion).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("gateway key version %d: %w", c.GatewayKeyVersion, gateway.ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE clients SET notify_url = ?, encrypted = ?, gateway_key_version = ? WHERE client_id = ?`,
+			c.NotifyURL, boolInt(c.Encrypted), c.GatewayKeyVersion, c.ID)
 		if err != nil {
 			return err
 		}
@@ -193,19 +205,120 @@ func (s *Store) RetireClientKey(ctx context.Context, clientID string, version in
 	})
 }
 
+// EnsureGatewayKey stores the key generate returns as version 1, active,
+// when the gateway has no key at all; otherwise it returns the active
+// version. The check and the insert share one write transaction, which
+// holds SQLite's write lock from its start, so processes starting together
+// create one key.
+func (s *Store) EnsureGatewayKey(ctx context.Context, generate func() ([]byte, error), at time.Time) (version int, added bool, err error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, storeErr("ensure gateway key: begin", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(CASE WHEN state = 'active' THEN version END), 0)
+		FROM gateway_keys`).Scan(&n, &version); err != nil {
+		return 0, false, storeErr("ensure gateway key", err)
+	}
+	if n > 0 {
+		return version, false, nil
+	}
+	der, err := generate()
+	if err != nil {
+		return 0, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_keys (version, private_key, state, created_at, activated_at)
+		VALUES (1, ?, 'active', ?, ?)`, der, millis(at), millis(at)); err != nil {
+		return 0, false, storeErr("ensure gateway key", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
+		return 0, false, storeErr("ensure gateway key: bump registry version", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, storeErr("ensure gateway key: commit", err)
+	}
+	return 1, true, nil
+}
+
 // AddGatewayKey stores a gateway key under the next version, one more than
-// the highest so far (1 for the first), and returns it.
-func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time) (int, error) {
+// the highest so far (1 for the first), and returns it. The key is
+// published, or active when activate is set or no version is active.
+func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time, activate bool) (int, error) {
 	var version int
 	err := s.registryWrite(ctx, "add gateway key", func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO gateway_keys (version, private_key, created_at)
-			SELECT coalesce(max(version), 0) + 1, ?, ? FROM gateway_keys
-			RETURNING version`, privateKeyDER, millis(at)).Scan(&version)
+		var active int
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) + 1, count(CASE WHEN state = 'active' THEN 1 END)
+			FROM gateway_keys`).Scan(&version, &active); err != nil {
+			return err
+		}
+		state, activated := gateway.GatewayKeyPublished, any(nil)
+		if activate || active == 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'published' WHERE state = 'active'`); err != nil {
+				return err
+			}
+			state, activated = gateway.GatewayKeyActive, millis(at)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO gateway_keys (version, private_key, state, created_at, activated_at)
+			VALUES (?, ?, ?, ?, ?)`, version, privateKeyDER, string(state), millis(at), activated)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	return version, nil
+}
+
+// ActivateGatewayKey makes a published version active and the active one
+// published, in one transaction. ErrNotFound for a missing or retired
+// version.
+func (s *Store) ActivateGatewayKey(ctx context.Context, version int, at time.Time) error {
+	return s.registryWrite(ctx, "activate gateway key", func(tx *sql.Tx) error {
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM gateway_keys WHERE version = ?`, version).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) || state == string(gateway.GatewayKeyRetired) {
+			return fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
+		}
+		if err != nil || state == string(gateway.GatewayKeyActive) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'published' WHERE state = 'active'`); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'active', activated_at = ? WHERE version = ?`, millis(at), version)
+		return err
+	})
+}
+
+// RetireGatewayKey retires a published version that no client is pinned
+// to. ErrNotFound for a missing or retired version, ErrConflict for the
+// active version or a pinned one.
+func (s *Store) RetireGatewayKey(ctx context.Context, version int, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("retire gateway key: zero time")
+	}
+	return s.registryWrite(ctx, "retire gateway key", func(tx *sql.Tx) error {
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM gateway_keys WHERE version = ?`, version).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) || state == string(gateway.GatewayKeyRetired) {
+			return fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if state == string(gateway.GatewayKeyActive) {
+			return fmt.Errorf("gateway key version %d is active: %w", version, gateway.ErrConflict)
+		}
+		var pinned int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM clients WHERE gateway_key_version = ?`, version).Scan(&pinned); err != nil {
+			return err
+		}
+		if pinned > 0 {
+			return fmt.Errorf("gateway key version %d: %d client(s) pinned to it: %w", version, pinned, gateway.ErrConflict)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'retired', retired_at = ? WHERE version = ?`, at.UnixMilli(), version)
+		return err
+	})
 }
 
 // registryWrite runs fn in a write transaction and bumps the registry

@@ -213,17 +213,123 @@ func testRegistry(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		var want []gateway.GatewayKey
 		for i := 1; i <= 3; i++ {
 			created := at(time.Duration(i) * time.Hour)
-			v, err := s.AddGatewayKey(ctx, keyBytes(byte(10+i)), created)
+			v, err := s.AddGatewayKey(ctx, keyBytes(byte(10+i)), created, false)
 			if err != nil {
 				t.Fatalf("AddGatewayKey: %v", err)
 			}
 			if v != i {
 				t.Errorf("AddGatewayKey #%d = version %d, want %d", i, v, i)
 			}
-			want = append(want, gateway.GatewayKey{Version: i, PrivateKey: keyBytes(byte(10 + i)), CreatedAt: created})
+			k := gateway.GatewayKey{Version: i, PrivateKey: keyBytes(byte(10 + i)), State: gateway.GatewayKeyPublished, CreatedAt: created}
+			if i == 1 {
+				// The first key is active: nothing else could sign.
+				k.State, k.ActivatedAt = gateway.GatewayKeyActive, created
+			}
+			want = append(want, k)
 		}
 		if diff := cmp.Diff(want, loadRegistry(t, s).GatewayKeys); diff != "" {
 			t.Errorf("GatewayKeys mismatch (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("GatewayKeyStates", func(t *testing.T) {
+		s := newStore(t)
+		states := func() map[int]gateway.GatewayKeyState {
+			t.Helper()
+			out := map[int]gateway.GatewayKeyState{}
+			for _, k := range loadRegistry(t, s).GatewayKeys {
+				out[k.Version] = k.State
+			}
+			return out
+		}
+		want := func(what string, w map[int]gateway.GatewayKeyState) {
+			t.Helper()
+			if diff := cmp.Diff(w, states()); diff != "" {
+				t.Errorf("states after %s mismatch (-want +got):\n%s", what, diff)
+			}
+		}
+		const pub, act, ret = gateway.GatewayKeyPublished, gateway.GatewayKeyActive, gateway.GatewayKeyRetired
+		for i := 1; i <= 3; i++ {
+			if _, err := s.AddGatewayKey(ctx, keyBytes(byte(i)), at(time.Duration(i)*time.Hour), false); err != nil {
+				t.Fatalf("AddGatewayKey: %v", err)
+			}
+		}
+		want("three AddGatewayKey", map[int]gateway.GatewayKeyState{1: act, 2: pub, 3: pub})
+
+		if err := s.ActivateGatewayKey(ctx, 2, at(4*time.Hour)); err != nil {
+			t.Fatalf("ActivateGatewayKey(2): %v", err)
+		}
+		want("ActivateGatewayKey(2)", map[int]gateway.GatewayKeyState{1: pub, 2: act, 3: pub})
+		for _, k := range loadRegistry(t, s).GatewayKeys {
+			if k.Version == 2 && !k.ActivatedAt.Equal(at(4*time.Hour)) {
+				t.Errorf("version 2 ActivatedAt = %v, want %v", k.ActivatedAt, at(4*time.Hour))
+			}
+		}
+		if err := s.ActivateGatewayKey(ctx, 2, at(5*time.Hour)); err != nil {
+			t.Errorf("ActivateGatewayKey of the active version: %v, want nil", err)
+		}
+		wantErr(t, "ActivateGatewayKey of a missing version", s.ActivateGatewayKey(ctx, 9, at(5*time.Hour)), gateway.ErrNotFound)
+		wantErr(t, "RetireGatewayKey of the active version", s.RetireGatewayKey(ctx, 2, at(5*time.Hour)), gateway.ErrConflict)
+		wantErr(t, "RetireGatewayKey of a missing version", s.RetireGatewayKey(ctx, 9, at(5*time.Hour)), gateway.ErrNotFound)
+
+		// A pin holds its version against retirement until it is lifted.
+		if err := s.AddClient(ctx, gateway.Client{ID: "client-a", CreatedAt: at(0)}, clientKey("client-a", 1, at(0))); err != nil {
+			t.Fatalf("AddClient: %v", err)
+		}
+		if err := s.UpdateClient(ctx, gateway.Client{ID: "client-a", GatewayKeyVersion: 1}); err != nil {
+			t.Fatalf("UpdateClient pinning version 1: %v", err)
+		}
+		if got := loadRegistry(t, s).Clients[0].GatewayKeyVersion; got != 1 {
+			t.Errorf("GatewayKeyVersion after the pin = %d, want 1", got)
+		}
+		wantErr(t, "RetireGatewayKey of a pinned version", s.RetireGatewayKey(ctx, 1, at(5*time.Hour)), gateway.ErrConflict)
+		wantErr(t, "UpdateClient pinning a missing version", s.UpdateClient(ctx, gateway.Client{ID: "client-a", GatewayKeyVersion: 9}), gateway.ErrNotFound)
+		if err := s.UpdateClient(ctx, gateway.Client{ID: "client-a"}); err != nil {
+			t.Fatalf("UpdateClient unpinning: %v", err)
+		}
+		if err := s.RetireGatewayKey(ctx, 1, at(6*time.Hour)); err != nil {
+			t.Fatalf("RetireGatewayKey(1): %v", err)
+		}
+		want("RetireGatewayKey(1)", map[int]gateway.GatewayKeyState{1: ret, 2: act, 3: pub})
+		for _, k := range loadRegistry(t, s).GatewayKeys {
+			if k.Version == 1 && !k.RetiredAt.Equal(at(6*time.Hour)) {
+				t.Errorf("version 1 RetiredAt = %v, want %v", k.RetiredAt, at(6*time.Hour))
+			}
+		}
+		wantErr(t, "RetireGatewayKey of a retired version", s.RetireGatewayKey(ctx, 1, at(7*time.Hour)), gateway.ErrNotFound)
+		wantErr(t, "ActivateGatewayKey of a retired version", s.ActivateGatewayKey(ctx, 1, at(7*time.Hour)), gateway.ErrNotFound)
+		wantErr(t, "UpdateClient pinning a retired version", s.UpdateClient(ctx, gateway.Client{ID: "client-a", GatewayKeyVersion: 1}), gateway.ErrNotFound)
+
+		// Rotating with activate switches in the same write.
+		v, err := s.AddGatewayKey(ctx, keyBytes(4), at(8*time.Hour), true)
+		if err != nil || v != 4 {
+			t.Fatalf("AddGatewayKey(activate) = %d, %v; want 4, nil", v, err)
+		}
+		want("AddGatewayKey(activate)", map[int]gateway.GatewayKeyState{1: ret, 2: pub, 3: pub, 4: act})
+	})
+
+	t.Run("EnsureGatewayKey", func(t *testing.T) {
+		s := newStore(t)
+		calls := 0
+		gen := func() ([]byte, error) { calls++; return keyBytes(byte(calls)), nil }
+		v, added, err := s.EnsureGatewayKey(ctx, gen, at(0))
+		if err != nil || v != 1 || !added {
+			t.Fatalf("EnsureGatewayKey on an empty store = %d, %v, %v; want 1, true, nil", v, added, err)
+		}
+		v, added, err = s.EnsureGatewayKey(ctx, gen, at(time.Hour))
+		if err != nil || v != 1 || added || calls != 1 {
+			t.Fatalf("second EnsureGatewayKey = %d, %v, %v (generate called %d times); want 1, false, nil, once", v, added, err, calls)
+		}
+		if _, err := s.AddGatewayKey(ctx, keyBytes(9), at(2*time.Hour), true); err != nil {
+			t.Fatalf("AddGatewayKey: %v", err)
+		}
+		v, added, err = s.EnsureGatewayKey(ctx, gen, at(3*time.Hour))
+		if err != nil || v != 2 || added {
+			t.Errorf("EnsureGatewayKey after a rotation = %d, %v, %v; want the active version 2, false, nil", v, added, err)
+		}
+		reg := loadRegistry(t, s)
+		if len(reg.GatewayKeys) != 2 || reg.GatewayKeys[0].State != gateway.GatewayKeyPublished || reg.GatewayKeys[1].State != gateway.GatewayKeyActive {
+			t.Errorf("gateway keys = %+v, want version 1 published and 2 active", reg.GatewayKeys)
 		}
 	})
 
@@ -257,8 +363,13 @@ func testRegistry(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			return s.UpdateClient(ctx, gateway.Client{ID: "client-a", NotifyURL: "https://a.example/v2", Encrypted: true})
 		})
 		step("RetireClientKey", func() error { return s.RetireClientKey(ctx, "client-a", 1, at(2*time.Hour)) })
-		step("AddGatewayKey", func() error { _, err := s.AddGatewayKey(ctx, keyBytes(1), at(0)); return err })
-		step("second AddGatewayKey", func() error { _, err := s.AddGatewayKey(ctx, keyBytes(2), at(time.Hour)); return err })
+		step("AddGatewayKey", func() error { _, err := s.AddGatewayKey(ctx, keyBytes(1), at(0), false); return err })
+		step("second AddGatewayKey", func() error { _, err := s.AddGatewayKey(ctx, keyBytes(2), at(time.Hour), false); return err })
+		step("ActivateGatewayKey", func() error { return s.ActivateGatewayKey(ctx, 2, at(time.Hour)) })
+		step("pin UpdateClient", func() error {
+			return s.UpdateClient(ctx, gateway.Client{ID: "client-a", GatewayKeyVersion: 2})
+		})
+		step("RetireGatewayKey", func() error { return s.RetireGatewayKey(ctx, 1, at(2*time.Hour)) })
 		step("second AddClient", func() error {
 			return s.AddClient(ctx, gateway.Client{ID: "client-b", CreatedAt: at(0)}, clientKey("client-b", 1, at(0)))
 		})

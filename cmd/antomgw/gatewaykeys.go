@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/wire"
+)
+
+// The gateway key commands: export, rotate, activate, list, retire. A
+// gateway key version is published (exportable, signing only for clients
+// pinned to it), active (signing for everyone else) or retired.
+
+const keysExportDoc = `Print a gateway public key (PEM SPKI) on stdout: what merchants verify
+answers and notifications with. Without --key-version it prints the active
+version; stderr says which version it wrote. Creates the gateway key on a
+new data directory.
+
+Example:
+  antomgw keys export --key-version 2 > gateway-v2.pub`
+
+func runKeysExport(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" [--key-version N] [--data DIR]", keysExportDoc)
+	sf := addStoreFlags(f)
+	version := f.integer("key-version", "N", 0, "key version to export; 0 or unset: the active version")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *version < 0 {
+		return f.usagef("--key-version must be a positive integer, got %d", *version)
+	}
+	st, _, err := sf.open(ctx, e, "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, _, err := ensureGatewayKey(ctx, st); err != nil {
+		return err
+	}
+	reg, err := st.LoadRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	if k := findGatewayKey(reg, *version); k != nil && k.State == gateway.GatewayKeyRetired {
+		return fmt.Errorf("gateway key version %d is retired; it signs nothing and is not exported (antomgw keys list shows the others)", *version)
+	}
+	pub, ver, err := gatewayPublicKey(ctx, st, *version)
+	if err != nil {
+		return err
+	}
+	pemBytes, err := wire.MarshalPublicKeyPEM(pub)
+	if err != nil {
+		return err
+	}
+	if _, err := e.stdout.Write(pemBytes); err != nil {
+		return err
+	}
+	state := gateway.GatewayKeyPublished
+	if k := findGatewayKey(reg, ver); k != nil {
+		state = k.State
+	}
+	fmt.Fprintf(e.stderr, "gateway key version %d (%s, %s)\n", ver, state, wire.Fingerprint(pub))
+	return nil
+}
+
+const keysRotateDoc = `Create the next gateway key version, published: exportable, but not yet
+signing. Answers and notifications keep the active version until
+"antomgw keys activate" switches them, so merchants can install the new
+key first. --activate switches at once (for development: every merchant
+whose SDK holds one key fails signature checks from that moment).
+
+The staged rotation, step by step:
+  1. antomgw keys rotate                  (prints the new version N)
+  2. antomgw keys export --key-version N  (give it to every merchant)
+  3. antomgw clients update --client-id ID --gateway-key-version OLD
+                                          (for merchants not ready yet)
+  4. antomgw keys activate --key-version N
+  5. unpin each merchant once it has switched (--gateway-key-version 0)
+  6. antomgw keys retire --key-version OLD`
+
+func runKeysRotate(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" [--activate] [--data DIR]", keysRotateDoc)
+	sf := addStoreFlags(f)
+	activate := f.boolean("activate", "make the new version active at once")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, _, err := sf.open(ctx, e, "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, _, err := ensureGatewayKey(ctx, st); err != nil {
+		return err
+	}
+	_, active, err := gatewayPublicKey(ctx, st, 0)
+	if err != nil {
+		return err
+	}
+	der, err := generateGatewayKey()
+	if err != nil {
+		return err
+	}
+	ver, err := st.AddGatewayKey(ctx, der, time.Now().UTC(), *activate)
+	if err != nil {
+		return err
+	}
+	pub, _, err := gatewayPublicKey(ctx, st, ver)
+	if err != nil {
+		return err
+	}
+	if *activate {
+		fmt.Fprintf(e.stdout, "gateway key version %d created and active (%s); version %d is now published.\n", ver, wire.Fingerprint(pub), active)
+		fmt.Fprintf(e.stdout, "Merchants verify with it from now on: antomgw keys export --key-version %d\n", ver)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "gateway key version %d created, published (%s); version %d still signs.\n", ver, wire.Fingerprint(pub), active)
+	fmt.Fprintf(e.stdout, `Next steps:
+  1. give merchants the new key:        antomgw keys export --key-version %[1]d > gateway-v%[1]d.pub
+  2. keep a merchant on the old key:    antomgw clients update --client-id ID --gateway-key-version %[2]d
+  3. switch answers and notifications:  antomgw keys activate --key-version %[1]d
+  4. once no client is pinned to it:    antomgw keys retire --key-version %[2]d
+`, ver, active)
+	return nil
+}
+
+func runKeysActivate(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --key-version N [--data DIR]",
+		"Make gateway key version N the active one: it signs the answers and\nnotifications of every client not pinned to another version, from every\nnode's next request on. The version active until then stays published.")
+	sf := addStoreFlags(f)
+	version := f.integer("key-version", "N", 0, "the version to activate")
+	f.require("key-version")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *version <= 0 {
+		return f.usagef("--key-version must be a positive integer, got %d", *version)
+	}
+	st, _, err := sf.open(ctx, e, "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	err = st.ActivateGatewayKey(ctx, *version, time.Now().UTC())
+	if errors.Is(err, gateway.ErrNotFound) {
+		return fmt.Errorf("the gateway has no published key version %d (antomgw keys list shows them)", *version)
+	}
+	if err != nil {
+		return err
+	}
+	reg, err := st.LoadRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "gateway key version %d is active", *version)
+	if pinned := pinnedClients(reg); len(pinned) > 0 {
+		var parts []string
+		for v, ids := range pinned {
+			parts = append(parts, fmt.Sprintf("%s on version %d", strings.Join(ids, ", "), v))
+		}
+		fmt.Fprintf(e.stdout, "; pinned clients keep their version: %s", strings.Join(parts, "; "))
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+func runKeysRetire(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" --key-version N [--data DIR]",
+		"Retire gateway key version N: it signs nothing and opens nothing any more.\nRefused while N is active or a client is pinned to it.")
+	sf := addStoreFlags(f)
+	version := f.integer("key-version", "N", 0, "the version to retire")
+	f.require("key-version")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, _, err := sf.open(ctx, e, "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg, err := st.LoadRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	if k := findGatewayKey(reg, *version); k != nil && k.State == gateway.GatewayKeyActive {
+		return fmt.Errorf("gateway key version %d is active; activate another version first (antomgw keys activate --key-version N)", *version)
+	}
+	if ids := pinnedClients(reg)[*version]; len(ids) > 0 {
+		return fmt.Errorf("gateway key version %d is still pinned by %s; unpin with: antomgw clients update --client-id ID --gateway-key-version 0", *version, strings.Join(ids, ", "))
+	}
+	err = st.RetireGatewayKey(ctx, *version, time.Now().UTC())
+	switch {
+	case errors.Is(err, gateway.ErrNotFound):
+		return fmt.Errorf("the gateway has no published key version %d (antomgw keys list shows them)", *version)
+	case errors.Is(err, gateway.ErrConflict):
+		// A pin or an activation came in between the check and the write.
+		return fmt.Errorf("gateway key version %d: %w", *version, err)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(e.stdout, "gateway key version %d retired\n", *version)
+	return nil
+}
+
+// gatewayKeyView is one line of keys list, and its --json element.
+type gatewayKeyView struct {
+	Version       int       `json:"version"`
+	State         string    `json:"state"`
+	Fingerprint   string    `json:"fingerprint"`
+	CreatedAt     time.Time `json:"createdAt"`
+	ActivatedAt   time.Time `json:"activatedAt,omitzero"`
+	RetiredAt     time.Time `json:"retiredAt,omitzero"`
+	PinnedClients []string  `json:"pinnedClients"`
+}
+
+func runKeysList(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" [--json] [--data DIR]",
+		"List every gateway key version: its state (published, active, retired),\nfingerprint, times, and the clients pinned to it.")
+	sf := addStoreFlags(f)
+	asJSON := f.boolean("json", "print one JSON document")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	st, _, err := sf.open(ctx, e, "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, _, err := ensureGatewayKey(ctx, st); err != nil {
+		return err
+	}
+	reg, err := st.LoadRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	pinned := pinnedClients(reg)
+	views := make([]gatewayKeyView, 0, len(reg.GatewayKeys))
+	for _, k := range reg.GatewayKeys {
+		v := gatewayKeyView{Version: k.Version, State: string(k.State), CreatedAt: k.CreatedAt,
+			ActivatedAt: k.ActivatedAt, RetiredAt: k.RetiredAt, PinnedClients: pinned[k.Version]}
+		if v.PinnedClients == nil {
+			v.PinnedClients = []string{}
+		}
+		v.Fingerprint = "?"
+		if pub, err := gatewayKeyPublic(k); err == nil {
+			v.Fingerprint = wire.Fingerprint(pub)
+		}
+		views = append(views, v)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			GatewayKeys []gatewayKeyView `json:"gatewayKeys"`
+		}{views})
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tSTATE\tFINGERPRINT\tCREATED\tPINNED CLIENTS")
+	for _, v := range views {
+		state := v.State
+		if !v.RetiredAt.IsZero() {
+			state += " " + v.RetiredAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Version, state, v.Fingerprint, v.CreatedAt.Format(time.RFC3339), strings.Join(v.PinnedClients, ","))
+	}
+	return tw.Flush()
+}
+
+// findGatewayKey returns the gateway key of a version, or nil.
+func findGatewayKey(reg *gateway.Registry, version int) *gateway.GatewayKey {
+	for i := range reg.GatewayKeys {
+		if reg.GatewayKeys[i].Version == version {
+			return &reg.GatewayKeys[i]
+		}
+	}
+	return nil
+}
+
+// pinnedClients returns the ids of the clients pinned to each gateway key
+// version, in id order.
+func pinnedClients(reg *gateway.Registry) map[int][]string {
+	out := map[int][]string{}
+	for _, c := range reg.Clients {
+		if c.GatewayKeyVersion != 0 {
+			out[c.GatewayKeyVersion] = append(out[c.GatewayKeyVersion], c.ID)
+		}
+	}
+	return out
+}
+
+// gatewayKeyPublic returns the public half of a stored gateway key.
+func gatewayKeyPublic(k gateway.GatewayKey) (*rsa.PublicKey, error) {
+	priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
+	if err != nil {
+		return nil, err
+	}
+	rk, ok := priv.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("gateway key version %d is not RSA", k.Version)
+	}
+	return &rk.PublicKey, nil
+}
