@@ -96,10 +96,18 @@ type Config struct {
 	// header. Defaults to 1.
 	KeyVersion int
 	// GatewayKeys are the gateway's public keys by version (antomgw: the
-	// output of "antomgw keys export"; Antom: the dashboard's Antom public
-	// key, version 1). Every answer is verified with the key its Signature
-	// header's keyVersion names (the highest version when it names none);
-	// an answer signed with any other version is refused. Required.
+	// output of "antomgw keys export --key-version N"; Antom: the
+	// dashboard's Antom public key, version 1). Every answer is verified
+	// with the key its Signature header's keyVersion names (the highest
+	// version when it names none). An answer signed with a version that is
+	// missing is refused at once with a *KeyVersionError naming the version
+	// to install. Required.
+	//
+	// GatewayKeys[0], when set, is a key whose version is not known: it
+	// verifies answers whose keyVersion names no other entry, as the
+	// official SDKs do with their one key. Prefer explicit versions: with
+	// them a gateway key rotation fails with an error that names the
+	// missing version instead of a signature that does not verify.
 	GatewayKeys map[int]*rsa.PublicKey
 	// BaseURL is where the gateway is, "https://open-sea-global.alipay.com"
 	// or "http://127.0.0.1:8080" (antomgw serve's default). A path prefix
@@ -182,8 +190,8 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, keys: make(map[int]*rsa.PublicKey, len(cfg.GatewayKeys))}
 	for v, k := range cfg.GatewayKeys {
-		if v < 1 || k == nil {
-			return nil, fmt.Errorf("antomgw: Config.GatewayKeys[%d]: want a positive version and a non-nil key", v)
+		if v < 0 || k == nil {
+			return nil, fmt.Errorf("antomgw: Config.GatewayKeys[%d]: want a version (0: unknown) and a non-nil key", v)
 		}
 		c.keys[v] = k
 		c.newest = max(c.newest, v)
@@ -510,7 +518,7 @@ func (c *Client) verify(uri string, h http.Header, body []byte) error {
 	if !strings.EqualFold(sh.Algorithm, wire.AlgorithmRSA256) {
 		return fmt.Errorf("%w: signature algorithm %q is not RSA256", ErrUnverified, sh.Algorithm)
 	}
-	pub, err := c.gatewayKey(sh.KeyVersion)
+	pub, unknown, err := pickKey(c.keys, c.newest, sh.KeyVersion)
 	if err != nil {
 		return err
 	}
@@ -522,30 +530,40 @@ func (c *Client) verify(uri string, h http.Header, body []byte) error {
 		return fmt.Errorf("%w: the answer has no Response-Time header", ErrUnverified)
 	}
 	if err := wire.Verify(pub, wire.SigningContent(http.MethodPost, uri, c.cfg.ClientID, respTime, body), sh.Signature); err != nil {
+		if unknown && !errors.Is(err, wire.ErrSignatureEncoding) {
+			return newKeyVersionError(c.keys, sh.KeyVersion, true)
+		}
 		return fmt.Errorf("%w: %w", ErrUnverified, err)
 	}
 	return nil
 }
 
-func (c *Client) gatewayKey(version int) (*rsa.PublicKey, error) {
-	return pickKey(c.keys, c.newest, version)
-}
-
 // pickKey returns the key of version, or of the newest version when version
-// is 0 (the protocol's "not given").
-func pickKey(keys map[int]*rsa.PublicKey, newest, version int) (*rsa.PublicKey, error) {
+// is 0 (the protocol's "not given"). When keys has no such version but a
+// key of unknown version (keys[0]), it returns that one and reports unknown.
+// A version it has no key for is a *KeyVersionError.
+func pickKey(keys map[int]*rsa.PublicKey, newest, version int) (key *rsa.PublicKey, unknown bool, err error) {
 	if version == 0 {
 		version = newest
 	}
-	if k := keys[version]; k != nil {
-		return k, nil
+	if k := keys[version]; k != nil && version != 0 {
+		return k, false, nil
 	}
-	have := make([]int, 0, len(keys))
+	if k := keys[0]; k != nil {
+		return k, true, nil
+	}
+	return nil, false, newKeyVersionError(keys, version, false)
+}
+
+func newKeyVersionError(keys map[int]*rsa.PublicKey, version int, unknownTried bool) *KeyVersionError {
+	e := &KeyVersionError{Version: version, UnknownTried: unknownTried}
 	for v := range keys {
-		have = append(have, v)
+		if v != 0 {
+			e.Have = append(e.Have, v)
+		}
 	}
-	sort.Ints(have)
-	return nil, fmt.Errorf("%w: keyVersion %d is not a known gateway key version (have %v)", ErrUnverified, version, have)
+	sort.Ints(e.Have)
+	return e
 }
 
 // snippet is the start of a body for an error message.

@@ -3,6 +3,7 @@ package antomgw
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/antomgw/antomgw/wire"
 )
@@ -12,6 +13,50 @@ import (
 // keys, a signature that does not verify, a client-id that is not ours. Such
 // an answer is never decoded into a result: the SDK fails closed.
 var ErrUnverified = errors.New("antomgw: answer not verified")
+
+// KeyVersionError is the error of an answer or a notification signed with a
+// gateway key version the Client holds no key for: the gateway rotated its
+// key, and the new public key has to be installed (Config.GatewayKeys).
+// Nothing is decoded from such an answer, and no call can succeed until the
+// key is installed, so ResolvePayment and PayAndResolve stop at once with
+// it instead of polling. errors.Is(err, ErrUnverified) holds.
+type KeyVersionError struct {
+	// Version is the gateway key version the answer's Signature header
+	// names; 0 when it names none.
+	Version int
+	// Have are the versions of Config.GatewayKeys, ascending, without 0.
+	Have []int
+	// UnknownTried: Config.GatewayKeys[0], the key of unknown version, was
+	// tried and did not verify the answer.
+	UnknownTried bool
+}
+
+// Error says which version is missing and how to get it.
+func (e *KeyVersionError) Error() string {
+	have := "none"
+	if len(e.Have) > 0 {
+		parts := make([]string, len(e.Have))
+		for i, v := range e.Have {
+			parts[i] = fmt.Sprint(v)
+		}
+		have = strings.Join(parts, ", ")
+	}
+	var b strings.Builder
+	b.WriteString(ErrUnverified.Error())
+	if e.Version == 0 {
+		fmt.Fprintf(&b, ": the answer names no gateway key version and Config.GatewayKeys holds none to use (versions: %s)", have)
+		return b.String()
+	}
+	fmt.Fprintf(&b, ": the answer is signed with gateway key version %d and Config.GatewayKeys has no key of that version (versions: %s", e.Version, have)
+	if e.UnknownTried {
+		b.WriteString("; the key of unknown version, GatewayKeys[0], does not verify it")
+	}
+	fmt.Fprintf(&b, "); install it: antomgw keys export --key-version %d (on Antom: the dashboard's public key)", e.Version)
+	return b.String()
+}
+
+// Is reports whether target is ErrUnverified.
+func (e *KeyVersionError) Is(target error) bool { return target == ErrUnverified }
 
 // Error is the error of a call that reached (or may have reached) the
 // gateway without a verified S result. Either Result holds the verified

@@ -80,9 +80,11 @@ const NotificationAck = `{"result":{"resultCode":"SUCCESS","resultStatus":"S","r
 //	POST <path of r's URL>\n<Client-Id>.<Request-Time>.<raw body>
 //
 // with the gateway key its keyVersion names (the highest version in
-// gatewayKeys when it names none). A missing or malformed Signature
-// header, a key version not in gatewayKeys and a signature that does not
-// verify are errors wrapping ErrUnverified: nothing is decoded from an
+// gatewayKeys when it names none; gatewayKeys[0], when set, is a key of
+// unknown version used for any version not listed, as in
+// Config.GatewayKeys). A missing or malformed Signature header, a key
+// version not in gatewayKeys (a *KeyVersionError) and a signature that does
+// not verify are errors wrapping ErrUnverified: nothing is decoded from an
 // unverified body. An encrypted notification needs the merchant's private
 // key: use Client.ParseNotification.
 //
@@ -134,7 +136,7 @@ func parseNotification(r *http.Request, keys map[int]*rsa.PublicKey, newest int,
 	if !strings.EqualFold(sh.Algorithm, wire.AlgorithmRSA256) {
 		return nil, fmt.Errorf("antomgw: notification: %w: signature algorithm %q is not RSA256", ErrUnverified, sh.Algorithm)
 	}
-	pub, err := pickKey(keys, newest, sh.KeyVersion)
+	pub, unknown, err := pickKey(keys, newest, sh.KeyVersion)
 	if err != nil {
 		return nil, fmt.Errorf("antomgw: notification: %w", err)
 	}
@@ -147,6 +149,9 @@ func parseNotification(r *http.Request, keys map[int]*rsa.PublicKey, newest int,
 		uri += "?" + r.URL.RawQuery
 	}
 	if err := wire.Verify(pub, wire.SigningContent(r.Method, uri, n.ClientID, n.RequestTime, body), sh.Signature); err != nil {
+		if unknown && !errors.Is(err, wire.ErrSignatureEncoding) {
+			return nil, fmt.Errorf("antomgw: notification: %w", newKeyVersionError(keys, sh.KeyVersion, true))
+		}
 		return nil, fmt.Errorf("antomgw: notification: %w: %w", ErrUnverified, err)
 	}
 	if eh := r.Header.Get(wire.HeaderEncrypt); eh != "" {

@@ -125,6 +125,10 @@ func (c *Client) PayAndResolve(ctx context.Context, req *PayRequest, opts *Resol
 		return &Resolution{Outcome: OutcomeFail, Result: r, Pay: resp}, nil
 	case !IsUnknown(err):
 		return nil, err // never sent
+	case missingKey(err):
+		// Every further answer would be refused the same way: polling
+		// cannot help until the gateway key is installed.
+		return &Resolution{Outcome: OutcomeUnresolved}, fmt.Errorf("antomgw: resolve payment %s: unresolved (install the key, then ResolvePayment with the same paymentRequestId): %w", req.PaymentRequestID, err)
 	}
 	if resp != nil && o.PendingFunc != nil {
 		o.PendingFunc(resp)
@@ -165,6 +169,8 @@ func (c *Client) resolve(ctx context.Context, id string, o ResolveOptions) (*Res
 			// polling; the cancel at the deadline settles it.
 		case IsFail(err):
 			return res, fmt.Errorf("antomgw: resolve payment %s: %w", id, err)
+		case missingKey(err):
+			return res, unresolved(id, err, nil)
 		}
 		if err != nil {
 			lastErr = err
@@ -209,6 +215,8 @@ func (c *Client) resolve(ctx context.Context, id string, o ResolveOptions) (*Res
 				}
 			}
 			return res, fmt.Errorf("antomgw: resolve payment %s: cancel: %w", id, err)
+		case missingKey(err):
+			return res, unresolved(id, err, nil)
 		}
 		lastErr = err
 		if ctx.Err() != nil {
@@ -241,6 +249,13 @@ func final(res *Resolution, r *InquiryPaymentResponse) bool {
 		return false
 	}
 	return true
+}
+
+// missingKey reports whether err is an answer signed with a gateway key
+// version the client does not hold.
+func missingKey(err error) bool {
+	var ke *KeyVersionError
+	return errors.As(err, &ke)
 }
 
 func unresolved(id string, why, last error) error {

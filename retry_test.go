@@ -204,7 +204,7 @@ func TestFailClosed(t *testing.T) {
 		{"Tampered", antomtest.Reply{Tamper: true}, "does not match"},
 		{"Unsigned", antomtest.Reply{Unsigned: true}, "no Signature header"},
 		{"WrongKey", antomtest.Reply{SignWith: antomtest.MerchantKey()}, "does not match"},
-		{"UnknownKeyVersion", antomtest.Reply{KeyVersion: 7}, "keyVersion 7 is not a known gateway key version"},
+		{"UnknownKeyVersion", antomtest.Reply{KeyVersion: 7}, "gateway key version 7 and Config.GatewayKeys has no key of that version (versions: 1); install it: antomgw keys export --key-version 7"},
 		{"SignatureHeaderBroken", antomtest.Reply{Body: `{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}`, Tamper: true}, "does not match"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -310,7 +310,8 @@ func TestNewClientErrors(t *testing.T) {
 		{"ClientID", func(c *antomgw.Config) { c.ClientID = "" }, "ClientID"},
 		{"PrivateKey", func(c *antomgw.Config) { c.PrivateKey = nil }, "PrivateKey"},
 		{"GatewayKeys", func(c *antomgw.Config) { c.GatewayKeys = nil }, "GatewayKeys"},
-		{"GatewayKeyVersion", func(c *antomgw.Config) { c.GatewayKeys = map[int]*rsa.PublicKey{0: &antomtest.GatewayKey().PublicKey} }, "GatewayKeys[0]"},
+		{"GatewayKeyVersion", func(c *antomgw.Config) { c.GatewayKeys = map[int]*rsa.PublicKey{-1: &antomtest.GatewayKey().PublicKey} }, "GatewayKeys[-1]"},
+		{"GatewayKeyNil", func(c *antomgw.Config) { c.GatewayKeys = map[int]*rsa.PublicKey{2: nil} }, "GatewayKeys[2]"},
 		{"BaseURL", func(c *antomgw.Config) { c.BaseURL = "127.0.0.1:8080" }, "BaseURL"},
 		{"Family", func(c *antomgw.Config) { c.Family = "v3" }, "Family"},
 		{"EncryptKeyVersion", func(c *antomgw.Config) { c.Encrypt, c.EncryptKeyVersion = true, 2 }, "EncryptKeyVersion 2"},

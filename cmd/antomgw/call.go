@@ -3,16 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +50,7 @@ type callFlags struct {
 	keyVersion, retries                             *int
 	encrypt, epochTime, verbose                     *bool
 	timeout                                         time.Duration
-	gatewayKeys                                     gatewayKeyFiles
+	gatewayKeys                                     gatewayKeysFlag
 	fields                                          []string // names of the flags that build the body
 }
 
@@ -63,8 +60,7 @@ func (c *callFlags) addCommon(f *flagSet) {
 	c.clientID = f.str("client-id", "ID", "", "Client-Id")
 	c.privateKey = f.str("private-key", "FILE", "", "the merchant's RSA private key (PEM or bare base64)")
 	c.keyVersion = f.integer("key-version", "N", 1, "keyVersion of --private-key as registered with the gateway")
-	f.Var(&c.gatewayKeys, "gateway-public-key", "the gateway's public key (antomgw keys export); N=FILE for key version N, else version 1; repeatable")
-	f.note("gateway-public-key", "[N=]FILE")
+	c.gatewayKeys.define(f)
 	c.family = f.str("family", "FAMILY", "ams", "path family: ams (/ams/api/v1), ams-sandbox (/ams/sandbox/api/v1) or omnichannel (/openapi/v2)")
 	c.encrypt = f.boolean("encrypt", "encrypt the request body (RSA_AES) for the gateway")
 	c.epochTime = f.boolean("epoch-time", "send Request-Time as epoch milliseconds instead of ISO 8601")
@@ -111,13 +107,9 @@ func (c *callFlags) client(e *env, f *flagSet) (*antomgw.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := map[int]*rsa.PublicKey{}
-	for _, g := range c.gatewayKeys {
-		pub, err := loadPublicKey(g.file)
-		if err != nil {
-			return nil, err
-		}
-		keys[g.version] = pub
+	keys, err := c.gatewayKeys.load()
+	if err != nil {
+		return nil, err
 	}
 	cfg := antomgw.Config{
 		ClientID:       *c.clientID,
@@ -161,41 +153,6 @@ func (c *callFlags) client(e *env, f *flagSet) (*antomgw.Client, error) {
 		return nil, f.usagef("%s", strings.TrimPrefix(err.Error(), "antomgw: "))
 	}
 	return cl, nil
-}
-
-// gatewayKeyFiles is the repeatable --gateway-public-key [N=]FILE.
-type gatewayKeyFiles []gatewayKeyFile
-
-type gatewayKeyFile struct {
-	version int
-	file    string
-}
-
-func (g *gatewayKeyFiles) String() string {
-	if g == nil {
-		return ""
-	}
-	var parts []string
-	for _, k := range *g {
-		parts = append(parts, fmt.Sprintf("%d=%s", k.version, k.file))
-	}
-	return strings.Join(parts, ",")
-}
-
-func (g *gatewayKeyFiles) Set(v string) error {
-	k := gatewayKeyFile{version: 1, file: v}
-	if n, file, ok := strings.Cut(v, "="); ok {
-		ver, err := strconv.Atoi(n)
-		if err != nil || ver < 1 {
-			return fmt.Errorf("%q: want FILE or N=FILE with N a positive key version", v)
-		}
-		k = gatewayKeyFile{version: ver, file: file}
-	}
-	if k.file == "" {
-		return errors.New("empty file name")
-	}
-	*g = append(*g, k)
-	return nil
 }
 
 // dumpTransport writes each exchange, exactly as sent and received, to w.

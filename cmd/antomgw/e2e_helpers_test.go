@@ -351,6 +351,21 @@ func (e *e2e) start(extra ...string) *server {
 	}
 }
 
+// get fetches path (GET) from the server and returns the body.
+func (s *server) get(path string) string {
+	s.e.t.Helper()
+	resp, err := s.client.Get(s.base + path)
+	if err != nil {
+		s.fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		s.fatalf("GET %s: %s, %v", path, resp.Status, err)
+	}
+	return string(b)
+}
+
 // tail returns the end of the server's stderr, for failure messages.
 func (s *server) tail() string {
 	const n = 3000

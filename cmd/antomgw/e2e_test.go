@@ -19,6 +19,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -28,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -206,7 +208,8 @@ func TestE2EEncrypted(t *testing.T) {
 }
 
 // TestE2EKeyRotation rotates a client key and then the gateway key, with
-// the CLI, while the server keeps running.
+// the CLI, while the server keeps running: both the way official SDKs
+// allow (a fixed keyVersion=1, one gateway key held) and with versions.
 func TestE2EKeyRotation(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
@@ -223,55 +226,137 @@ func TestE2EKeyRotation(t *testing.T) {
 	if inq.status != "SUCCESS" || inq.paymentID != pay.paymentID {
 		s.fatalf("inquiry with v2: got paymentStatus %q paymentId %q, want SUCCESS %q", inq.status, inq.paymentID, pay.paymentID)
 	}
-	// Without keyVersion the newest (v2) is meant.
+	// Without keyVersion the newest (v2) is tried first, then v1.
 	a := s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_1"), key: m.keys[2]})
 	s.expect(a, wire.StatusSuccess, "SUCCESS", "inquiryPayment signed with v2, no keyVersion")
 	a = s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_1"), key: m.keys[1]})
-	s.expect(a, wire.StatusFail, "INVALID_SIGNATURE", "inquiryPayment signed with v1, no keyVersion")
+	s.expect(a, wire.StatusSuccess, "SUCCESS", "inquiryPayment signed with v1, no keyVersion")
+	// The official Go and .NET SDKs send keyVersion=1 whatever key signs:
+	// a terminal that switched to key v2 still gets S.
+	a = s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_1"), key: m.keys[2], keyVersion: 1})
+	s.expect(a, wire.StatusSuccess, "SUCCESS", "inquiryPayment signed with v2 sending keyVersion=1")
 
-	// Retire v1: refused from the next request on, v2 unaffected.
+	// Retire v1: its key never verifies again; v2 (named 1 or 2) does.
 	e.cli("clients", "retire-key", "--data", e.data, "--client-id", m.id, "--key-version", "1")
 	a = s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_1"), keyVersion: 1})
 	s.expect(a, wire.StatusFail, "KEY_NOT_FOUND", "inquiryPayment with retired key v1")
-	a = s.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_ROT_2", 501), keyVersion: 2})
-	s.expect(a, wire.StatusSuccess, "SUCCESS", "pay with v2 after retiring v1")
+	a = s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_1"), key: m.keys[1]})
+	s.expect(a, wire.StatusFail, "INVALID_SIGNATURE", "inquiryPayment with retired key v1, no keyVersion")
+	if !strings.Contains(a.result.Message, "key versions tried: v2 ") || strings.Contains(a.result.Message, "v1 ") {
+		s.errorf("INVALID_SIGNATURE message %q, want it to list the versions tried (v2 only)", a.result.Message)
+	}
+	a = s.do(m, call{path: e2ePayPath, body: e2ePayBody("E2E_ROT_2", 501), key: m.keys[2], keyVersion: 1})
+	s.expect(a, wire.StatusSuccess, "SUCCESS", "pay with v2 sending keyVersion=1 after retiring v1")
 	if list := e.cli("clients", "list", "--data", e.data); !strings.Contains(list, "retired") {
 		t.Errorf("clients list after retire-key: got\n%s\nwant a retired key version", list)
 	}
-
-	// Rotate the gateway key while the server runs.
-	if a.keyVersion != 1 {
-		s.fatalf("before keys rotate: response keyVersion = %d, want 1", a.keyVersion)
+	if metrics := s.get("/metrics"); !strings.Contains(metrics, `antomgw_signature_key_version_mismatch_total{client_id="E2E_ROTATION"} 3`) {
+		s.errorf("/metrics does not count the 3 requests that verified with another key version than named:\n%s", grepLines(metrics, "mismatch"))
 	}
+	if n := strings.Count(s.stderr.String(), "verified with another key version"); n != 2 {
+		s.errorf("the mismatch warning is logged %d times, want 2 (once per client and pair of versions: 0→1, 1→2)", n)
+	}
+
+	// A second merchant will stay on gateway key version 1 for a while.
+	m2 := e.addMerchant("E2E_ROTATION_PINNED")
+
+	// Rotate the gateway key while the server runs: the new version is
+	// published, and answers stay signed with version 1.
 	out := e.cli("keys", "rotate", "--data", e.data)
-	if !strings.Contains(out, "version 2") {
-		t.Errorf("keys rotate: stdout = %q, want it to name version 2", out)
+	for _, want := range []string{"version 2 created, published", "version 1 still signs", "keys activate --key-version 2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("keys rotate: stdout = %q, want it to say %q", out, want)
+		}
 	}
 	gw2, pem2 := e.exportGatewayKey(2)
 	if pem2 == pem1 {
 		t.Fatalf("keys export --key-version 2 printed the version 1 key")
 	}
-	if _, newest := e.exportGatewayKey(0); newest != pem2 {
-		t.Errorf("keys export (newest) after rotate: got %q, want the version 2 key %q", newest, pem2)
+	if _, active := e.exportGatewayKey(0); active != pem1 {
+		t.Errorf("keys export (the active version) after rotate: got %q, want the version 1 key", active)
 	}
-	if _, again := e.exportGatewayKey(1); again != pem1 {
-		t.Errorf("keys export --key-version 1 after rotate: got %q, want the old key %q", again, pem1)
+	if r := e.try("keys", "export", "--data", e.data); !strings.Contains(r.stderr, "gateway key version 1 (active") {
+		t.Errorf("keys export stderr = %q, want it to say it wrote version 1, active", r.stderr)
 	}
+	for _, mm := range []*merchant{m, m2} {
+		a := s.do(mm, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_2"), keyVersion: 1, key: mm.keys[len(mm.keys)]})
+		if a.keyVersion != 1 {
+			s.fatalf("%s after keys rotate: response keyVersion = %d, want 1 until keys activate", mm.id, a.keyVersion)
+		}
+	}
+
+	// Pin the second merchant to version 1, then activate version 2.
+	if out := e.cli("clients", "update", "--data", e.data, "--client-id", m2.id, "--gateway-key-version", "1"); !strings.Contains(out, "version 1 (pinned)") {
+		t.Errorf("clients update --gateway-key-version 1: stdout %q", out)
+	}
+	e.cli("keys", "activate", "--data", e.data, "--key-version", "2")
 	for _, p := range inquiryPaths {
 		a := s.do(m, call{path: p, body: inquiryBody("E2E_ROT_2"), keyVersion: 2})
 		if a.keyVersion != 2 {
-			s.fatalf("%s after keys rotate: response keyVersion = %d, want 2", p, a.keyVersion)
+			s.fatalf("%s after keys activate: unpinned client's response keyVersion = %d, want 2", p, a.keyVersion)
 		}
 		// do verified it with e.gatewayKeys[2]; make sure the old key does not.
 		sh, _ := wire.ParseSignatureHeader(a.header.Get("signature"))
 		if err := wire.Verify(e.gatewayKeys[1], wire.SigningContent("POST", p, m.id, a.header.Get("response-time"), a.body), sh.Signature); err == nil {
-			s.errorf("%s: an answer signed after the rotation verifies with the old key too", p)
+			s.errorf("%s: an answer signed after the activation verifies with the old key too", p)
 		}
-		s.expect(a, wire.StatusSuccess, "SUCCESS", "inquiryPayment after keys rotate on "+p)
+		s.expect(a, wire.StatusSuccess, "SUCCESS", "inquiryPayment after keys activate on "+p)
+		a = s.do(m2, call{path: p, body: unknownInquiry, keyVersion: 1})
+		if a.keyVersion != 1 {
+			s.fatalf("%s after keys activate: pinned client's response keyVersion = %d, want 1", p, a.keyVersion)
+		}
 	}
-	// An encrypted request for the new gateway key also works.
+	list := e.cli("keys", "list", "--data", e.data)
+	if !regexp.MustCompile(`(?m)^1\s+published\s+SHA256:\S+\s+\S+\s+E2E_ROTATION_PINNED$`).MatchString(list) ||
+		!regexp.MustCompile(`(?m)^2\s+active\s`).MatchString(list) {
+		t.Errorf("keys list:\n%s\nwant version 1 published with the pinned client, version 2 active", list)
+	}
+	var listed struct {
+		GatewayKeys []struct {
+			Version       int      `json:"version"`
+			State         string   `json:"state"`
+			PinnedClients []string `json:"pinnedClients"`
+		} `json:"gatewayKeys"`
+	}
+	if err := json.Unmarshal([]byte(e.cli("keys", "list", "--json", "--data", e.data)), &listed); err != nil || len(listed.GatewayKeys) != 2 ||
+		listed.GatewayKeys[0].State != "published" || len(listed.GatewayKeys[0].PinnedClients) != 1 || listed.GatewayKeys[1].State != "active" {
+		t.Errorf("keys list --json = %+v, %v", listed, err)
+	}
+
+	// Version 1 cannot be retired while a client is pinned to it.
+	if r := e.try("keys", "retire", "--data", e.data, "--key-version", "1"); r.code == 0 || !strings.Contains(r.stderr, "pinned by E2E_ROTATION_PINNED") {
+		t.Errorf("keys retire of a pinned version: exit %d, stderr %q; want a refusal naming the client", r.code, r.stderr)
+	}
+	if r := e.try("keys", "retire", "--data", e.data, "--key-version", "2"); r.code == 0 || !strings.Contains(r.stderr, "is active") {
+		t.Errorf("keys retire of the active version: exit %d, stderr %q; want a refusal", r.code, r.stderr)
+	}
+	e.cli("clients", "update", "--data", e.data, "--client-id", m2.id, "--gateway-key-version", "0")
+	e.cli("keys", "retire", "--data", e.data, "--key-version", "1")
+	a = s.do(m2, call{path: e2eInquiryPath, body: unknownInquiry, keyVersion: 1})
+	if a.keyVersion != 2 {
+		s.fatalf("unpinned client after retiring version 1: response keyVersion = %d, want 2", a.keyVersion)
+	}
+	if r := e.try("keys", "export", "--data", e.data, "--key-version", "1"); r.code == 0 || !strings.Contains(r.stderr, "retired") {
+		t.Errorf("keys export of a retired version: exit %d, stderr %q; want a refusal", r.code, r.stderr)
+	}
+
+	// An encrypted request for the new gateway key works; one for the
+	// retired key is refused.
 	a = s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_2"), keyVersion: 2, encryptTo: gw2, encryptVersion: 2})
 	s.expect(a, wire.StatusSuccess, "SUCCESS", "request encrypted for gateway key v2")
+	a = s.do(m, call{path: e2eInquiryPath, body: inquiryBody("E2E_ROT_2"), keyVersion: 2, encryptTo: e.gatewayKeys[1], encryptVersion: 1})
+	s.expect(a, wire.StatusFail, "KEY_NOT_FOUND", "request encrypted for the retired gateway key v1")
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for line := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestE2ETLS runs the flow of TestE2EInquiryAllFamilies over HTTPS with a

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,12 +34,16 @@ acknowledging.
 
 Example, with a client registered with --notify-url http://127.0.0.1:9000/notify:
   antomgw keys export > gateway.pub
-  antomgw listen --listen 127.0.0.1:9000 --gateway-public-key gateway.pub --fail-first 2`
+  antomgw listen --listen 127.0.0.1:9000 --gateway-public-key gateway.pub --fail-first 2
+
+During a gateway key rotation, give every version you trust:
+  --gateway-public-key 1=gateway-v1.pub --gateway-public-key 2=gateway-v2.pub`
 
 func runListen(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --listen ADDR --gateway-public-key FILE [--fail-first N] [--forward-to URL]", listenDoc)
+	f := newFlagSet(e, path, path+" --listen ADDR --gateway-public-key [N=]FILE ... [--fail-first N] [--forward-to URL]", listenDoc)
 	addr := f.str("listen", "ADDR", "127.0.0.1:9000", "address to listen on")
-	keyFile := f.str("gateway-public-key", "FILE", "", "the gateway public key (antomgw keys export)")
+	var gwKeys gatewayKeysFlag
+	gwKeys.define(f)
 	failFirst := f.integer("fail-first", "N", 0, "answer the first N notifications with HTTP 500")
 	forward := f.str("forward-to", "URL", "", "forward verified notifications to this URL and relay its answer")
 	privFile := f.str("private-key", "FILE", "", "the merchant private key, to open encrypted notifications (clients with --encrypted)")
@@ -45,13 +51,9 @@ func runListen(ctx context.Context, e *env, path string, args []string) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	data, err := os.ReadFile(*keyFile)
+	keys, err := gwKeys.load()
 	if err != nil {
 		return err
-	}
-	pub, err := wire.ParsePublicKey(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *keyFile, err)
 	}
 	var priv *rsa.PrivateKey
 	if *privFile != "" {
@@ -67,10 +69,10 @@ func runListen(ctx context.Context, e *env, path string, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	l := &listener{pub: pub, priv: priv, failFirst: int64(*failFirst), forward: *forward, out: e.stdout,
+	l := &listener{keys: keys, priv: priv, failFirst: int64(*failFirst), forward: *forward, out: e.stdout,
 		client: &http.Client{Timeout: 10 * time.Second}}
 	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(e.stdout, "listening on http://%s (gateway key %s)\n", ln.Addr(), wire.Fingerprint(pub))
+	fmt.Fprintf(e.stdout, "listening on http://%s (gateway keys: %s)\n", ln.Addr(), describeKeys(keys))
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -85,8 +87,8 @@ func runListen(ctx context.Context, e *env, path string, args []string) error {
 
 // listener is the merchant side of notifications, for development.
 type listener struct {
-	pub       *rsa.PublicKey
-	priv      *rsa.PrivateKey // opens encrypted notifications; may be nil
+	keys      map[int]*rsa.PublicKey // gateway keys by version; 0: version not given
+	priv      *rsa.PrivateKey        // opens encrypted notifications; may be nil
 	failFirst int64
 	forward   string
 	client    *http.Client
@@ -113,7 +115,7 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	verdict := "signature valid"
 	sh, err := wire.ParseSignatureHeader(r.Header.Get(wire.HeaderSignature))
 	if err == nil {
-		err = wire.Verify(l.pub, wire.SigningContent(r.Method, uri, clientID, reqTime, body), sh.Signature)
+		err = verifyGatewaySignature(l.keys, sh, wire.SigningContent(r.Method, uri, clientID, reqTime, body))
 	}
 	if err != nil {
 		verdict = "SIGNATURE INVALID: " + err.Error()
@@ -183,4 +185,22 @@ func (l *listener) say(s string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	io.WriteString(l.out, s)
+}
+
+// describeKeys lists gateway keys by version with their fingerprints.
+func describeKeys(keys map[int]*rsa.PublicKey) string {
+	var vs []int
+	for v := range keys {
+		vs = append(vs, v)
+	}
+	sort.Ints(vs)
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		name := fmt.Sprintf("v%d", v)
+		if v == 0 {
+			name = "any version"
+		}
+		parts[i] = name + " " + wire.Fingerprint(keys[v])
+	}
+	return strings.Join(parts, ", ")
 }

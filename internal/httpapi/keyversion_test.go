@@ -1,0 +1,114 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/wire"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestClientKeyVersionFallback: a terminal that signs with key version 2
+// while its SDK sends keyVersion=1 (the official Go and .NET SDKs always
+// do) gets S; the request is counted and logged once; a retired key never
+// verifies; a signature no active key verifies names every version tried.
+func TestClientKeyVersionFallback(t *testing.T) {
+	var logs syncBuffer
+	h := newHarness(t, func(h *harness) { h.api.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	ctx := context.Background()
+	key2 := readKey(t, "merchant2-test-only.pem")
+	if err := h.store.AddClientKey(ctx, gateway.ClientKey{ClientID: h.clientID, Version: 2, PublicKey: spki(t, &key2.PublicKey), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	with := func(key *rsa.PrivateKey, header int) func([]byte) string {
+		return func(c []byte) string {
+			sig, err := wire.Sign(key, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: header, Signature: sig}.String()
+		}
+	}
+	mismatches := func() string {
+		resp, err := http.Get(h.srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, `antomgw_signature_key_version_mismatch_total{client_id="`+h.clientID+`"} `); ok {
+				return v
+			}
+		}
+		return "absent"
+	}
+
+	for i := range 3 {
+		rep := h.do(t, req{path: pathPay, body: payBody("FALLBACK_"+string(rune('A'+i)), 100), sign: with(key2, 1)})
+		if rep.result.Status != wire.StatusSuccess {
+			t.Fatalf("pay signed with key v2 naming keyVersion=1: %v, want S", rep.result)
+		}
+	}
+	if got := mismatches(); got != "3" {
+		t.Errorf("mismatch counter = %v, want 3", got)
+	}
+	if n := strings.Count(logs.String(), "verified with another key version"); n != 1 {
+		t.Errorf("mismatch logged %d times, want once per client and pair of versions:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "header_key_version=1 verified_key_version=2") || !strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("log does not name the versions at warn:\n%s", logs.String())
+	}
+	// Signed with the version named: no mismatch.
+	h.do(t, req{path: pathInquiryPayment, body: `{"paymentRequestId":"FALLBACK_A"}`, sign: with(key2, 2)})
+	if got := mismatches(); got != "3" {
+		t.Errorf("mismatch counter after a matching request = %v, want 3", got)
+	}
+
+	// A signature neither active key verifies: the diagnosis lists both.
+	other := readKey(t, "gateway-test-only.pem")
+	rep := h.do(t, req{path: pathInquiryPayment, body: `{"paymentRequestId":"FALLBACK_A"}`, sign: with(other, 1)})
+	if rep.result.Code != wire.CodeInvalidSignature || !strings.Contains(rep.result.Message, "key versions tried: v1 sha256 ") || !strings.Contains(rep.result.Message, ", v2 sha256 ") {
+		t.Errorf("a signature no key verifies: %v, want INVALID_SIGNATURE listing v1 and v2", rep.result)
+	}
+
+	// Retire v1: its key never verifies, whatever version is named.
+	if err := h.store.RetireClientKey(ctx, h.clientID, 1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, named := range []int{0, 1, 2} {
+		rep := h.do(t, req{path: pathInquiryPayment, body: `{"paymentRequestId":"FALLBACK_A"}`, sign: with(h.merchant, named)})
+		if rep.result.Status != wire.StatusFail {
+			t.Errorf("signed with retired key v1, keyVersion %d: %v, want F", named, rep.result)
+		}
+	}
+	rep = h.do(t, req{path: pathInquiryPayment, body: `{"paymentRequestId":"FALLBACK_A"}`, sign: with(key2, 1)})
+	if rep.result.Status != wire.StatusSuccess {
+		t.Errorf("signed with v2 naming retired v1: %v, want S", rep.result)
+	}
+}
