@@ -111,11 +111,7 @@ func verifyGatewaySignature(keys map[int]*rsa.PublicKey, sh wire.SignatureHeader
 }
 
 func givenVersions(keys map[int]*rsa.PublicKey) string {
-	var vs []int
-	for v := range keys {
-		vs = append(vs, v)
-	}
-	sort.Ints(vs)
+	vs := sortedVersions(keys)
 	parts := make([]string, len(vs))
 	for i, v := range vs {
 		parts[i] = strconv.Itoa(v)
@@ -124,4 +120,14 @@ func givenVersions(keys map[int]*rsa.PublicKey) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// sortedVersions returns the versions of keys, ascending.
+func sortedVersions(keys map[int]*rsa.PublicKey) []int {
+	vs := make([]int, 0, len(keys))
+	for v := range keys {
+		vs = append(vs, v)
+	}
+	sort.Ints(vs)
+	return vs
 }

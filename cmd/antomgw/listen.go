@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -189,11 +188,7 @@ func (l *listener) say(s string) {
 
 // describeKeys lists gateway keys by version with their fingerprints.
 func describeKeys(keys map[int]*rsa.PublicKey) string {
-	var vs []int
-	for v := range keys {
-		vs = append(vs, v)
-	}
-	sort.Ints(vs)
+	vs := sortedVersions(keys)
 	parts := make([]string, len(vs))
 	for i, v := range vs {
 		name := fmt.Sprintf("v%d", v)
