@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"sort"
 	"strconv"
@@ -436,16 +437,12 @@ func (c *Client) attempt(ctx context.Context, api API, target, uri string, body 
 	if err != nil {
 		return fail(0, err)
 	}
-	reqTime := c.requestTime()
-	sig, err := wire.Sign(c.cfg.PrivateKey, wire.SigningContent(http.MethodPost, uri, c.cfg.ClientID, reqTime, body))
-	if err != nil {
+	h := req.Header
+	m := wire.Message{Method: http.MethodPost, URI: uri, ClientID: c.cfg.ClientID, Time: c.requestTime(), Body: body}
+	if err := m.WriteHeaders(h, wire.Request, c.cfg.PrivateKey, c.cfg.KeyVersion); err != nil {
 		return fail(0, fmt.Errorf("sign request: %w", err))
 	}
-	h := req.Header
 	h.Set("Content-Type", contentType)
-	h.Set("Client-Id", c.cfg.ClientID)
-	h.Set("Request-Time", reqTime)
-	h.Set("Signature", wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: c.cfg.KeyVersion, Signature: sig}.String())
 	if encHeader != "" {
 		h.Set("Encrypt", encHeader)
 	}
@@ -507,35 +504,44 @@ func (c *Client) attempt(ctx context.Context, api API, target, uri string, body 
 // verify checks an answer's signature over the request's URI, our client
 // id, the answer's Response-Time and its raw body.
 func (c *Client) verify(uri string, h http.Header, body []byte) error {
-	value := h.Get(wire.HeaderSignature)
-	if value == "" {
-		return fmt.Errorf("%w: the answer has no Signature header", ErrUnverified)
-	}
-	sh, err := wire.ParseSignatureHeader(value)
+	m, sh, err := wire.ReadSigned(h, wire.Answer, http.MethodPost, uri, body)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUnverified, err)
+		return unverified("the answer", err)
 	}
+	if m.ClientID != "" && m.ClientID != c.cfg.ClientID {
+		return fmt.Errorf("%w: the answer is for client-id %q, not %q", ErrUnverified, m.ClientID, c.cfg.ClientID)
+	}
+	m.ClientID = c.cfg.ClientID
+	return verifyWith(c.keys, c.newest, m, sh, "the answer")
+}
+
+// verifyWith verifies a message with the gateway key its Signature header
+// names (see pickKey).
+func verifyWith(keys map[int]*rsa.PublicKey, newest int, m wire.Message, sh wire.SignatureHeader, what string) error {
 	if !strings.EqualFold(sh.Algorithm, wire.AlgorithmRSA256) {
 		return fmt.Errorf("%w: signature algorithm %q is not RSA256", ErrUnverified, sh.Algorithm)
 	}
-	pub, unknown, err := pickKey(c.keys, c.newest, sh.KeyVersion)
+	pub, unknown, err := pickKey(keys, newest, sh.KeyVersion)
 	if err != nil {
 		return err
 	}
-	if id := h.Get(wire.HeaderClientID); id != "" && id != c.cfg.ClientID {
-		return fmt.Errorf("%w: the answer is for client-id %q, not %q", ErrUnverified, id, c.cfg.ClientID)
-	}
-	respTime := h.Get(wire.HeaderResponseTime)
-	if respTime == "" {
-		return fmt.Errorf("%w: the answer has no Response-Time header", ErrUnverified)
-	}
-	if err := wire.Verify(pub, wire.SigningContent(http.MethodPost, uri, c.cfg.ClientID, respTime, body), sh.Signature); err != nil {
-		if unknown && !errors.Is(err, wire.ErrSignatureEncoding) {
-			return newKeyVersionError(c.keys, sh.KeyVersion, true)
+	if err := m.Verify(pub, sh); err != nil {
+		if unknown && errors.Is(err, wire.ErrSignature) {
+			return newKeyVersionError(keys, sh.KeyVersion, true)
 		}
-		return fmt.Errorf("%w: %w", ErrUnverified, err)
+		return unverified(what, err)
 	}
 	return nil
+}
+
+// unverified wraps a wire error about a signed message in ErrUnverified,
+// naming a missing header as "<what> has no Signature header".
+func unverified(what string, err error) error {
+	var we *wire.Error
+	if errors.As(err, &we) && errors.Is(err, wire.ErrMissingHeader) {
+		return fmt.Errorf("%w: %s has no %s header", ErrUnverified, what, textproto.CanonicalMIMEHeaderKey(we.Header))
+	}
+	return fmt.Errorf("%w: %w", ErrUnverified, err)
 }
 
 // pickKey returns the key of version, or of the newest version when version

@@ -117,42 +117,23 @@ func parseNotification(r *http.Request, keys map[int]*rsa.PublicKey, newest int,
 	if len(body) > maxNotification {
 		return nil, fmt.Errorf("antomgw: notification: body exceeds %d bytes", maxNotification)
 	}
-	n := &Notification{ClientID: r.Header.Get(wire.HeaderClientID), RequestTime: r.Header.Get(wire.HeaderRequestTime)}
-	value := r.Header.Get(wire.HeaderSignature)
-	switch {
-	case value == "":
-		return nil, fmt.Errorf("antomgw: notification: %w: no Signature header", ErrUnverified)
-	case n.ClientID == "":
-		return nil, fmt.Errorf("antomgw: notification: %w: no Client-Id header", ErrUnverified)
-	case n.RequestTime == "":
-		return nil, fmt.Errorf("antomgw: notification: %w: no Request-Time header", ErrUnverified)
-	case clientID != "" && n.ClientID != clientID:
-		return nil, fmt.Errorf("antomgw: notification: %w: it is for client-id %q, not %q", ErrUnverified, n.ClientID, clientID)
-	}
-	sh, err := wire.ParseSignatureHeader(value)
-	if err != nil {
-		return nil, fmt.Errorf("antomgw: notification: %w: %w", ErrUnverified, err)
-	}
-	if !strings.EqualFold(sh.Algorithm, wire.AlgorithmRSA256) {
-		return nil, fmt.Errorf("antomgw: notification: %w: signature algorithm %q is not RSA256", ErrUnverified, sh.Algorithm)
-	}
-	pub, unknown, err := pickKey(keys, newest, sh.KeyVersion)
-	if err != nil {
-		return nil, fmt.Errorf("antomgw: notification: %w", err)
-	}
-	n.KeyVersion = sh.KeyVersion
-	if n.KeyVersion == 0 {
-		n.KeyVersion = newest
-	}
 	uri := r.URL.EscapedPath()
 	if r.URL.RawQuery != "" {
 		uri += "?" + r.URL.RawQuery
 	}
-	if err := wire.Verify(pub, wire.SigningContent(r.Method, uri, n.ClientID, n.RequestTime, body), sh.Signature); err != nil {
-		if unknown && !errors.Is(err, wire.ErrSignatureEncoding) {
-			return nil, fmt.Errorf("antomgw: notification: %w", newKeyVersionError(keys, sh.KeyVersion, true))
-		}
-		return nil, fmt.Errorf("antomgw: notification: %w: %w", ErrUnverified, err)
+	m, sh, err := wire.ReadSigned(r.Header, wire.Notification, r.Method, uri, body)
+	if err != nil {
+		return nil, fmt.Errorf("antomgw: notification: %w", unverified("the notification", err))
+	}
+	if clientID != "" && m.ClientID != clientID {
+		return nil, fmt.Errorf("antomgw: notification: %w: it is for client-id %q, not %q", ErrUnverified, m.ClientID, clientID)
+	}
+	if err := verifyWith(keys, newest, m, sh, "the notification"); err != nil {
+		return nil, fmt.Errorf("antomgw: notification: %w", err)
+	}
+	n := &Notification{ClientID: m.ClientID, RequestTime: m.Time, KeyVersion: sh.KeyVersion}
+	if n.KeyVersion == 0 {
+		n.KeyVersion = newest
 	}
 	if eh := r.Header.Get(wire.HeaderEncrypt); eh != "" {
 		if priv == nil {

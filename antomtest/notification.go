@@ -77,13 +77,10 @@ func (n Notification) Sign() (http.Header, []byte, error) {
 		h.Set("Encrypt", eh.String())
 		h.Set("Content-Type", "text/plain; charset=UTF-8")
 	}
-	sig, err := wire.Sign(key, wire.SigningContent(http.MethodPost, uri, clientID, reqTime, body))
-	if err != nil {
+	m := wire.Message{Method: http.MethodPost, URI: uri, ClientID: clientID, Time: reqTime, Body: body}
+	if err := m.WriteHeaders(h, wire.Request, key, ver); err != nil {
 		return nil, nil, err
 	}
-	h.Set("Client-Id", clientID)
-	h.Set("Request-Time", reqTime)
-	h.Set("Signature", wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: ver, Signature: sig}.String())
 	return h, body, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -148,11 +149,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	var encVer int
 	refusal := ""
-	if sh, err := wire.ParseSignatureHeader(r.Header.Get(wire.HeaderSignature)); err != nil {
-		refusal = "Signature header: " + err.Error()
-	} else if err := wire.Verify(merchant, wire.SigningContent(r.Method, uri, clientID, r.Header.Get(wire.HeaderRequestTime), body), sh.Signature); err != nil {
+	_, sh, err := wire.VerifyHeaders(r.Header, wire.Request, r.Method, uri, body, func(int) (*rsa.PublicKey, error) { return merchant, nil })
+	var we *wire.Error
+	switch {
+	case errors.Is(err, wire.ErrSignature):
 		refusal = "signature does not verify with the merchant key"
-	} else {
+	case errors.As(err, &we):
+		refusal = we.Detail
+	case err != nil:
+		refusal = err.Error()
+	default:
 		req.Verified = true
 		encVer = sh.KeyVersion
 	}
@@ -234,18 +240,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if ver == 0 {
 			ver = GatewayKeyVersion
 		}
-		sig, err := wire.Sign(key, wire.SigningContent(r.Method, uri, clientID, respTime, out))
-		if err != nil {
+		m := wire.Message{Method: r.Method, URI: uri, ClientID: clientID, Time: respTime, Body: out}
+		if err := m.WriteHeaders(h, wire.Answer, key, ver); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		h[wire.HeaderSignature] = []string{wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: ver, Signature: sig}.String()}
+	} else {
+		h[wire.HeaderResponseTime] = []string{respTime}
+		h[wire.HeaderClientID] = []string{clientID}
 	}
 	if rep.Tamper {
 		out = tamper(out)
 	}
-	h[wire.HeaderResponseTime] = []string{respTime}
-	h[wire.HeaderClientID] = []string{clientID}
 	if req.Encrypted {
 		h.Set("Content-Type", "text/plain; charset=UTF-8")
 	} else {

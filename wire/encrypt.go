@@ -31,7 +31,7 @@ func SchemeFor(algorithm string) (Scheme, error) {
 	if strings.EqualFold(algorithm, AlgorithmRSAAES) {
 		return RSAAES{}, nil
 	}
-	return nil, fmt.Errorf("%w: encryption algorithm %q is not supported (want %s)", ErrHeader, truncate(algorithm, 32), AlgorithmRSAAES)
+	return nil, detailf(ErrHeader, "encryption algorithm %q is not supported (want %s)", truncate(algorithm, 32), AlgorithmRSAAES)
 }
 
 // RSAAES is the RSA_AES scheme as the Ant gateway family implements it: a
@@ -87,7 +87,7 @@ func (RSAAES) Open(key *rsa.PrivateKey, body []byte, symmetricKey string) ([]byt
 	}
 	wrapped, err := DecodeSignature(symmetricKey)
 	if err != nil {
-		return nil, fmt.Errorf("%w: symmetricKey is not URL-encoded base64", ErrDecrypt)
+		return nil, detailf(ErrDecrypt, "symmetricKey is not URL-encoded base64")
 	}
 	// Unwrap in constant time into a random key (RFC 3218 §2.3.2): a bad
 	// wrapping then fails later as bad padding, the same way a damaged body
@@ -97,7 +97,7 @@ func (RSAAES) Open(key *rsa.PrivateKey, body []byte, symmetricKey string) ([]byt
 		return nil, fmt.Errorf("wire: decrypt: %w", err)
 	}
 	if err := rsa.DecryptPKCS1v15SessionKey(nil, key, wrapped, aesKey); err != nil {
-		return nil, fmt.Errorf("%w: symmetricKey is %d bytes, which does not fit this %d-bit key (wrong recipient key?)", ErrDecrypt, len(wrapped), key.N.BitLen())
+		return nil, detailf(ErrDecrypt, "symmetricKey is %d bytes, which does not fit this %d-bit key (wrong recipient key?)", len(wrapped), key.N.BitLen())
 	}
 	ct, err := decodeBase64Body(body)
 	if err != nil {
@@ -120,7 +120,7 @@ func decodeBase64Body(body []byte) ([]byte, error) {
 	}, string(body))
 	ct, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 	if err != nil {
-		return nil, fmt.Errorf("%w: body is not base64", ErrDecrypt)
+		return nil, detailf(ErrDecrypt, "body is not base64")
 	}
 	return ct, nil
 }
@@ -145,10 +145,10 @@ func ecbEncrypt(key, plaintext []byte) ([]byte, error) {
 func ecbDecrypt(key, ct []byte) ([]byte, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
+		return nil, detailf(ErrDecrypt, "%v", err)
 	}
 	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
-		return nil, fmt.Errorf("%w: ciphertext is %d bytes, not a positive multiple of %d (truncated?)", ErrDecrypt, len(ct), aes.BlockSize)
+		return nil, detailf(ErrDecrypt, "ciphertext is %d bytes, not a positive multiple of %d (truncated?)", len(ct), aes.BlockSize)
 	}
 	out := make([]byte, len(ct))
 	for i := 0; i < len(ct); i += aes.BlockSize {
@@ -156,11 +156,11 @@ func ecbDecrypt(key, ct []byte) ([]byte, error) {
 	}
 	n := int(out[len(out)-1])
 	if n == 0 || n > aes.BlockSize {
-		return nil, fmt.Errorf("%w: bad padding (wrong recipient key, or the body or symmetricKey was altered)", ErrDecrypt)
+		return nil, detailf(ErrDecrypt, "bad padding (wrong recipient key, or the body or symmetricKey was altered)")
 	}
 	for _, b := range out[len(out)-n:] {
 		if int(b) != n {
-			return nil, fmt.Errorf("%w: bad padding (wrong recipient key, or the body or symmetricKey was altered)", ErrDecrypt)
+			return nil, detailf(ErrDecrypt, "bad padding (wrong recipient key, or the body or symmetricKey was altered)")
 		}
 	}
 	return out[:len(out)-n], nil

@@ -100,7 +100,7 @@ func ParseSignatureHeader(value string) (SignatureHeader, error) {
 		return SignatureHeader{}, err
 	}
 	if !sawSig || h.Signature == "" {
-		return SignatureHeader{}, fmt.Errorf("%w: Signature header has no signature= item", ErrHeader)
+		return SignatureHeader{}, detailf(ErrHeader, "Signature header has no signature= item")
 	}
 	return h, nil
 }
@@ -160,10 +160,10 @@ func ParseEncryptHeader(value string) (EncryptHeader, error) {
 		return EncryptHeader{}, err
 	}
 	if h.Algorithm == "" {
-		return EncryptHeader{}, fmt.Errorf("%w: Encrypt header has no algorithm= item", ErrHeader)
+		return EncryptHeader{}, detailf(ErrHeader, "Encrypt header has no algorithm= item")
 	}
 	if h.SymmetricKey == "" {
-		return EncryptHeader{}, fmt.Errorf("%w: Encrypt header has no symmetricKey= item", ErrHeader)
+		return EncryptHeader{}, detailf(ErrHeader, "Encrypt header has no symmetricKey= item")
 	}
 	return h, nil
 }
@@ -172,7 +172,7 @@ func ParseEncryptHeader(value string) (EncryptHeader, error) {
 // for each. Empty items (",,", a trailing comma) are skipped.
 func parseItems(value, name string, fn func(key, val string) error) error {
 	if strings.TrimSpace(value) == "" {
-		return fmt.Errorf("%w: %s header is empty", ErrHeader, name)
+		return detailf(ErrHeader, "%s header is empty", name)
 	}
 	for item := range strings.SplitSeq(value, ",") {
 		item = strings.TrimSpace(item)
@@ -181,10 +181,10 @@ func parseItems(value, name string, fn func(key, val string) error) error {
 		}
 		key, val, ok := strings.Cut(item, "=")
 		if !ok {
-			return fmt.Errorf("%w: %s header item %q has no '='", ErrHeader, name, truncate(item, 32))
+			return detailf(ErrHeader, "%s header item %q has no '='", name, truncate(item, 32))
 		}
 		if err := fn(strings.TrimSpace(key), strings.TrimSpace(val)); err != nil {
-			return fmt.Errorf("%w: %s header: %v", ErrHeader, name, err)
+			return detailf(ErrHeader, "%s header: %v", name, err)
 		}
 	}
 	return nil

@@ -48,23 +48,23 @@ func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 			}
 		}
 	case "PUBLIC KEY", "RSA PUBLIC KEY":
-		return nil, fmt.Errorf("%w: found a public key (PEM %q) where a private key is needed", ErrKey, label)
+		return nil, detailf(ErrKey, "found a public key (PEM %q) where a private key is needed", label)
 	case "ENCRYPTED PRIVATE KEY":
-		return nil, fmt.Errorf("%w: the private key is encrypted with a passphrase; decrypt it first (openssl pkcs8 -in FILE -out PLAIN)", ErrKey)
+		return nil, detailf(ErrKey, "the private key is encrypted with a passphrase; decrypt it first (openssl pkcs8 -in FILE -out PLAIN)")
 	case "EC PRIVATE KEY":
-		return nil, fmt.Errorf("%w: EC private key (SEC 1), want RSA", ErrKey)
+		return nil, detailf(ErrKey, "EC private key (SEC 1), want RSA")
 	default:
-		return nil, fmt.Errorf("%w: PEM block %q is not a private key", ErrKey, label)
+		return nil, detailf(ErrKey, "PEM block %q is not a private key", label)
 	}
 	if err != nil {
 		if _, perr := parsePublicDER(der); perr == nil {
-			return nil, fmt.Errorf("%w: found a public key where a private key is needed", ErrKey)
+			return nil, detailf(ErrKey, "found a public key where a private key is needed")
 		}
-		return nil, fmt.Errorf("%w: not a PKCS #8 or PKCS #1 private key", ErrKey)
+		return nil, detailf(ErrKey, "not a PKCS #8 or PKCS #1 private key")
 	}
 	key, ok := parsed.(*rsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s private key, want RSA", ErrKey, keyTypeName(parsed))
+		return nil, detailf(ErrKey, "%s private key, want RSA", keyTypeName(parsed))
 	}
 	if err := checkSize(&key.PublicKey); err != nil {
 		return nil, err
@@ -92,21 +92,21 @@ func ParsePublicKey(data []byte) (*rsa.PublicKey, error) {
 			parsed = cert.PublicKey
 		}
 	case "PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
-		return nil, fmt.Errorf("%w: found a private key (PEM %q) where a public key is needed; export the public half (openssl pkey -in FILE -pubout)", ErrKey, label)
+		return nil, detailf(ErrKey, "found a private key (PEM %q) where a public key is needed; export the public half (openssl pkey -in FILE -pubout)", label)
 	default:
-		return nil, fmt.Errorf("%w: PEM block %q is not a public key", ErrKey, label)
+		return nil, detailf(ErrKey, "PEM block %q is not a public key", label)
 	}
 	if err != nil {
 		if label == "" {
 			if _, perr := x509.ParsePKCS8PrivateKey(der); perr == nil {
-				return nil, fmt.Errorf("%w: found a private key where a public key is needed", ErrKey)
+				return nil, detailf(ErrKey, "found a private key where a public key is needed")
 			}
 		}
-		return nil, fmt.Errorf("%w: not an X.509 SubjectPublicKeyInfo or PKCS #1 public key", ErrKey)
+		return nil, detailf(ErrKey, "not an X.509 SubjectPublicKeyInfo or PKCS #1 public key")
 	}
 	key, ok := parsed.(*rsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s public key, want RSA", ErrKey, keyTypeName(parsed))
+		return nil, detailf(ErrKey, "%s public key, want RSA", keyTypeName(parsed))
 	}
 	if err := checkSize(key); err != nil {
 		return nil, err
@@ -131,12 +131,12 @@ func keyDER(data []byte) (der []byte, label string, err error) {
 	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
-		return nil, "", fmt.Errorf("%w: empty", ErrKey)
+		return nil, "", detailf(ErrKey, "empty")
 	}
 	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
 		block, _ := pem.Decode(trimmed)
 		if block == nil {
-			return nil, "", fmt.Errorf("%w: PEM armour is damaged (check the BEGIN/END lines)", ErrKey)
+			return nil, "", detailf(ErrKey, "PEM armour is damaged (check the BEGIN/END lines)")
 		}
 		return block.Bytes, block.Type, nil
 	}
@@ -152,7 +152,7 @@ func keyDER(data []byte) (der []byte, label string, err error) {
 		der, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(clean, "="))
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: neither PEM nor base64 DER", ErrKey)
+		return nil, "", detailf(ErrKey, "neither PEM nor base64 DER")
 	}
 	return der, "", nil
 }
@@ -168,7 +168,7 @@ func isBinary(data []byte) bool {
 
 func checkSize(key *rsa.PublicKey) error {
 	if bits := key.N.BitLen(); bits < MinKeyBits {
-		return fmt.Errorf("%w: RSA key is %d bits, want at least %d", ErrKey, bits, MinKeyBits)
+		return detailf(ErrKey, "RSA key is %d bits, want at least %d", bits, MinKeyBits)
 	}
 	return nil
 }

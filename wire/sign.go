@@ -96,7 +96,7 @@ func EncodeSignature(sig []byte) string {
 // present or not.
 func DecodeSignature(value string) ([]byte, error) {
 	if strings.TrimSpace(value) == "" {
-		return nil, fmt.Errorf("%w: empty", ErrSignatureEncoding)
+		return nil, detailf(ErrSignatureEncoding, "empty")
 	}
 	s, err := percentDecode(value)
 	if err != nil {
@@ -110,10 +110,10 @@ func DecodeSignature(value string) ([]byte, error) {
 	s = strings.TrimRight(s, "=")
 	sig, err := base64.RawStdEncoding.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSignatureEncoding, err)
+		return nil, detailf(ErrSignatureEncoding, "%v", err)
 	}
 	if len(sig) == 0 {
-		return nil, fmt.Errorf("%w: empty", ErrSignatureEncoding)
+		return nil, detailf(ErrSignatureEncoding, "empty")
 	}
 	return sig, nil
 }
@@ -155,12 +155,12 @@ func percentDecode(s string) (string, error) {
 			continue
 		}
 		if i+2 >= len(s) {
-			return "", fmt.Errorf("%w: truncated escape at byte %d", ErrSignatureEncoding, i)
+			return "", detailf(ErrSignatureEncoding, "truncated escape at byte %d", i)
 		}
 		hi, ok1 := unhex(s[i+1])
 		lo, ok2 := unhex(s[i+2])
 		if !ok1 || !ok2 {
-			return "", fmt.Errorf("%w: bad escape %q at byte %d", ErrSignatureEncoding, s[i:i+3], i)
+			return "", detailf(ErrSignatureEncoding, "bad escape %q at byte %d", s[i:i+3], i)
 		}
 		b = append(b, hi<<4|lo)
 		i += 2

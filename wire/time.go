@@ -2,7 +2,6 @@ package wire
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -34,12 +33,12 @@ func FormatTime(t time.Time) string {
 // checks and display.
 func ParseTime(s string) (time.Time, error) {
 	if s == "" {
-		return time.Time{}, fmt.Errorf("%w: empty", ErrTime)
+		return time.Time{}, detailf(ErrTime, "empty")
 	}
 	if allDigits(s) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("%w: %q is out of range", ErrTime, truncate(s, 32))
+			return time.Time{}, detailf(ErrTime, "%q is out of range", truncate(s, 32))
 		}
 		switch len(s) {
 		case 13:
@@ -47,7 +46,7 @@ func ParseTime(s string) (time.Time, error) {
 		case 19:
 			return time.Unix(0, n), nil
 		}
-		return time.Time{}, fmt.Errorf("%w: %q has %d digits; epoch times must be milliseconds (13 digits) or nanoseconds (19 digits)", ErrTime, truncate(s, 32), len(s))
+		return time.Time{}, detailf(ErrTime, "%q has %d digits; epoch times must be milliseconds (13 digits) or nanoseconds (19 digits)", truncate(s, 32), len(s))
 	}
 	// Go accepts a fraction of any length after the seconds even when the
 	// layout has none, and "Z" wherever the layout says Z07:00 or Z0700.
@@ -56,7 +55,7 @@ func ParseTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%w: %q is neither epoch milliseconds nor ISO 8601 with an offset (2019-04-04T12:08:56.253+05:30)", ErrTime, truncate(s, 40))
+	return time.Time{}, detailf(ErrTime, "%q is neither epoch milliseconds nor ISO 8601 with an offset (2019-04-04T12:08:56.253+05:30)", truncate(s, 40))
 }
 
 func allDigits(s string) bool {

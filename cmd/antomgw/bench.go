@@ -808,11 +808,11 @@ func (b *bencher) presign(ctx context.Context, reqs []*benchReq) error {
 
 func (b *bencher) sign(r *benchReq) error {
 	r.time = wire.FormatTime(time.Now())
-	sig, err := wire.Sign(b.key, wire.SigningContent(http.MethodPost, r.path, b.c.clientID, r.time, r.body))
+	sh, err := wire.Message{Method: http.MethodPost, URI: r.path, ClientID: b.c.clientID, Time: r.time, Body: r.body}.Sign(b.key, b.c.keyVersion)
 	if err != nil {
 		return err
 	}
-	r.sig = wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: b.c.keyVersion, Signature: sig}.String()
+	r.sig = sh.String()
 	return nil
 }
 
@@ -909,12 +909,12 @@ func (b *bencher) post(r *benchReq) (*http.Response, []byte, error) {
 // verify checks the gateway's signature over an answer to r.
 func (b *bencher) verify(r *benchReq, resp *http.Response, body []byte) error {
 	b.verified.Add(1)
-	sh, err := wire.ParseSignatureHeader(resp.Header.Get(wire.HeaderSignature))
+	m, sh, err := wire.ReadSigned(resp.Header, wire.Answer, http.MethodPost, r.path, body)
 	if err != nil {
 		return fmt.Errorf("response signature: %v", err)
 	}
-	content := wire.SigningContent(http.MethodPost, r.path, b.c.clientID, resp.Header.Get(wire.HeaderResponseTime), body)
-	if err := verifyGatewaySignature(b.gw, sh, content); err != nil {
+	m.ClientID = b.c.clientID
+	if err := verifyGatewaySignature(b.gw, sh, m); err != nil {
 		return fmt.Errorf("response %w", err)
 	}
 	return nil

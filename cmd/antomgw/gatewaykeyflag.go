@@ -86,7 +86,7 @@ func (g gatewayKeysFlag) load() (map[int]*rsa.PublicKey, error) {
 // the version its header names (the highest given when it names none), or
 // the key given without a version. The error says which version is missing
 // and the command that exports it.
-func verifyGatewaySignature(keys map[int]*rsa.PublicKey, sh wire.SignatureHeader, content []byte) error {
+func verifyGatewaySignature(keys map[int]*rsa.PublicKey, sh wire.SignatureHeader, m wire.Message) error {
 	version := sh.KeyVersion
 	if version == 0 {
 		for v := range keys {
@@ -101,7 +101,7 @@ func verifyGatewaySignature(keys map[int]*rsa.PublicKey, sh wire.SignatureHeader
 		return fmt.Errorf("signed with gateway key version %d, and no --gateway-public-key gives it (given: %s); get it with: antomgw keys export --key-version %d",
 			version, givenVersions(keys), version)
 	}
-	if err := wire.Verify(key, content, sh.Signature); err != nil {
+	if err := m.Verify(key, sh); err != nil {
 		if !listed && version != 0 {
 			return fmt.Errorf("signed with gateway key version %d, which the --gateway-public-key given without a version does not verify (the gateway may have rotated); get it with: antomgw keys export --key-version %d", version, version)
 		}

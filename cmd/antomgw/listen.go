@@ -112,9 +112,9 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		uri += "?" + r.URL.RawQuery
 	}
 	verdict := "signature valid"
-	sh, err := wire.ParseSignatureHeader(r.Header.Get(wire.HeaderSignature))
+	m, sh, err := wire.ReadSigned(r.Header, wire.Notification, r.Method, uri, body)
 	if err == nil {
-		err = verifyGatewaySignature(l.keys, sh, wire.SigningContent(r.Method, uri, clientID, reqTime, body))
+		err = verifyGatewaySignature(l.keys, sh, m)
 	}
 	if err != nil {
 		verdict = "SIGNATURE INVALID: " + err.Error()

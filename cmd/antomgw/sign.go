@@ -70,11 +70,11 @@ func runSign(_ context.Context, e *env, path string, args []string) error {
 	for _, w := range signWarnings(*method, *uri, *timeHeader) {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
-	sig, err := wire.Sign(key, wire.SigningContent(*method, *uri, *clientID, *timeHeader, body))
+	m := wire.Message{Method: *method, URI: *uri, ClientID: *clientID, Time: *timeHeader, Body: body}
+	h, err := m.Sign(key, *keyVersion)
 	if err != nil {
 		return err
 	}
-	h := wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: *keyVersion, Signature: sig}
 	_, err = fmt.Fprintln(e.stdout, h.String())
 	return err
 }

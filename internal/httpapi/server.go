@@ -241,7 +241,7 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 	x.reqTime = reqTime
 	t, err := wire.ParseTime(reqTime)
 	if err != nil {
-		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Request-Time header: %v", strings.TrimPrefix(err.Error(), "wire: "))
+		return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Request-Time header: %s", detail(err))
 	}
 	if s.MaxClockSkew > 0 {
 		if skew := s.now().Sub(t); skew > s.MaxClockSkew || skew < -s.MaxClockSkew {
@@ -255,15 +255,15 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 	}
 	sh, err := wire.ParseSignatureHeader(sigValue)
 	if err != nil {
-		return nil, wire.Result{}, 0, fail(wire.CodeInvalidSignature, "Signature header: %v", strings.TrimPrefix(err.Error(), "wire: malformed header: "))
+		return nil, wire.Result{}, 0, fail(wire.CodeInvalidSignature, "%s", detail(err))
 	}
 	if !strings.EqualFold(sh.Algorithm, wire.AlgorithmRSA256) {
 		return nil, wire.Result{}, 0, fail(wire.CodeInvalidSignature, "Signature algorithm %q is not supported; use algorithm=RSA256", clip(sh.Algorithm, 32))
 	}
-	content := wire.SigningContent(r.Method, x.uri, x.clientID, reqTime, body)
-	pub, ver, f := s.verifyClient(x, sh, content)
+	msg := wire.Message{Method: r.Method, URI: x.uri, ClientID: x.clientID, Time: reqTime, Body: body}
+	pub, ver, f := s.verifyClient(x, sh, msg)
 	if f != nil {
-		s.log().Debug("signature mismatch", "client_id", x.clientID, "string_to_sign", string(content))
+		s.log().Debug("signature mismatch", "client_id", x.clientID, "string_to_sign", string(msg.Content()))
 		return nil, wire.Result{}, 0, f
 	}
 	if x.encrypted {
@@ -273,7 +273,7 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 	if x.encrypted {
 		eh, err := wire.ParseEncryptHeader(encHeader)
 		if err != nil {
-			return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Encrypt header: %v", strings.TrimPrefix(err.Error(), "wire: malformed header: "))
+			return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "%s", detail(err))
 		}
 		priv, _, err := x.keys.GatewayKey(x.clientID, eh.KeyVersion)
 		if err != nil {
@@ -281,7 +281,7 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 		}
 		plain, err := wire.DecryptBody(priv, eh, body)
 		if err != nil {
-			return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "Encrypt header / body: %v", strings.TrimPrefix(err.Error(), "wire: "))
+			return nil, wire.Result{}, 0, fail(wire.CodeParamIllegal, "cannot decrypt the body (Encrypt header / body): %s", detail(err))
 		}
 		body = plain
 	}
@@ -315,15 +315,15 @@ func (s *Server) pipeline(r *http.Request, x *exchange) ([]byte, wire.Result, ti
 // version, or the refusal: KEY_NOT_FOUND when the named version is not an
 // active key and no other verifies, INVALID_SIGNATURE naming every version
 // tried otherwise. Retired keys are never tried.
-func (s *Server) verifyClient(x *exchange, sh wire.SignatureHeader, content []byte) (*rsa.PublicKey, int, *failure) {
+func (s *Server) verifyClient(x *exchange, sh wire.SignatureHeader, msg wire.Message) (*rsa.PublicKey, int, *failure) {
 	cands, err := x.keys.ClientKeyCandidates(x.clientID, sh.KeyVersion)
 	if err != nil || len(cands) == 0 {
 		return nil, 0, fail(wire.CodeKeyNotFound, "client %s has no active public key", clip(x.clientID, 64))
 	}
 	for _, c := range cands {
-		err := wire.Verify(c.Key, content, sh.Signature)
+		err := msg.Verify(c.Key, sh)
 		if errors.Is(err, wire.ErrSignatureEncoding) {
-			return nil, 0, fail(wire.CodeInvalidSignature, "signature value is not URL-encoded base64 (%s)", strings.TrimPrefix(err.Error(), "wire: signature value is not URL-encoded base64: "))
+			return nil, 0, fail(wire.CodeInvalidSignature, "signature value is not URL-encoded base64 (%s)", detail(err))
 		}
 		if err == nil {
 			if c.Version != cands[0].Version || (sh.KeyVersion != 0 && c.Version != sh.KeyVersion) {
@@ -363,6 +363,15 @@ func (s *Server) keyVersionMismatch(clientID string, named, verified int) {
 	}
 }
 
+// detail is what a wire error says without its "wire:" prefix.
+func detail(err error) string {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we.Detail
+	}
+	return err.Error()
+}
+
 func versionList(cands []gateway.VersionedKey) string {
 	parts := make([]string, len(cands))
 	for i, c := range cands {
@@ -390,19 +399,16 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, x *exchange, bo
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "application/json; charset=UTF-8")
 	}
+	m := wire.Message{Method: r.Method, URI: x.uri, ClientID: x.clientID, Time: respTime, Body: body}
 	key, ver, err := x.keys.SigningKey(x.clientID)
 	if err == nil {
-		sig, err2 := wire.Sign(key, wire.SigningContent(r.Method, x.uri, x.clientID, respTime, body))
-		err = err2
-		if err == nil {
-			h[wire.HeaderSignature] = []string{wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: ver, Signature: sig}.String()}
-		}
+		err = m.WriteHeaders(h, wire.Answer, key, ver)
 	}
 	if err != nil {
 		s.log().Error("sign response", "err", err)
+		h[wire.HeaderResponseTime] = []string{respTime}
+		h[wire.HeaderClientID] = []string{x.clientID}
 	}
-	h[wire.HeaderResponseTime] = []string{respTime}
-	h[wire.HeaderClientID] = []string{x.clientID}
 	if x.replay {
 		h["x-idempotent-replay"] = []string{"true"}
 	}

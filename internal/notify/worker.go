@@ -283,20 +283,16 @@ func (w *Worker) deliver(ctx context.Context, n *gateway.Notification) gateway.A
 		}
 		body, contentType, encHeader = enc, "text/plain; charset=UTF-8", eh.String()
 	}
-	reqTime := wire.FormatTime(w.now())
-	sig, err := wire.Sign(key, wire.SigningContent(http.MethodPost, uri, n.ClientID, reqTime, body))
-	if err != nil {
-		return fail(gateway.OutcomeConnection, 0, "sign: %v", err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
 	if err != nil {
 		return fail(gateway.OutcomeConnection, 0, "request: %v", err)
 	}
-	req.Header["signature"] = []string{wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: ver, Signature: sig}.String()}
-	req.Header["request-time"] = []string{reqTime}
-	req.Header["client-id"] = []string{n.ClientID}
+	m := wire.Message{Method: http.MethodPost, URI: uri, ClientID: n.ClientID, Time: wire.FormatTime(w.now()), Body: body}
+	if err := m.WriteHeaders(req.Header, wire.Notification, key, ver); err != nil {
+		return fail(gateway.OutcomeConnection, 0, "sign: %v", err)
+	}
 	req.Header["content-type"] = []string{contentType}
 	if encHeader != "" {
 		req.Header["encrypt"] = []string{encHeader}
