@@ -64,6 +64,8 @@ func TestImportRules(t *testing.T) {
 		mod + "/internal/storetest": {mod + "/internal/gateway", "github.com/google/go-cmp"},
 		mod + "/internal/httpapi":   {mod + "/internal/gateway", mod + "/wire", mod, "github.com/prometheus/client_golang", "golang.org/x/text/currency"},
 		mod + "/internal/notify":    {mod + "/internal/gateway", mod + "/wire", mod, "github.com/prometheus/client_golang"},
+		mod + "/internal/loadgen":   {mod + "/wire"},
+		mod + "/internal/sigcheck":  {mod + "/wire"},
 	}
 	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").CombinedOutput()
 	if err != nil {

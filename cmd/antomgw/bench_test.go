@@ -18,6 +18,7 @@ import (
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/httpapi"
+	"github.com/antomgw/antomgw/internal/loadgen"
 	"github.com/antomgw/antomgw/internal/sim"
 	"github.com/antomgw/antomgw/internal/sqlite"
 	"github.com/antomgw/antomgw/wire"
@@ -99,7 +100,7 @@ func newBenchTarget(t *testing.T) *benchTarget {
 
 // bench runs antomgw bench against the target with extra flags and returns
 // the table (stdout) and the --json report.
-func (bt *benchTarget) bench(t *testing.T, extra ...string) (string, benchReport) {
+func (bt *benchTarget) bench(t *testing.T, extra ...string) (string, loadgen.Report) {
 	t.Helper()
 	jsonFile := filepath.Join(t.TempDir(), "bench.json")
 	args := append([]string{"bench", "--target", bt.url, "--client-id", bt.clientID,
@@ -113,7 +114,7 @@ func (bt *benchTarget) bench(t *testing.T, extra ...string) (string, benchReport
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep benchReport
+	var rep loadgen.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatalf("--json: %v\n%s", err, data)
 	}
@@ -137,7 +138,7 @@ func benchTableValue(t *testing.T, table, row string) float64 {
 
 // checkBenchReport checks what every run must show: requests answered, the
 // table and the JSON agreeing, no errors, signatures verified.
-func checkBenchReport(t *testing.T, table string, rep benchReport) {
+func checkBenchReport(t *testing.T, table string, rep loadgen.Report) {
 	t.Helper()
 	if rep.Requests <= 0 {
 		t.Fatalf("requests = %d, want > 0", rep.Requests)
@@ -174,7 +175,7 @@ func checkBenchReport(t *testing.T, table string, rep benchReport) {
 }
 
 // benchCounts sums the results by "api status code[ replay]".
-func benchCounts(rep benchReport) map[string]int64 {
+func benchCounts(rep loadgen.Report) map[string]int64 {
 	m := map[string]int64{}
 	for _, c := range rep.Results {
 		k := c.API + " " + c.Status + " " + c.Code
@@ -308,14 +309,14 @@ func TestBenchLimitAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep benchReport
+	var rep loadgen.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
 	if rep.Ceiling == nil || rep.Ceiling.PairsPerSecond <= 0 || rep.Ceiling.Goroutines < 1 || rep.Ceiling.SignMicros <= 0 {
 		t.Fatalf("ceiling %+v", rep.Ceiling)
 	}
-	if _, ok := benchProcCPU(); ok && (rep.Ceiling.CPUSeconds <= 0 || rep.Ceiling.FreePairsPerSecond <= 0) {
+	if _, err := os.Stat("/proc/self/stat"); err == nil && (rep.Ceiling.CPUSeconds <= 0 || rep.Ceiling.FreePairsPerSecond <= 0) {
 		t.Errorf("ceiling %+v: want the CPU time and the free-core figure where /proc/self/stat exists", rep.Ceiling)
 	}
 }
@@ -336,43 +337,5 @@ func TestBenchUsage(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("antomgw %q: exit %d, stderr %q; want 2 and %q", c.args, r.code, r.stderr, c.want)
 		}
-	}
-}
-
-func TestBenchHistogram(t *testing.T) {
-	prev := -1
-	for _, v := range []int64{0, 1, 31, 32, 33, 63, 64, 65, 127, 128, 1000, 12345, 1e6, 1e9, 1e12} {
-		i := benchBucket(v)
-		if i < prev {
-			t.Errorf("bucket(%d) = %d < bucket of a smaller value %d", v, i, prev)
-		}
-		prev = i
-		hi := benchBucketValue(i)
-		if hi < v || float64(hi-v) > float64(v)/32+1 {
-			t.Errorf("bucket(%d) = %d, upper bound %d: want >= v within 1/32", v, i, hi)
-		}
-	}
-	var h benchHist
-	for v := int64(1); v <= 1000; v++ {
-		h.add(v * 1000)
-	}
-	if p := h.quantile(0.99); p < 990_000 || p > 990_000*33/32 {
-		t.Errorf("p99 = %d, want about 990000", p)
-	}
-}
-
-func TestBenchResult(t *testing.T) {
-	for _, c := range []struct{ body, status, code string }{
-		{`{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"paymentId":"1"}`, "S", "SUCCESS"},
-		{`{"result": {"resultStatus" : "U", "resultCode" : "PAYMENT_IN_PROCESS"}}`, "U", "PAYMENT_IN_PROCESS"},
-		{`{"result":{"resultCode":"A\u0042","resultStatus":"F"}}`, "F", "AB"},
-	} {
-		status, code, ok := benchResult([]byte(c.body))
-		if !ok || status != c.status || code != c.code {
-			t.Errorf("benchResult(%s) = %q %q %v, want %q %q", c.body, status, code, ok, c.status, c.code)
-		}
-	}
-	if _, _, ok := benchResult([]byte(`not json`)); ok {
-		t.Error("benchResult accepted a body without a result")
 	}
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"flag"
 	"fmt"
-	"net/url"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -20,7 +20,7 @@ func clientsCommands() []*command {
 	return []*command{
 		{name: "add", summary: "register a client with its first public key", run: runClientsAdd},
 		{name: "list", summary: "list clients and their key versions", run: runClientsList},
-		{name: "update", summary: "change a client's notify URL or encryption setting", run: runClientsUpdate},
+		{name: "update", summary: "change a client's notify URL, encryption or gateway key pin", run: runClientsUpdate},
 		{name: "add-key", summary: "add a public key version to a client (rotation)", run: runClientsAddKey},
 		{name: "retire-key", summary: "stop accepting a client key version", run: runClientsRetireKey},
 	}
@@ -39,69 +39,92 @@ func runClientsAdd(ctx context.Context, e *env, path string, args []string) erro
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	if *version <= 0 {
-		return f.usagef("--key-version must be a positive integer")
-	}
-	if len(*clientID) > 64 {
-		return f.usagef("--client-id is %d characters; at most 64", len(*clientID))
-	}
-	if err := checkNotifyURL(*notifyURL); err != nil {
-		return f.usagef("--notify-url: %v", err)
-	}
 	der, pub, err := readPublicKeyFile(*keyFile)
 	if err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx, e, "")
+	svc, done, err := sf.service(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	now := time.Now().UTC()
-	err = st.AddClient(ctx, gateway.Client{ID: *clientID, NotifyURL: *notifyURL, Encrypted: *encrypted, CreatedAt: now},
-		gateway.ClientKey{ClientID: *clientID, Version: *version, PublicKey: der, CreatedAt: now})
-	if errors.Is(err, gateway.ErrConflict) {
-		return fmt.Errorf("client %s is already registered; use 'antomgw clients add-key' to add a key version", *clientID)
-	}
+	defer done()
+	c, err := svc.AddClient(ctx, gateway.NewClient{ID: *clientID, NotifyURL: *notifyURL, Encrypted: *encrypted, PublicKey: der, KeyVersion: *version})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "client %s added with key version %d (%s)\n", *clientID, *version, wire.Fingerprint(pub))
+	fmt.Fprintf(e.stdout, "client %s added with key version %d (%s)\n", c.ID, c.Keys[0].Version, wire.Fingerprint(pub))
 	return nil
 }
 
+// clientKeyView is one key line of clients list, and its --json element.
+type clientKeyView struct {
+	Version     int       `json:"version"`
+	State       string    `json:"state"`
+	Fingerprint string    `json:"fingerprint"`
+	CreatedAt   time.Time `json:"createdAt"`
+	RetiredAt   time.Time `json:"retiredAt,omitzero"`
+}
+
+// clientView is one client of clients list --json.
+type clientView struct {
+	ClientID          string          `json:"clientId"`
+	NotifyURL         string          `json:"notifyUrl"`
+	Encrypted         bool            `json:"encrypted"`
+	GatewayKeyVersion int             `json:"gatewayKeyVersion"` // 0: the active version
+	CreatedAt         time.Time       `json:"createdAt"`
+	Keys              []clientKeyView `json:"keys"`
+}
+
 func runClientsList(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" [--data DIR]", "List every client with its notify URL and key versions (retired ones marked).")
+	f := newFlagSet(e, path, path+" [--json] [--data DIR]", "List every client with its notify URL and key versions (retired ones marked).")
 	sf := addStoreFlags(f)
+	asJSON := f.boolean("json", "print one JSON document")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx, e, "")
+	svc, done, err := sf.service(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	reg, err := st.LoadRegistry(ctx)
+	defer done()
+	clients, err := svc.Clients(ctx)
 	if err != nil {
 		return err
+	}
+	views := make([]clientView, 0, len(clients))
+	for _, c := range clients {
+		v := clientView{ClientID: c.ID, NotifyURL: c.NotifyURL, Encrypted: c.Encrypted, GatewayKeyVersion: c.GatewayKeyVersion,
+			CreatedAt: c.CreatedAt, Keys: []clientKeyView{}}
+		for _, k := range c.Keys {
+			kv := clientKeyView{Version: k.Version, State: "active", Fingerprint: "?", CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt}
+			if !k.Active() {
+				kv.State = "retired"
+			}
+			if pub, err := gateway.ParsePublicKeyDER(k.PublicKey); err == nil {
+				kv.Fingerprint = wire.Fingerprint(pub)
+			}
+			v.Keys = append(v.Keys, kv)
+		}
+		views = append(views, v)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, struct {
+			Clients []clientView `json:"clients"`
+		}{views})
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLIENT ID\tKEY VERSION\tSTATE\tFINGERPRINT\tENCRYPTED\tGATEWAY KEY\tNOTIFY URL")
-	for _, c := range reg.Clients {
+	for _, c := range views {
+		gk := "active"
+		if c.GatewayKeyVersion != 0 {
+			gk = fmt.Sprintf("pinned %d", c.GatewayKeyVersion)
+		}
 		for _, k := range c.Keys {
-			state := "active"
-			if !k.Active() {
-				state = "retired " + k.RetiredAt.Format(time.RFC3339)
+			state := k.State
+			if !k.RetiredAt.IsZero() {
+				state += " " + k.RetiredAt.Format(time.RFC3339)
 			}
-			fp := "?"
-			if pub, err := gateway.ParsePublicKeyDER(k.PublicKey); err == nil {
-				fp = wire.Fingerprint(pub)
-			}
-			gk := "active"
-			if c.GatewayKeyVersion != 0 {
-				gk = fmt.Sprintf("pinned %d", c.GatewayKeyVersion)
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\t%s\n", c.ID, k.Version, state, fp, c.Encrypted, gk, c.NotifyURL)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\t%s\n", c.ClientID, k.Version, state, k.Fingerprint, c.Encrypted, gk, c.NotifyURL)
 		}
 	}
 	return tw.Flush()
@@ -119,47 +142,26 @@ func runClientsUpdate(ctx context.Context, e *env, path string, args []string) e
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx, e, "")
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	reg, err := st.LoadRegistry(ctx)
-	if err != nil {
-		return err
-	}
-	var c *gateway.Client
-	for i := range reg.Clients {
-		if reg.Clients[i].ID == *clientID {
-			c = &reg.Clients[i]
-		}
-	}
-	if c == nil {
-		return fmt.Errorf("client %s is not registered", *clientID)
-	}
+	u := gateway.ClientUpdate{ID: *clientID}
 	f.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
 		case "notify-url":
-			c.NotifyURL = *notifyURL
-			if c.NotifyURL == "none" {
-				c.NotifyURL = ""
+			if *notifyURL == "none" {
+				*notifyURL = ""
 			}
+			u.NotifyURL = notifyURL
 		case "encrypted":
-			c.Encrypted = *encrypted
+			u.Encrypted = encrypted
 		case "gateway-key-version":
-			c.GatewayKeyVersion = *pin
+			u.GatewayKeyVersion = pin
 		}
 	})
-	if c.GatewayKeyVersion < 0 {
-		return f.usagef("--gateway-key-version must be 0 (unpin) or a key version, got %d", c.GatewayKeyVersion)
+	svc, done, err := sf.service(ctx, e)
+	if err != nil {
+		return err
 	}
-	if err := checkNotifyURL(c.NotifyURL); err != nil {
-		return f.usagef("--notify-url: %v", err)
-	}
-	err = st.UpdateClient(ctx, *c)
-	if errors.Is(err, gateway.ErrNotFound) && c.GatewayKeyVersion != 0 {
-		return fmt.Errorf("the gateway has no published or active key version %d to pin client %s to (antomgw keys list shows them)", c.GatewayKeyVersion, c.ID)
-	}
+	defer done()
+	c, err := svc.UpdateClient(ctx, u)
 	if err != nil {
 		return err
 	}
@@ -171,21 +173,9 @@ func runClientsUpdate(ctx context.Context, e *env, path string, args []string) e
 	return nil
 }
 
-// checkNotifyURL accepts "" or an absolute http(s) URL.
-func checkNotifyURL(s string) error {
-	if s == "" {
-		return nil
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http or https URL", s)
-	}
-	return nil
-}
-
 func runClientsAddKey(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --client-id ID --public-key FILE --key-version N [--data DIR]",
-		"Add a public key version to a client. Requests may then be signed with either\nversion; one without keyVersion is verified with the newest. Retire the old\nversion once every terminal has switched.")
+		"Add a public key version to a client. Requests may then be signed with either\nversion; one without keyVersion is verified with the newest first. Retire the\nold version once every terminal has switched.")
 	sf := addStoreFlags(f)
 	clientID := f.str("client-id", "ID", "", "the client")
 	keyFile := f.str("public-key", "FILE", "", "the new RSA public key")
@@ -194,25 +184,16 @@ func runClientsAddKey(ctx context.Context, e *env, path string, args []string) e
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	if *version <= 0 {
-		return f.usagef("--key-version must be a positive integer")
-	}
 	der, pub, err := readPublicKeyFile(*keyFile)
 	if err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx, e, "")
+	svc, done, err := sf.service(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	err = st.AddClientKey(ctx, gateway.ClientKey{ClientID: *clientID, Version: *version, PublicKey: der, CreatedAt: time.Now().UTC()})
-	switch {
-	case errors.Is(err, gateway.ErrNotFound):
-		return fmt.Errorf("client %s is not registered", *clientID)
-	case errors.Is(err, gateway.ErrConflict):
-		return fmt.Errorf("client %s already has key version %d", *clientID, *version)
-	case err != nil:
+	defer done()
+	if err := svc.AddClientKey(ctx, *clientID, *version, der); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "client %s: key version %d added (%s)\n", *clientID, *version, wire.Fingerprint(pub))
@@ -221,7 +202,7 @@ func runClientsAddKey(ctx context.Context, e *env, path string, args []string) e
 
 func runClientsRetireKey(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --client-id ID --key-version N [--data DIR]",
-		"Retire a client key version: requests signed with it are refused with KEY_NOT_FOUND\nfrom the next request on.")
+		"Retire a client key version: requests signed with it are refused from the next\nrequest on, whatever key version they name.")
 	sf := addStoreFlags(f)
 	clientID := f.str("client-id", "ID", "", "the client")
 	version := f.integer("key-version", "N", 0, "the version to retire")
@@ -229,18 +210,21 @@ func runClientsRetireKey(ctx context.Context, e *env, path string, args []string
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx, e, "")
+	svc, done, err := sf.service(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	err = st.RetireClientKey(ctx, *clientID, *version, time.Now().UTC())
-	if errors.Is(err, gateway.ErrNotFound) {
-		return fmt.Errorf("client %s has no active key version %d", *clientID, *version)
-	}
-	if err != nil {
+	defer done()
+	if err := svc.RetireClientKey(ctx, *clientID, *version); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "client %s: key version %d retired\n", *clientID, *version)
 	return nil
+}
+
+// writeJSON writes v as one indented JSON document.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/notify"
 	"github.com/antomgw/antomgw/internal/postgres"
 	"github.com/antomgw/antomgw/internal/sqlite"
 	"github.com/antomgw/antomgw/wire"
@@ -121,41 +120,15 @@ func redactURL(raw string) string {
 	return u.Scheme + "://" + u.Host + u.Path
 }
 
-// ensureGatewayKey makes sure the gateway has a signing key, creating
-// version 1 (RSA-2048, active) on first use; processes starting together on
-// one store create one key. It returns the active key's public half and
-// version.
-func ensureGatewayKey(ctx context.Context, st gateway.Store) (*rsa.PublicKey, int, error) {
-	if _, _, err := st.EnsureGatewayKey(ctx, generateGatewayKey, time.Now()); err != nil {
-		return nil, 0, fmt.Errorf("gateway key: %w", err)
-	}
-	return gatewayPublicKey(ctx, st, 0)
-}
-
-// generateGatewayKey returns a new RSA-2048 key as PKCS #8 DER.
-func generateGatewayKey() ([]byte, error) {
-	key, err := wire.GenerateKey(nil)
+// service opens the store the flags name and returns the gateway's use
+// cases on it, with a function that closes the store. A payment the
+// operator decides notifies like any other.
+func (sf *storeFlag) service(ctx context.Context, e *env) (*gateway.Service, func(), error) {
+	st, _, err := sf.open(ctx, e, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return x509.MarshalPKCS8PrivateKey(key)
-}
-
-// gatewayPublicKey returns the gateway's public key of a version (0: the
-// active one) and that version. Retired versions are not found.
-func gatewayPublicKey(ctx context.Context, st gateway.Store, version int) (*rsa.PublicKey, int, error) {
-	keys, err := (&gateway.Keyring{Store: st}).Keys(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	priv, ver, err := keys.GatewayKey("", version)
-	if errors.Is(err, gateway.ErrUnknownKey) {
-		return nil, 0, fmt.Errorf("the gateway has no published or active key version %d (antomgw keys list shows them)", version)
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return &priv.PublicKey, ver, nil
+	return &gateway.Service{Store: st, NotificationBody: notify.Body}, func() { st.Close() }, nil
 }
 
 // readPublicKeyFile reads an RSA public key file (PEM or bare base64 DER) and

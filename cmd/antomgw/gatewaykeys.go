@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -37,37 +32,26 @@ func runKeysExport(ctx context.Context, e *env, path string, args []string) erro
 	if *version < 0 {
 		return f.usagef("--key-version must be a positive integer, got %d", *version)
 	}
-	st, _, err := sf.open(ctx, e, "")
+	svc, done, err := sf.service(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if _, _, err := ensureGatewayKey(ctx, st); err != nil {
+	defer done()
+	if _, _, err := svc.EnsureGatewayKey(ctx); err != nil {
 		return err
 	}
-	reg, err := st.LoadRegistry(ctx)
+	k, err := svc.GatewayKey(ctx, *version)
 	if err != nil {
 		return err
 	}
-	if k := findGatewayKey(reg, *version); k != nil && k.State == gateway.GatewayKeyRetired {
-		return fmt.Errorf("gateway key version %d is retired; it signs nothing and is not exported (antomgw keys list shows the others)", *version)
-	}
-	pub, ver, err := gatewayPublicKey(ctx, st, *version)
-	if err != nil {
-		return err
-	}
-	pemBytes, err := wire.MarshalPublicKeyPEM(pub)
+	pemBytes, err := wire.MarshalPublicKeyPEM(k.PublicKey)
 	if err != nil {
 		return err
 	}
 	if _, err := e.stdout.Write(pemBytes); err != nil {
 		return err
 	}
-	state := gateway.GatewayKeyPublished
-	if k := findGatewayKey(reg, ver); k != nil {
-		state = k.State
-	}
-	fmt.Fprintf(e.stderr, "gateway key version %d (%s, %s)\n", ver, state, wire.Fingerprint(pub))
+	fmt.Fprintf(e.stderr, "gateway key version %d (%s, %s)\n", k.Version, k.State, wire.Fingerprint(k.PublicKey))
 	return nil
 }
 
@@ -93,36 +77,22 @@ func runKeysRotate(ctx context.Context, e *env, path string, args []string) erro
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx, e, "")
+	svc, done, err := sf.service(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if _, _, err := ensureGatewayKey(ctx, st); err != nil {
-		return err
-	}
-	_, active, err := gatewayPublicKey(ctx, st, 0)
+	defer done()
+	k, active, err := svc.RotateGatewayKey(ctx, *activate)
 	if err != nil {
 		return err
 	}
-	der, err := generateGatewayKey()
-	if err != nil {
-		return err
-	}
-	ver, err := st.AddGatewayKey(ctx, der, time.Now().UTC(), *activate)
-	if err != nil {
-		return err
-	}
-	pub, _, err := gatewayPublicKey(ctx, st, ver)
-	if err != nil {
-		return err
-	}
+	ver, fp := k.Version, wire.Fingerprint(k.PublicKey)
 	if *activate {
-		fmt.Fprintf(e.stdout, "gateway key version %d created and active (%s); version %d is now published.\n", ver, wire.Fingerprint(pub), active)
+		fmt.Fprintf(e.stdout, "gateway key version %d created and active (%s); version %d is now published.\n", ver, fp, active)
 		fmt.Fprintf(e.stdout, "Merchants verify with it from now on: antomgw keys export --key-version %d\n", ver)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "gateway key version %d created, published (%s); version %d still signs.\n", ver, wire.Fingerprint(pub), active)
+	fmt.Fprintf(e.stdout, "gateway key version %d created, published (%s); version %d still signs.\n", ver, fp, active)
 	fmt.Fprintf(e.stdout, `Next steps:
   1. give merchants the new key:        antomgw keys export --key-version %[1]d > gateway-v%[1]d.pub
   2. keep a merchant on the old key:    antomgw clients update --client-id ID --gateway-key-version %[2]d
@@ -141,31 +111,26 @@ func runKeysActivate(ctx context.Context, e *env, path string, args []string) er
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	if *version <= 0 {
-		return f.usagef("--key-version must be a positive integer, got %d", *version)
-	}
-	st, _, err := sf.open(ctx, e, "")
+	svc, done, err := sf.service(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	err = st.ActivateGatewayKey(ctx, *version, time.Now().UTC())
-	if errors.Is(err, gateway.ErrNotFound) {
-		return fmt.Errorf("the gateway has no published key version %d (antomgw keys list shows them)", *version)
-	}
-	if err != nil {
+	defer done()
+	if err := svc.ActivateGatewayKey(ctx, *version); err != nil {
 		return err
 	}
-	reg, err := st.LoadRegistry(ctx)
+	keys, err := svc.GatewayKeys(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "gateway key version %d is active", *version)
-	if pinned := pinnedClients(reg); len(pinned) > 0 {
-		var parts []string
-		for v, ids := range pinned {
-			parts = append(parts, fmt.Sprintf("%s on version %d", strings.Join(ids, ", "), v))
+	var parts []string
+	for _, k := range keys {
+		if len(k.PinnedClients) > 0 {
+			parts = append(parts, fmt.Sprintf("%s on version %d", strings.Join(k.PinnedClients, ", "), k.Version))
 		}
+	}
+	if len(parts) > 0 {
 		fmt.Fprintf(e.stdout, "; pinned clients keep their version: %s", strings.Join(parts, "; "))
 	}
 	fmt.Fprintln(e.stdout)
@@ -181,29 +146,12 @@ func runKeysRetire(ctx context.Context, e *env, path string, args []string) erro
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx, e, "")
+	svc, done, err := sf.service(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	reg, err := st.LoadRegistry(ctx)
-	if err != nil {
-		return err
-	}
-	if k := findGatewayKey(reg, *version); k != nil && k.State == gateway.GatewayKeyActive {
-		return fmt.Errorf("gateway key version %d is active; activate another version first (antomgw keys activate --key-version N)", *version)
-	}
-	if ids := pinnedClients(reg)[*version]; len(ids) > 0 {
-		return fmt.Errorf("gateway key version %d is still pinned by %s; unpin with: antomgw clients update --client-id ID --gateway-key-version 0", *version, strings.Join(ids, ", "))
-	}
-	err = st.RetireGatewayKey(ctx, *version, time.Now().UTC())
-	switch {
-	case errors.Is(err, gateway.ErrNotFound):
-		return fmt.Errorf("the gateway has no published key version %d (antomgw keys list shows them)", *version)
-	case errors.Is(err, gateway.ErrConflict):
-		// A pin or an activation came in between the check and the write.
-		return fmt.Errorf("gateway key version %d: %w", *version, err)
-	case err != nil:
+	defer done()
+	if err := svc.RetireGatewayKey(ctx, *version); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "gateway key version %d retired\n", *version)
@@ -229,36 +177,29 @@ func runKeysList(ctx context.Context, e *env, path string, args []string) error 
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx, e, "")
+	svc, done, err := sf.service(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if _, _, err := ensureGatewayKey(ctx, st); err != nil {
+	defer done()
+	if _, _, err := svc.EnsureGatewayKey(ctx); err != nil {
 		return err
 	}
-	reg, err := st.LoadRegistry(ctx)
+	keys, err := svc.GatewayKeys(ctx)
 	if err != nil {
 		return err
 	}
-	pinned := pinnedClients(reg)
-	views := make([]gatewayKeyView, 0, len(reg.GatewayKeys))
-	for _, k := range reg.GatewayKeys {
-		v := gatewayKeyView{Version: k.Version, State: string(k.State), CreatedAt: k.CreatedAt,
-			ActivatedAt: k.ActivatedAt, RetiredAt: k.RetiredAt, PinnedClients: pinned[k.Version]}
+	views := make([]gatewayKeyView, 0, len(keys))
+	for _, k := range keys {
+		v := gatewayKeyView{Version: k.Version, State: string(k.State), Fingerprint: wire.Fingerprint(k.PublicKey),
+			CreatedAt: k.CreatedAt, ActivatedAt: k.ActivatedAt, RetiredAt: k.RetiredAt, PinnedClients: k.PinnedClients}
 		if v.PinnedClients == nil {
 			v.PinnedClients = []string{}
-		}
-		v.Fingerprint = "?"
-		if pub, err := gatewayKeyPublic(k); err == nil {
-			v.Fingerprint = wire.Fingerprint(pub)
 		}
 		views = append(views, v)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(e.stdout, struct {
 			GatewayKeys []gatewayKeyView `json:"gatewayKeys"`
 		}{views})
 	}
@@ -272,39 +213,4 @@ func runKeysList(ctx context.Context, e *env, path string, args []string) error 
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Version, state, v.Fingerprint, v.CreatedAt.Format(time.RFC3339), strings.Join(v.PinnedClients, ","))
 	}
 	return tw.Flush()
-}
-
-// findGatewayKey returns the gateway key of a version, or nil.
-func findGatewayKey(reg *gateway.Registry, version int) *gateway.GatewayKey {
-	for i := range reg.GatewayKeys {
-		if reg.GatewayKeys[i].Version == version {
-			return &reg.GatewayKeys[i]
-		}
-	}
-	return nil
-}
-
-// pinnedClients returns the ids of the clients pinned to each gateway key
-// version, in id order.
-func pinnedClients(reg *gateway.Registry) map[int][]string {
-	out := map[int][]string{}
-	for _, c := range reg.Clients {
-		if c.GatewayKeyVersion != 0 {
-			out[c.GatewayKeyVersion] = append(out[c.GatewayKeyVersion], c.ID)
-		}
-	}
-	return out
-}
-
-// gatewayKeyPublic returns the public half of a stored gateway key.
-func gatewayKeyPublic(k gateway.GatewayKey) (*rsa.PublicKey, error) {
-	priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
-	if err != nil {
-		return nil, err
-	}
-	rk, ok := priv.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("gateway key version %d is not RSA", k.Version)
-	}
-	return &rk.PublicKey, nil
 }

@@ -34,6 +34,7 @@ func commands() []*command {
 		{name: "serve", summary: "run the gateway server (Antom APIs on a simulated wallet)", run: runServe},
 		{name: "clients", summary: "register clients and manage their public keys", sub: clientsCommands()},
 		{name: "notifications", summary: "list notifications and their attempts; resend one", sub: notificationsCommands()},
+		{name: "payments", summary: "list and show payments; decide a PROCESSING one by hand", sub: paymentsCommands()},
 		{name: "listen", summary: "receive and verify notifications as a merchant (development)", run: runListen},
 		{name: "keys", summary: "generate key pairs; export and rotate the gateway key", sub: keysCommands()},
 		{name: "sign", summary: "sign a request body and print the Signature header value", run: runSign},

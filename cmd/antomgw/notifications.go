@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/notify"
 )
 
 // notificationsCommands is the table of "antomgw notifications" subcommands.
@@ -16,17 +16,6 @@ func notificationsCommands() []*command {
 		{name: "list", summary: "list notifications and their delivery state", run: runNotificationsList},
 		{name: "attempts", summary: "list every attempt of one notification", run: runNotificationsAttempts},
 		{name: "resend", summary: "deliver a notification again (also a given-up or delivered one)", run: runNotificationsResend},
-	}
-}
-
-func notificationState(n *gateway.Notification) string {
-	switch {
-	case !n.DeliveredAt.IsZero():
-		return "delivered " + n.DeliveredAt.Format(time.RFC3339)
-	case !n.GivenUpAt.IsZero():
-		return "given up " + n.GivenUpAt.Format(time.RFC3339)
-	default:
-		return "pending, next " + n.DueAt.Format(time.RFC3339)
 	}
 }
 
@@ -54,7 +43,7 @@ func runNotificationsList(ctx context.Context, e *env, path string, args []strin
 	for i := range list {
 		n := &list[i]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", n.ID, n.Kind, n.ClientID, n.PaymentID, n.Attempts,
-			notificationState(n), n.LastError, n.URL)
+			n.Describe(), n.LastError, n.URL)
 	}
 	return tw.Flush()
 }
@@ -84,7 +73,7 @@ func runNotificationsAttempts(ctx context.Context, e *env, path string, args []s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "notification %s (%s of payment %s) to %s: %s\n\n", n.ID, n.Kind, n.PaymentID, n.URL, notificationState(n))
+	fmt.Fprintf(e.stdout, "notification %s (%s of payment %s) to %s: %s\n\n", n.ID, n.Kind, n.PaymentID, n.URL, n.Describe())
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tAT\tDURATION\tOUTCOME\tHTTP\tERROR")
 	for _, a := range attempts {
@@ -111,11 +100,7 @@ func runNotificationsResend(ctx context.Context, e *env, path string, args []str
 		return err
 	}
 	defer st.Close()
-	err = st.ResendNotification(ctx, *id, time.Now())
-	if errors.Is(err, gateway.ErrNotFound) {
-		return fmt.Errorf("no notification %s", *id)
-	}
-	if err != nil {
+	if _, err := (&gateway.Service{Store: st, NotificationBody: notify.Body}).ResendNotification(ctx, *id); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "notification %s is due now\n", *id)

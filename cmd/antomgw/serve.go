@@ -144,11 +144,6 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 	if info.kind == "postgres" && !info.sealed {
 		log.Warn("gateway keys are stored unsealed in the database: anyone who can read it, or a backup of it, holds the signing keys; give --kek-file or ANTOMGW_KEK to seal new keys (see docs/operations.md)")
 	}
-	pub, keyVer, err := ensureGatewayKey(ctx, st)
-	if err != nil {
-		return err
-	}
-
 	svc := &gateway.Service{
 		Store:            st,
 		Processor:        &sim.Wallet{Delay: c.simDelay, Hold: c.simHold, Marks: st},
@@ -157,7 +152,13 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 		PaymentExpiry:    c.paymentExpiry,
 		NotificationBody: notify.Body,
 		NotifySchedule:   c.schedule,
+		Log:              log,
 	}
+	active, _, err := svc.EnsureGatewayKey(ctx)
+	if err != nil {
+		return fmt.Errorf("gateway key: %w", err)
+	}
+	pub, keyVer := active.PublicKey, active.Version
 	keyring := &gateway.Keyring{Store: st}
 	metrics := httpapi.NewMetrics()
 	var stopping atomic.Bool

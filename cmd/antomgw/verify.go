@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rsa"
 	"fmt"
-	"strings"
 
-	"github.com/antomgw/antomgw/wire"
+	"github.com/antomgw/antomgw/internal/sigcheck"
 )
 
 const verifySynopsis = `antomgw verify --public-key FILE --client-id ID --time TIME --path PATH --signature HEADER_VALUE
@@ -67,75 +65,16 @@ func runVerify(_ context.Context, e *env, path string, args []string) error {
 	if err != nil {
 		return err
 	}
-	in := &verification{
-		method: *method, uri: *uri, clientID: *clientID, timeHeader: *timeHeader,
-		body: body, key: key,
-	}
-	in.readSignature(*sigFlag)
-	content := wire.SigningContent(in.method, in.uri, in.clientID, in.timeHeader, in.body)
-	if in.headerErr == nil && in.decodeErr == nil {
-		if wire.Verify(key, content, in.value) == nil {
-			for _, w := range in.strictWarnings() {
-				fmt.Fprintf(e.stderr, "warning: %s\n", w)
-			}
-			_, err := fmt.Fprintln(e.stdout, "valid")
-			return err
+	d := sigcheck.Diagnose(sigcheck.Input{
+		Method: *method, URI: *uri, ClientID: *clientID, Time: *timeHeader,
+		Body: body, Signature: *sigFlag, Key: key,
+	})
+	if d.Verified {
+		for _, w := range d.Warnings {
+			fmt.Fprintf(e.stderr, "warning: %s\n", w)
 		}
+		return d.WriteText(e.stdout)
 	}
-	in.writeDiagnosis(e.stdout, content)
+	_ = d.WriteText(e.stdout) // exit 1 says the signature failed; a write error cannot add to that
 	return exitStatus(exitFailure)
-}
-
-// verification holds the inputs of one verify run and what was read from
-// the signature flag.
-type verification struct {
-	method, uri, clientID, timeHeader string
-	body                              []byte
-	key                               *rsa.PublicKey
-
-	given     string                // the --signature flag, surrounding space removed
-	header    *wire.SignatureHeader // set when a whole header value was given and parsed
-	headerErr error                 // the header value could not be parsed
-	value     string                // the signature value
-	sig       []byte                // the decoded signature; nil when decodeErr is set
-	decodeErr error
-}
-
-// readSignature fills the signature fields from the --signature flag: a
-// whole header value (recognised by a comma or a leading key=, optionally
-// preceded by "Signature:" as copied from a log) or a bare value.
-func (v *verification) readSignature(flagValue string) {
-	s := strings.TrimSpace(flagValue)
-	if len(s) >= len("signature:") && strings.EqualFold(s[:len("signature:")], "signature:") {
-		s = strings.TrimSpace(s[len("signature:"):])
-	}
-	v.given = s
-	lower := strings.ToLower(s)
-	if strings.Contains(s, ",") || strings.HasPrefix(lower, "algorithm=") ||
-		strings.HasPrefix(lower, "keyversion=") || strings.HasPrefix(lower, "signature=") {
-		h, err := wire.ParseSignatureHeader(s)
-		if err != nil {
-			v.headerErr = err
-			return
-		}
-		v.header = &h
-		v.value = h.Signature
-	} else {
-		v.value = s
-	}
-	v.sig, v.decodeErr = wire.DecodeSignature(v.value)
-}
-
-// strictWarnings lists what a valid signature would still fail at in a
-// strict verifier (the official SDKs): things wire.Verify tolerates.
-func (v *verification) strictWarnings() []string {
-	var w []string
-	if v.header != nil && v.header.Algorithm != "" && !strings.EqualFold(v.header.Algorithm, wire.AlgorithmRSA256) {
-		w = append(w, fmt.Sprintf("the header says algorithm=%s; Antom uses RSA256", v.header.Algorithm))
-	}
-	if v.header != nil && v.header.Algorithm == "" {
-		w = append(w, "the header has no algorithm= item; senders write algorithm=RSA256 first")
-	}
-	w = append(w, encodingNotes(v.value, v.sig)...)
-	return w
 }

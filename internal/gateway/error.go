@@ -33,6 +33,9 @@ const (
 	// KindUnavailable: the store cannot take writes right now (disk full,
 	// read-only); nothing was changed and the request may be retried.
 	KindUnavailable
+	// KindConflict: an operator's change clashes with what is there (a
+	// client id taken, a key version in use).
+	KindConflict
 )
 
 // Error is a domain error: a kind, the field it concerns (for KindInvalid)

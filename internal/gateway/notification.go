@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,6 +43,114 @@ type Notification struct {
 
 // Pending reports whether more attempts will be made.
 func (n *Notification) Pending() bool { return n.DeliveredAt.IsZero() && n.GivenUpAt.IsZero() }
+
+// NotificationState is how far the delivery of a notification has got.
+type NotificationState string
+
+// Notification states.
+const (
+	// NotificationPending: attempts are still to be made (DueAt says when).
+	NotificationPending NotificationState = "pending"
+	// NotificationDelivered: acknowledged by the merchant.
+	NotificationDelivered NotificationState = "delivered"
+	// NotificationGivenUp: the schedule ran out without an acknowledgement;
+	// kept for a resend.
+	NotificationGivenUp NotificationState = "given up"
+)
+
+// State returns the notification's delivery state.
+func (n *Notification) State() NotificationState {
+	switch {
+	case !n.DeliveredAt.IsZero():
+		return NotificationDelivered
+	case !n.GivenUpAt.IsZero():
+		return NotificationGivenUp
+	}
+	return NotificationPending
+}
+
+// Describe says the state with its time, for people: "delivered
+// 2026-12-02T10:00:00Z", "given up …", "pending, next …".
+func (n *Notification) Describe() string {
+	switch n.State() {
+	case NotificationDelivered:
+		return "delivered " + n.DeliveredAt.Format(time.RFC3339)
+	case NotificationGivenUp:
+		return "given up " + n.GivenUpAt.Format(time.RFC3339)
+	}
+	return "pending, next " + n.DueAt.Format(time.RFC3339)
+}
+
+// record numbers an attempt and moves the notification on: delivered when
+// the attempt delivered it (the first delivery time is kept), else due
+// again at the schedule's next time after the attempt ended, or given up
+// when the schedule has no next time.
+func (n *Notification) record(a *Attempt, schedule RetrySchedule) {
+	n.Attempts++
+	a.NotificationID, a.Number = n.ID, n.Attempts
+	n.LastError = a.Error
+	end := a.At.Add(a.Duration)
+	if a.Outcome == OutcomeDelivered {
+		if n.DeliveredAt.IsZero() {
+			n.DeliveredAt = a.At
+		}
+		n.DueAt = a.At
+		return
+	}
+	if next, ok := schedule.Next(n.Attempts, end); ok {
+		n.DueAt = next
+		return
+	}
+	n.DueAt, n.GivenUpAt = a.At, a.At
+}
+
+// RecordAttempt stores an attempt of a notification and, in the same
+// transaction, moves the notification on (see the states) and releases its
+// lease. Attempts are numbered from 1 in the order they are recorded.
+// schedule decides when a failed attempt is tried again; the default is
+// AntomSchedule.
+func RecordAttempt(ctx context.Context, st Transactor, a Attempt, schedule RetrySchedule) (*Notification, error) {
+	if len(schedule) == 0 {
+		schedule = AntomSchedule
+	}
+	var out *Notification
+	err := st.Update(ctx, func(tx Tx) error {
+		n, err := tx.NotificationForUpdate(a.NotificationID)
+		if err != nil {
+			return err
+		}
+		at := a // fn may run again after a serialisation failure
+		n.record(&at, schedule)
+		if err := tx.InsertAttempt(&at); err != nil {
+			return err
+		}
+		out = n
+		return tx.UpdateNotification(n)
+	})
+	return out, err
+}
+
+// ResendNotification makes a notification due now again, also when it was
+// delivered or given up; its attempt count continues.
+func (s *Service) ResendNotification(ctx context.Context, id string) (*Notification, error) {
+	var out *Notification
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		n, err := tx.NotificationForUpdate(id)
+		if err != nil {
+			return err
+		}
+		n.DueAt, n.DeliveredAt, n.GivenUpAt = s.now(), time.Time{}, time.Time{}
+		out = n
+		return tx.UpdateNotification(n)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(KindNotFound, "no notification %s", id)
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return out, nil
+}
 
 // Attempt is the record of one delivery attempt.
 type Attempt struct {

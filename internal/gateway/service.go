@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,20 @@ type Service struct {
 	// NotifySchedule says when the first delivery attempt of a new
 	// notification is due. Defaults to AntomSchedule.
 	NotifySchedule RetrySchedule
+	// GenerateKey returns a new gateway key (PKCS #8 DER) for the first
+	// key and for rotations. Defaults to RSA-2048 from crypto/rand.
+	GenerateKey func() ([]byte, error)
+	// Log receives the causes of the errors the use cases turn into an
+	// unknown outcome (U), which merchants never see. Defaults to
+	// discarding.
+	Log *slog.Logger
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 func (s *Service) now() time.Time {
@@ -191,10 +206,12 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 	dec, err := s.Processor.Authorize(ctx, p)
 	if err != nil {
 		// The payment stays PROCESSING; the resolve job decides it later.
+		s.log().Error("processor authorize failed; the payment is resolved later", "client_id", p.ClientID, "payment_id", p.ID, "err", err)
 		return &PayResult{Payment: p, Status: ResultU, Code: CodeUnknownException, Message: "The outcome is not known yet; inquire the payment."}, nil
 	}
 	decided, err := s.decide(ctx, p.ClientID, p.ID, dec, nil)
 	if err != nil {
+		s.log().Error("recording the processor's decision failed; the payment is resolved later", "client_id", p.ClientID, "payment_id", p.ID, "err", err)
 		return &PayResult{Payment: p, Status: ResultU, Code: CodeUnknownException, Message: "The outcome is not known yet; inquire the payment."}, nil
 	}
 	res := answer(decided)

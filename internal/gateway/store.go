@@ -5,12 +5,22 @@ import (
 	"time"
 )
 
-// Store is the persistence the Service needs. Implementations (sqlite,
-// postgres) must pass storetest. Reads return ErrNotFound for a missing row
-// (or another client's). Times come back in UTC, truncated to the
-// millisecond. Claims return rows in no particular order. Every method is
-// safe for concurrent use, also across processes sharing the same database.
+// Store is the persistence of the gateway: its four roles in one.
+// Implementations (sqlite, postgres) must pass storetest. Reads return
+// ErrNotFound for a missing row (or another client's). Times come back in
+// UTC, truncated to the millisecond. Claims return rows in no particular
+// order. Every method is safe for concurrent use, also across processes
+// sharing the same database.
 type Store interface {
+	RegistryStore
+	PaymentStore
+	JobStore
+	NotificationStore
+}
+
+// RegistryStore keeps the clients, their keys and the gateway's keys. Every
+// write moves the registry version in the same transaction.
+type RegistryStore interface {
 	// RegistryVersion returns a number that changes with every registry
 	// write (clients, client keys, gateway keys), whoever made it.
 	RegistryVersion(ctx context.Context) (int64, error)
@@ -51,18 +61,10 @@ type Store interface {
 	// is no such version or it is retired already; ErrConflict when it is
 	// the active version or a client is pinned to it.
 	RetireGatewayKey(ctx context.Context, version int, at time.Time) error
+}
 
-	// Payment returns a client's payment by paymentId.
-	Payment(ctx context.Context, clientID, paymentID string) (*Payment, error)
-	// PaymentByRequestID returns a client's payment by paymentRequestId.
-	PaymentByRequestID(ctx context.Context, clientID, requestID string) (*Payment, error)
-	// Refund returns a client's refund by refundId.
-	Refund(ctx context.Context, clientID, refundID string) (*Refund, error)
-	// RefundByRequestID returns a client's refund by refundRequestId.
-	RefundByRequestID(ctx context.Context, clientID, requestID string) (*Refund, error)
-	// Refunds returns the refunds of a payment, oldest first.
-	Refunds(ctx context.Context, paymentID string) ([]*Refund, error)
-
+// Transactor runs read-write transactions.
+type Transactor interface {
 	// Update runs fn in a read-write transaction and commits when fn
 	// returns nil; a nil error means the writes are durable. Rows read with
 	// the ForUpdate methods stay locked against other writers until the
@@ -70,24 +72,46 @@ type Store interface {
 	// retries a serialisation failure. fn must use only its Tx: calling the
 	// Store from inside it may wait forever for the connection it holds.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+}
 
+// PaymentStore reads payments and refunds; writes go through Update.
+type PaymentStore interface {
+	Transactor
+	// Payment returns a client's payment by paymentId.
+	Payment(ctx context.Context, clientID, paymentID string) (*Payment, error)
+	// PaymentByRequestID returns a client's payment by paymentRequestId.
+	PaymentByRequestID(ctx context.Context, clientID, requestID string) (*Payment, error)
+	// Payments lists the payments the filter selects, newest first (by
+	// CreatedAt, then ID), at most f.Limit (0: 50), starting after f.After
+	// when it is set.
+	Payments(ctx context.Context, f PaymentFilter) ([]*Payment, error)
+	// Refund returns a client's refund by refundId.
+	Refund(ctx context.Context, clientID, refundID string) (*Refund, error)
+	// RefundByRequestID returns a client's refund by refundRequestId.
+	RefundByRequestID(ctx context.Context, clientID, requestID string) (*Refund, error)
+	// Refunds returns the refunds of a payment, oldest first.
+	Refunds(ctx context.Context, paymentID string) ([]*Refund, error)
+}
+
+// JobStore keeps the durable delayed transitions.
+type JobStore interface {
 	// ClaimJobs leases up to limit jobs due at now (and not leased by
 	// anyone else) until now+lease, increments their attempt counts, and
 	// returns them. A job whose lease ran out is due again.
 	ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
-
 	// Mark records key once and reports whether this call was the first.
 	Mark(ctx context.Context, key string, at time.Time) (first bool, err error)
+}
 
+// NotificationStore keeps the notification outbox and its attempts.
+// Recording an attempt goes through Update (see RecordAttempt).
+type NotificationStore interface {
+	Transactor
 	// ClaimNotifications leases up to limit pending notifications due at now
 	// (and not leased by anyone else) until now+lease and returns them. A
 	// notification whose lease ran out (its worker died mid-attempt) is due
 	// again; the interrupted attempt is not counted.
 	ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Notification, error)
-	// RecordAttempt stores an attempt and, in the same transaction, moves
-	// the notification on: delivered (when the attempt delivered it), given
-	// up (when next is zero), or due again at next. It releases the lease.
-	RecordAttempt(ctx context.Context, a Attempt, next time.Time) error
 	// DeferNotification releases a claimed notification without an attempt
 	// and makes it due at until (its host was busy).
 	DeferNotification(ctx context.Context, id string, until time.Time) error
@@ -97,9 +121,6 @@ type Store interface {
 	Notification(ctx context.Context, id string) (*Notification, error)
 	// NotificationAttempts lists a notification's attempts, oldest first.
 	NotificationAttempts(ctx context.Context, id string) ([]Attempt, error)
-	// ResendNotification makes a notification due at now again, also when it
-	// was delivered or given up; its attempt count continues.
-	ResendNotification(ctx context.Context, id string, now time.Time) error
 	// NotificationStats returns how many notifications exist and how many
 	// are pending.
 	NotificationStats(ctx context.Context) (created, pending int64, err error)
@@ -133,6 +154,15 @@ type Tx interface {
 	DeleteJobs(targetID string, kinds ...JobKind) error
 	// InsertNotification adds a notification to the outbox.
 	InsertNotification(n *Notification) error
+	// NotificationForUpdate reads and locks a notification.
+	NotificationForUpdate(id string) (*Notification, error)
+	// UpdateNotification writes the mutable fields of n (due time,
+	// attempts, delivered and given-up times, last error) and releases its
+	// lease; ErrNotFound for a missing row.
+	UpdateNotification(n *Notification) error
+	// InsertAttempt stores a delivery attempt; ErrConflict when its number
+	// is taken.
+	InsertAttempt(a *Attempt) error
 }
 
 // JobKind says what a delayed transition does.

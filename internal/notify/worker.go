@@ -25,8 +25,8 @@ import (
 
 // Store is what the worker needs of the gateway store.
 type Store interface {
+	gateway.Transactor // recording attempts (gateway.RecordAttempt)
 	ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]gateway.Notification, error)
-	RecordAttempt(ctx context.Context, a gateway.Attempt, next time.Time) error
 	DeferNotification(ctx context.Context, id string, until time.Time) error
 	NotificationStats(ctx context.Context) (created, pending int64, err error)
 }
@@ -219,15 +219,12 @@ func (w *Worker) attempt(ctx context.Context, n gateway.Notification) {
 	a.NotificationID, a.At = n.ID, start
 	a.Duration = w.now().Sub(start)
 	var next time.Time
-	if a.Outcome != gateway.OutcomeDelivered {
-		if t, ok := w.Schedule.Next(n.Attempts+1, w.now()); ok {
-			next = t
-		}
-	}
-	if err := w.Store.RecordAttempt(context.WithoutCancel(ctx), a, next); err != nil {
+	if after, err := gateway.RecordAttempt(context.WithoutCancel(ctx), w.Store, a, w.Schedule); err != nil {
 		// The lease runs out and the notification is tried again: at
 		// least once, never lost.
 		w.Log.Error("record notification attempt", "id", n.ID, "err", err)
+	} else if after.Pending() {
+		next = after.DueAt
 	}
 	level := slog.LevelInfo
 	if a.Outcome != gateway.OutcomeDelivered {

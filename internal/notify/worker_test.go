@@ -295,7 +295,7 @@ func TestResendGivenUp(t *testing.T) {
 	f.run(t, &notify.Worker{Schedule: gateway.RetrySchedule{0}, AllowPrivate: true})
 	waitFor(t, "given up", func() bool { return !f.notification(t, "R1").GivenUpAt.IsZero() })
 	up.Store(true)
-	if err := f.store.ResendNotification(context.Background(), "R1", time.Now()); err != nil {
+	if _, err := (&gateway.Service{Store: f.store}).ResendNotification(context.Background(), "R1"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "delivered after resend", func() bool { return !f.notification(t, "R1").DeliveredAt.IsZero() })

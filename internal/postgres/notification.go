@@ -97,42 +97,48 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 	return out, nil
 }
 
-// RecordAttempt stores a and moves the notification on, in one transaction
-// that locks the notification's row first. The attempt's number is the
-// notification's attempt count plus one, read under that lock, so two
-// records of one notification (two nodes after a lease takeover) get
-// distinct numbers. ErrNotFound for an unknown notification.
-func (s *Store) RecordAttempt(ctx context.Context, a gateway.Attempt, next time.Time) error {
-	return s.update(ctx, func(t *tx) error {
-		var attempts int
-		err := t.tx.QueryRow(t.ctx, `SELECT attempts FROM notifications WHERE id = $1 FOR UPDATE`, a.NotificationID).Scan(&attempts)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("notification %s: %w", a.NotificationID, gateway.ErrNotFound)
-		}
-		if err != nil {
-			return t.fail("record attempt", err)
-		}
-		a.Number = attempts + 1
-		if _, err := t.tx.Exec(t.ctx, `INSERT INTO notification_attempts
-			(notification_id, number, at, duration_ms, outcome, http_status, error) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			a.NotificationID, a.Number, a.At.UnixMilli(), a.Duration.Milliseconds(), string(a.Outcome), a.HTTPStatus, a.Error); err != nil {
-			return t.fail("record attempt", err)
-		}
-		var delivered, givenUp any
-		due := a.At.UnixMilli()
-		switch {
-		case a.Outcome == gateway.OutcomeDelivered:
-			delivered = a.At.UnixMilli()
-		case next.IsZero():
-			givenUp = a.At.UnixMilli()
-		default:
-			due = next.UnixMilli()
-		}
-		_, err = t.tx.Exec(t.ctx, `UPDATE notifications SET attempts = $1, lease_until = NULL,
-			due_at = $2, delivered_at = COALESCE(delivered_at, $3), given_up_at = $4, last_error = $5 WHERE id = $6`,
-			a.Number, due, delivered, givenUp, a.Error, a.NotificationID)
-		return t.fail("record attempt", err)
-	})
+// NotificationForUpdate reads and locks a notification's row until the
+// transaction ends, so two records of one notification (two nodes after a
+// lease takeover) take turns and number their attempts apart.
+func (t *tx) NotificationForUpdate(id string) (*gateway.Notification, error) {
+	n, err := scanNotification(t.tx.QueryRow(t.ctx, `SELECT `+notificationCols+` FROM notifications WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("notification %s: %w", id, gateway.ErrNotFound)
+	}
+	if err != nil {
+		return nil, t.fail("notification", err)
+	}
+	return n, nil
+}
+
+// UpdateNotification writes n's delivery state and releases its lease.
+func (t *tx) UpdateNotification(n *gateway.Notification) error {
+	tag, err := t.tx.Exec(t.ctx, `UPDATE notifications SET attempts = $1, lease_until = NULL,
+		due_at = $2, delivered_at = $3, given_up_at = $4, last_error = $5 WHERE id = $6`,
+		n.Attempts, n.DueAt.UnixMilli(), millis(n.DeliveredAt), millis(n.GivenUpAt), n.LastError, n.ID)
+	if err != nil {
+		return t.fail("update notification", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("notification %s: %w", n.ID, gateway.ErrNotFound)
+	}
+	return nil
+}
+
+// InsertAttempt stores a delivery attempt; ErrConflict when its number is
+// taken.
+func (t *tx) InsertAttempt(a *gateway.Attempt) error {
+	tag, err := t.tx.Exec(t.ctx, `INSERT INTO notification_attempts
+		(notification_id, number, at, duration_ms, outcome, http_status, error) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (notification_id, number) DO NOTHING`,
+		a.NotificationID, a.Number, a.At.UnixMilli(), a.Duration.Milliseconds(), string(a.Outcome), a.HTTPStatus, a.Error)
+	if err != nil {
+		return t.fail("insert attempt", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("attempt %d of notification %s: %w", a.Number, a.NotificationID, gateway.ErrConflict)
+	}
+	return nil
 }
 
 // DeferNotification releases a claim without an attempt and makes the
@@ -203,20 +209,6 @@ func (s *Store) NotificationAttempts(ctx context.Context, id string) ([]gateway.
 		return nil, storeErr("notification attempts", err)
 	}
 	return out, nil
-}
-
-// ResendNotification makes a notification due again at now, also when it
-// was delivered or given up; ErrNotFound for an unknown id.
-func (s *Store) ResendNotification(ctx context.Context, id string, now time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE notifications SET due_at = $1, lease_until = NULL,
-		delivered_at = NULL, given_up_at = NULL WHERE id = $2`, now.UnixMilli(), id)
-	if err != nil {
-		return storeErr("resend notification", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("notification %s: %w", id, gateway.ErrNotFound)
-	}
-	return nil
 }
 
 // NotificationStats counts notifications, and the pending ones among them.

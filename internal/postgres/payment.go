@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/jackc/pgx/v5"
@@ -50,6 +52,65 @@ func (s *Store) Payment(ctx context.Context, clientID, paymentID string) (*gatew
 		return nil, storeErr("payment "+paymentID, err)
 	}
 	return p, err
+}
+
+// Payments lists the payments f selects, newest first.
+func (s *Store) Payments(ctx context.Context, f gateway.PaymentFilter) ([]*gateway.Payment, error) {
+	var where []string
+	var args []any
+	add := func(cond string, a any) {
+		args = append(args, a)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.ClientID != "" {
+		add("client_id = ?", f.ClientID)
+	}
+	if f.PaymentID != "" {
+		add("payment_id = ?", f.PaymentID)
+	}
+	if f.RequestID != "" {
+		add("request_id = ?", f.RequestID)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if !f.From.IsZero() {
+		add("created_at >= ?", f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		add("created_at < ?", f.To.UnixMilli())
+	}
+	if c := f.After; c != nil {
+		args = append(args, c.CreatedAt.UnixMilli(), c.ID)
+		where = append(where, fmt.Sprintf("(created_at, payment_id) < ($%d, $%d)", len(args)-1, len(args)))
+	}
+	q := `SELECT ` + paymentColumns + ` FROM payments`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(` ORDER BY created_at DESC, payment_id DESC LIMIT $%d`, len(args))
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, storeErr("list payments", err)
+	}
+	defer rows.Close()
+	var out []*gateway.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, storeErr("list payments", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("list payments", err)
+	}
+	return out, nil
 }
 
 // PaymentByRequestID returns a client's payment by paymentRequestId;

@@ -72,41 +72,50 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 	return out, nil
 }
 
-// RecordAttempt stores a and moves the notification on, in one transaction.
-// The attempt's number is the notification's attempt count plus one, so a
-// repeated record (two workers after a lease takeover) stays distinct.
-func (s *Store) RecordAttempt(ctx context.Context, a gateway.Attempt, next time.Time) error {
-	return s.Update(ctx, func(gtx gateway.Tx) error {
-		t := gtx.(*tx)
-		var attempts int
-		err := t.tx.QueryRowContext(t.ctx, `SELECT attempts FROM notifications WHERE id = ?`, a.NotificationID).Scan(&attempts)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("notification %s: %w", a.NotificationID, gateway.ErrNotFound)
-		}
-		if err != nil {
-			return storeErr("record attempt", err)
-		}
-		a.Number = attempts + 1
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO notification_attempts
-			(notification_id, number, at, duration_ms, outcome, http_status, error) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			a.NotificationID, a.Number, a.At.UnixMilli(), a.Duration.Milliseconds(), string(a.Outcome), a.HTTPStatus, a.Error); err != nil {
-			return storeErr("record attempt", err)
-		}
-		var delivered, givenUp any
-		due := a.At.UnixMilli()
-		switch {
-		case a.Outcome == gateway.OutcomeDelivered:
-			delivered = a.At.UnixMilli()
-		case next.IsZero():
-			givenUp = a.At.UnixMilli()
-		default:
-			due = next.UnixMilli()
-		}
-		_, err = t.tx.ExecContext(t.ctx, `UPDATE notifications SET attempts = ?, lease_until = NULL,
-			due_at = ?, delivered_at = COALESCE(delivered_at, ?), given_up_at = ?, last_error = ? WHERE id = ?`,
-			a.Number, due, delivered, givenUp, a.Error, a.NotificationID)
-		return storeErr("record attempt", err)
-	})
+// NotificationForUpdate reads a notification inside the transaction, which
+// holds SQLite's write lock.
+func (t *tx) NotificationForUpdate(id string) (*gateway.Notification, error) {
+	n, err := scanNotification(t.tx.QueryRowContext(t.ctx, `SELECT `+notificationCols+` FROM notifications WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("notification %s: %w", id, gateway.ErrNotFound)
+	}
+	if err != nil {
+		return nil, storeErr("notification", err)
+	}
+	return n, nil
+}
+
+// UpdateNotification writes n's delivery state and releases its lease.
+func (t *tx) UpdateNotification(n *gateway.Notification) error {
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE notifications SET attempts = ?, lease_until = NULL,
+		due_at = ?, delivered_at = ?, given_up_at = ?, last_error = ? WHERE id = ?`,
+		n.Attempts, n.DueAt.UnixMilli(), millis(n.DeliveredAt), millis(n.GivenUpAt), n.LastError, n.ID)
+	if err != nil {
+		return storeErr("update notification", err)
+	}
+	if k, err := rowsAffected("update notification", res); err != nil {
+		return err
+	} else if k == 0 {
+		return fmt.Errorf("notification %s: %w", n.ID, gateway.ErrNotFound)
+	}
+	return nil
+}
+
+// InsertAttempt stores a delivery attempt.
+func (t *tx) InsertAttempt(a *gateway.Attempt) error {
+	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO notification_attempts
+		(notification_id, number, at, duration_ms, outcome, http_status, error) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (notification_id, number) DO NOTHING`,
+		a.NotificationID, a.Number, a.At.UnixMilli(), a.Duration.Milliseconds(), string(a.Outcome), a.HTTPStatus, a.Error)
+	if err != nil {
+		return storeErr("insert attempt", err)
+	}
+	if k, err := rowsAffected("insert attempt", res); err != nil {
+		return err
+	} else if k == 0 {
+		return fmt.Errorf("attempt %d of notification %s: %w", a.Number, a.NotificationID, gateway.ErrConflict)
+	}
+	return nil
 }
 
 // DeferNotification releases a claim without an attempt.
@@ -185,23 +194,6 @@ func (s *Store) NotificationAttempts(ctx context.Context, id string) ([]gateway.
 		out = append(out, a)
 	}
 	return out, storeErr("notification attempts", closeRows(rows))
-}
-
-// ResendNotification makes a notification due again now.
-func (s *Store) ResendNotification(ctx context.Context, id string, now time.Time) error {
-	res, err := s.wr.ExecContext(ctx, `UPDATE notifications SET due_at = ?, lease_until = NULL,
-		delivered_at = NULL, given_up_at = NULL WHERE id = ?`, now.UnixMilli(), id)
-	if err != nil {
-		return storeErr("resend notification", err)
-	}
-	n, err := rowsAffected("resend notification", res)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("notification %s: %w", id, gateway.ErrNotFound)
-	}
-	return nil
 }
 
 // NotificationStats counts notifications.

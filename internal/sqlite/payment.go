@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/antomgw/antomgw/internal/gateway"
 )
@@ -51,6 +52,60 @@ func (s *Store) Payment(ctx context.Context, clientID, paymentID string) (*gatew
 // ErrNotFound when there is none.
 func (s *Store) PaymentByRequestID(ctx context.Context, clientID, requestID string) (*gateway.Payment, error) {
 	return payment(ctx, s.rd, "payment request "+requestID, `client_id = ? AND request_id = ?`, clientID, requestID)
+}
+
+// Payments lists the payments f selects, newest first.
+func (s *Store) Payments(ctx context.Context, f gateway.PaymentFilter) ([]*gateway.Payment, error) {
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
+	if f.ClientID != "" {
+		add("client_id = ?", f.ClientID)
+	}
+	if f.PaymentID != "" {
+		add("payment_id = ?", f.PaymentID)
+	}
+	if f.RequestID != "" {
+		add("request_id = ?", f.RequestID)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if !f.From.IsZero() {
+		add("created_at >= ?", f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		add("created_at < ?", f.To.UnixMilli())
+	}
+	if c := f.After; c != nil {
+		add("(created_at < ? OR (created_at = ? AND payment_id < ?))", c.CreatedAt.UnixMilli(), c.CreatedAt.UnixMilli(), c.ID)
+	}
+	q := `SELECT ` + paymentColumns + ` FROM payments`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	q += ` ORDER BY created_at DESC, payment_id DESC LIMIT ?`
+	rows, err := s.rd.QueryContext(ctx, q, append(args, limit)...)
+	if err != nil {
+		return nil, storeErr("list payments", err)
+	}
+	var out []*gateway.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			rows.Close()
+			return nil, storeErr("list payments", err)
+		}
+		out = append(out, p)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, storeErr("list payments", err)
+	}
+	return out, nil
 }
 
 // InsertPayment inserts p in one statement that also claims (ClientID,

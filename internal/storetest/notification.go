@@ -152,9 +152,10 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		failed := gateway.Attempt{NotificationID: "n-1", Number: 1, At: at(time.Second), Duration: 1500 * time.Millisecond,
 			Outcome: gateway.OutcomeHTTPStatus, HTTPStatus: 503, Error: "503 Service Unavailable"}
 		next := at(2 * time.Minute)
-		if err := s.RecordAttempt(ctx, failed, next); err != nil {
-			t.Fatalf("RecordAttempt: %v", err)
-		}
+		// The schedule's second delay counts from the end of the first
+		// attempt.
+		sched := gateway.RetrySchedule{0, next.Sub(failed.At.Add(failed.Duration))}
+		recordAttempt(t, s, failed, sched)
 		n := getNotification(t, s, "n-1")
 		if n.Attempts != 1 || !n.DueAt.Equal(next) || !n.Pending() || n.LastError != failed.Error {
 			t.Errorf("after a failed attempt: Attempts %d, DueAt %v, Pending %v, LastError %q; want 1, %v, true, %q",
@@ -170,9 +171,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 
 		delivered := gateway.Attempt{NotificationID: "n-1", Number: 2, At: at(3 * time.Minute), Duration: 20 * time.Millisecond,
 			Outcome: gateway.OutcomeDelivered, HTTPStatus: 200}
-		if err := s.RecordAttempt(ctx, delivered, time.Time{}); err != nil {
-			t.Fatalf("RecordAttempt: %v", err)
-		}
+		recordAttempt(t, s, delivered, sched)
 		n = getNotification(t, s, "n-1")
 		if n.Attempts != 2 || !n.DeliveredAt.Equal(delivered.At) || !n.GivenUpAt.IsZero() || n.Pending() {
 			t.Errorf("after delivery: Attempts %d, DeliveredAt %v, GivenUpAt %v, Pending %v; want 2, %v, zero, false",
@@ -195,9 +194,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		insertNotifications(t, s, newNotification("n-1", at(0), at(0)))
 		claimNotifications(t, s, at(0), time.Hour)
 		last := gateway.Attempt{NotificationID: "n-1", Number: 1, At: at(time.Second), Outcome: gateway.OutcomeTimeout, Error: "timeout"}
-		if err := s.RecordAttempt(ctx, last, time.Time{}); err != nil {
-			t.Fatalf("RecordAttempt: %v", err)
-		}
+		recordAttempt(t, s, last, gateway.RetrySchedule{0}) // no second attempt
 		n := getNotification(t, s, "n-1")
 		if !n.GivenUpAt.Equal(last.At) || !n.DeliveredAt.IsZero() || n.Pending() {
 			t.Errorf("after giving up: GivenUpAt %v, DeliveredAt %v, Pending %v; want %v, zero, false",
@@ -206,7 +203,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		if got := claimNotifications(t, s, at(48*time.Hour), time.Hour); len(got) != 0 {
 			t.Errorf("claim of a given-up notification = %v, want none", notificationIDs(got))
 		}
-		err := s.RecordAttempt(ctx, gateway.Attempt{NotificationID: "n-9", Number: 1, At: at(0), Outcome: gateway.OutcomeTimeout}, at(time.Minute))
+		_, err := gateway.RecordAttempt(ctx, s, gateway.Attempt{NotificationID: "n-9", At: at(0), Outcome: gateway.OutcomeTimeout}, nil)
 		wantErr(t, "RecordAttempt of an unknown notification", err, gateway.ErrNotFound)
 	})
 
@@ -231,12 +228,11 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		s := newStore(t)
 		insertNotifications(t, s, newNotification("n-1", at(0), at(0)))
 		claimNotifications(t, s, at(0), time.Hour)
-		if err := s.RecordAttempt(ctx, gateway.Attempt{NotificationID: "n-1", Number: 1, At: at(time.Second),
-			Outcome: gateway.OutcomeDelivered, HTTPStatus: 200}, time.Time{}); err != nil {
-			t.Fatalf("RecordAttempt: %v", err)
-		}
+		recordAttempt(t, s, gateway.Attempt{NotificationID: "n-1", At: at(time.Second),
+			Outcome: gateway.OutcomeDelivered, HTTPStatus: 200}, nil)
 		now := at(time.Hour)
-		if err := s.ResendNotification(ctx, "n-1", now); err != nil {
+		svc := &gateway.Service{Store: s, Now: func() time.Time { return now }}
+		if _, err := svc.ResendNotification(ctx, "n-1"); err != nil {
 			t.Fatalf("ResendNotification: %v", err)
 		}
 		n := getNotification(t, s, "n-1")
@@ -246,7 +242,9 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		if got := claimNotifications(t, s, now, time.Hour); len(got) != 1 {
 			t.Errorf("claim after resend = %v, want n-1", notificationIDs(got))
 		}
-		wantErr(t, "ResendNotification of an unknown id", s.ResendNotification(ctx, "n-9", now), gateway.ErrNotFound)
+		if _, err := svc.ResendNotification(ctx, "n-9"); gateway.KindOf(err) != gateway.KindNotFound {
+			t.Errorf("ResendNotification of an unknown id: %v, want KindNotFound", err)
+		}
 	})
 
 	t.Run("ListAndStats", func(t *testing.T) {
@@ -257,10 +255,8 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		c.PaymentID = "pay-2"
 		insertNotifications(t, s, b, c, a)
 		claimNotifications(t, s, at(0), time.Hour)
-		if err := s.RecordAttempt(ctx, gateway.Attempt{NotificationID: "n-b", Number: 1, At: at(time.Minute),
-			Outcome: gateway.OutcomeDelivered, HTTPStatus: 200}, time.Time{}); err != nil {
-			t.Fatalf("RecordAttempt: %v", err)
-		}
+		recordAttempt(t, s, gateway.Attempt{NotificationID: "n-b", At: at(time.Minute),
+			Outcome: gateway.OutcomeDelivered, HTTPStatus: 200}, nil)
 		list := func(f gateway.NotificationFilter) []string {
 			t.Helper()
 			got, err := s.Notifications(ctx, f)
@@ -332,4 +328,13 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 			}
 		}
 	})
+}
+
+// recordAttempt records an attempt through the core's state machine and
+// fails the test when it fails.
+func recordAttempt(tb testing.TB, s gateway.Store, a gateway.Attempt, schedule gateway.RetrySchedule) {
+	tb.Helper()
+	if _, err := gateway.RecordAttempt(context.Background(), s, a, schedule); err != nil {
+		tb.Fatalf("RecordAttempt: %v", err)
+	}
 }

@@ -23,6 +23,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Helper()
 	t.Run("Registry", func(t *testing.T) { testRegistry(t, newStore) })
 	t.Run("Payments", func(t *testing.T) { testPayments(t, newStore) })
+	t.Run("PaymentList", func(t *testing.T) { testPaymentList(t, newStore) })
 	t.Run("Refunds", func(t *testing.T) { testRefunds(t, newStore) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, newStore) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore) })
@@ -30,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("Notifications", func(t *testing.T) { testNotifications(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("Service", func(t *testing.T) { testService(t, newStore) })
+	t.Run("Operator", func(t *testing.T) { testOperator(t, newStore) })
 }
 
 // base is the suite's "now": every time is an offset from it, to the

@@ -1,4 +1,4 @@
-package main
+package sigcheck
 
 import (
 	"bytes"
@@ -26,23 +26,23 @@ const maxVariantBody = 1 << 20
 // path or header gets altered between signer and verifier) whose signing
 // content has the given SHA-256. It returns the descriptions of the changes
 // of the smallest match, or nil.
-func (v *verification) findVariant(digest []byte) []string {
-	bodies := append([]alt[[]byte]{{"", v.body}}, bodyAlternatives(v.body, len(v.body) <= maxVariantBody)...)
-	uris := append([]alt[string]{{"", v.uri}}, uriAlternatives(v.uri)...)
-	methods := []alt[string]{{"", v.method}}
-	if v.method != "POST" {
+func findVariant(in Input, digest []byte) []string {
+	bodies := append([]alt[[]byte]{{"", in.Body}}, bodyAlternatives(in.Body, len(in.Body) <= maxVariantBody)...)
+	uris := append([]alt[string]{{"", in.URI}}, uriAlternatives(in.URI)...)
+	methods := []alt[string]{{"", in.Method}}
+	if in.Method != "POST" {
 		methods = append(methods, alt[string]{"with method POST", "POST"})
 	}
-	clients := []alt[string]{{"", v.clientID}}
-	if t := strings.TrimSpace(v.clientID); t != v.clientID {
+	clients := []alt[string]{{"", in.ClientID}}
+	if t := strings.TrimSpace(in.ClientID); t != in.ClientID {
 		clients = append(clients, alt[string]{"with the Client-Id trimmed", t})
 	}
-	times := []alt[string]{{"", v.timeHeader}}
-	if t := strings.TrimSpace(v.timeHeader); t != v.timeHeader {
+	times := []alt[string]{{"", in.Time}}
+	if t := strings.TrimSpace(in.Time); t != in.Time {
 		times = append(times, alt[string]{"with the time trimmed", t})
 	}
 	maxChanges := 2
-	if len(v.body) > maxVariantBody {
+	if len(in.Body) > maxVariantBody {
 		maxChanges = 1
 	}
 	for n := 1; n <= maxChanges; n++ {
@@ -55,7 +55,7 @@ func (v *verification) findVariant(digest []byte) []string {
 							if len(descs) != n {
 								continue
 							}
-							sum := sha256.Sum256(wire.SigningContent(m.v, u.v, c.v, t.v, b.v))
+							sum := sha256.Sum256(wire.Message{Method: m.v, URI: u.v, ClientID: c.v, Time: t.v, Body: b.v}.Content())
 							if bytes.Equal(sum[:], digest) {
 								return descs
 							}

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/wire"
+)
+
+// paymentsCommands is the table of "antomgw payments" subcommands: the
+// operator's view of payments, on the data directory directly.
+func paymentsCommands() []*command {
+	return []*command{
+		{name: "list", summary: "list payments, newest first, with filters", run: runPaymentsList},
+		{name: "show", summary: "show one payment with its refunds, notifications and attempts", run: runPaymentsShow},
+		{name: "resolve", summary: "decide a PROCESSING payment by hand: success, fail or close", run: runPaymentsResolve},
+	}
+}
+
+// amountView is an amount in --json output: minor units and currency.
+type amountView struct {
+	Value    int64  `json:"value"`
+	Currency string `json:"currency"`
+}
+
+// paymentView is a payment in --json output; its field names are stable.
+type paymentView struct {
+	PaymentID        string     `json:"paymentId"`
+	ClientID         string     `json:"clientId"`
+	PaymentRequestID string     `json:"paymentRequestId"`
+	ProductCode      string     `json:"productCode"`
+	Scenario         string     `json:"scenario,omitempty"`
+	Amount           amountView `json:"amount"`
+	PaymentMethod    string     `json:"paymentMethodType,omitempty"`
+	ReferenceOrderID string     `json:"referenceOrderId,omitempty"`
+	Status           string     `json:"status"`
+	ResultCode       string     `json:"resultCode,omitempty"`
+	ResultMessage    string     `json:"resultMessage,omitempty"`
+	Refunded         int64      `json:"refunded"`
+	NotifyURL        string     `json:"notifyUrl,omitempty"`
+	CreatedAt        time.Time  `json:"createdAt"`
+	UpdatedAt        time.Time  `json:"updatedAt"`
+	ExpiresAt        time.Time  `json:"expiresAt,omitzero"`
+	PaidAt           time.Time  `json:"paidAt,omitzero"`
+	CancelledAt      time.Time  `json:"cancelledAt,omitzero"`
+}
+
+func viewPayment(p *gateway.Payment) paymentView {
+	return paymentView{PaymentID: p.ID, ClientID: p.ClientID, PaymentRequestID: p.RequestID, ProductCode: p.ProductCode,
+		Scenario: p.Scenario, Amount: amountView{p.Amount.Value, p.Amount.Currency}, PaymentMethod: p.MethodType,
+		ReferenceOrderID: p.ReferenceID, Status: string(p.Status), ResultCode: p.ResultCode, ResultMessage: p.ResultMessage,
+		Refunded: p.Refunded, NotifyURL: p.NotifyURL, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		ExpiresAt: p.ExpiresAt, PaidAt: p.PaidAt, CancelledAt: p.CancelledAt}
+}
+
+func runPaymentsList(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" [--client-id ID] [--status S] [--payment-request-id ID] [--from T] [--to T] [--limit N] [--cursor C] [--json] [--data DIR]",
+		"List payments, newest first. --from and --to bound the creation time (RFC 3339,\n2026-12-02T10:00:00Z). When there are more, the last line (stderr with --json:\n\"nextCursor\") gives the --cursor of the next page.")
+	sf := addStoreFlags(f)
+	clientID := f.str("client-id", "ID", "", "only this client's payments")
+	status := f.str("status", "S", "", "only payments in this status: PROCESSING, SUCCESS, FAIL or CANCELLED")
+	requestID := f.str("payment-request-id", "ID", "", "only payments with this paymentRequestId")
+	from := f.str("from", "T", "", "created at or after T")
+	to := f.str("to", "T", "", "created before T")
+	limit := f.integer("limit", "N", 50, "at most N payments")
+	cursor := f.str("cursor", "C", "", "continue after the page that gave this cursor")
+	asJSON := f.boolean("json", "print one JSON document")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	filter := gateway.PaymentFilter{ClientID: *clientID, Status: gateway.PaymentStatus(*status), RequestID: *requestID, Limit: *limit}
+	for _, t := range []struct {
+		name, value string
+		dst         *time.Time
+	}{{"from", *from, &filter.From}, {"to", *to, &filter.To}} {
+		if t.value == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339, t.value)
+		if err != nil {
+			return f.usagef("--%s %q: want an RFC 3339 time such as 2026-12-02T10:00:00Z", t.name, t.value)
+		}
+		*t.dst = v
+	}
+	if *cursor != "" {
+		c, err := gateway.ParsePaymentCursor(*cursor)
+		if err != nil {
+			return f.usagef("--cursor: %v", err)
+		}
+		filter.After = c
+	}
+	if *limit < 1 {
+		return f.usagef("--limit must be at least 1, got %d", *limit)
+	}
+	svc, done, err := sf.service(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer done()
+	page, err := svc.Payments(ctx, filter)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if page.Next != nil {
+		next = page.Next.String()
+	}
+	if *asJSON {
+		views := make([]paymentView, 0, len(page.Payments))
+		for _, p := range page.Payments {
+			views = append(views, viewPayment(p))
+		}
+		return writeJSON(e.stdout, struct {
+			Payments   []paymentView `json:"payments"`
+			NextCursor string        `json:"nextCursor,omitempty"`
+		}{views, next})
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CREATED\tPAYMENT ID\tCLIENT ID\tPAYMENT REQUEST ID\tSTATUS\tAMOUNT\tRESULT CODE")
+	for _, p := range page.Payments {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.CreatedAt.Format(time.RFC3339), p.ID, p.ClientID, p.RequestID,
+			p.Status, p.Amount, p.ResultCode)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if next != "" {
+		fmt.Fprintf(e.stdout, "more: --cursor %s\n", next)
+	}
+	return nil
+}
+
+// paymentRefFlags are the flags that name one payment.
+func paymentRefFlags(f *flagSet) func() (gateway.PaymentRef, error) {
+	paymentID := f.str("payment-id", "ID", "", "the paymentId")
+	clientID := f.str("client-id", "ID", "", "with --payment-request-id: the client")
+	requestID := f.str("payment-request-id", "ID", "", "the client's paymentRequestId (with --client-id)")
+	return func() (gateway.PaymentRef, error) {
+		switch {
+		case *paymentID != "" && *requestID != "":
+			return gateway.PaymentRef{}, f.usagef("give --payment-id or --client-id with --payment-request-id, not both")
+		case *paymentID != "":
+			return gateway.PaymentRef{PaymentID: *paymentID, ClientID: *clientID}, nil
+		case *clientID != "" && *requestID != "":
+			return gateway.PaymentRef{ClientID: *clientID, RequestID: *requestID}, nil
+		}
+		return gateway.PaymentRef{}, f.usagef("name the payment: --payment-id ID, or --client-id ID --payment-request-id ID")
+	}
+}
+
+// refundView, attemptView and notificationView complete payments show --json.
+type refundView struct {
+	RefundID        string     `json:"refundId"`
+	RefundRequestID string     `json:"refundRequestId"`
+	Amount          amountView `json:"amount"`
+	Status          string     `json:"status"`
+	ResultCode      string     `json:"resultCode,omitempty"`
+	Async           bool       `json:"async"`
+	CreatedAt       time.Time  `json:"createdAt"`
+	RefundedAt      time.Time  `json:"refundedAt,omitzero"`
+}
+
+type attemptView struct {
+	Number     int       `json:"number"`
+	At         time.Time `json:"at"`
+	DurationMs int64     `json:"durationMs"`
+	Outcome    string    `json:"outcome"`
+	HTTPStatus int       `json:"httpStatus,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+type notificationView struct {
+	ID          string        `json:"id"`
+	Kind        string        `json:"kind"`
+	RefundID    string        `json:"refundId,omitempty"`
+	URL         string        `json:"url"`
+	State       string        `json:"state"`
+	DueAt       time.Time     `json:"dueAt"`
+	DeliveredAt time.Time     `json:"deliveredAt,omitzero"`
+	GivenUpAt   time.Time     `json:"givenUpAt,omitzero"`
+	Attempts    []attemptView `json:"attempts"`
+}
+
+func runPaymentsShow(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" (--payment-id ID | --client-id ID --payment-request-id ID) [--json] [--data DIR]",
+		"Show a payment with its refunds, its notifications and every delivery attempt.")
+	sf := addStoreFlags(f)
+	ref := paymentRefFlags(f)
+	asJSON := f.boolean("json", "print one JSON document")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	r, err := ref()
+	if err != nil {
+		return err
+	}
+	svc, done, err := sf.service(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer done()
+	d, err := svc.ShowPayment(ctx, r)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Payment       paymentView        `json:"payment"`
+		Refunds       []refundView       `json:"refunds"`
+		Notifications []notificationView `json:"notifications"`
+	}{Payment: viewPayment(d.Payment), Refunds: []refundView{}, Notifications: []notificationView{}}
+	for _, rf := range d.Refunds {
+		out.Refunds = append(out.Refunds, refundView{RefundID: rf.ID, RefundRequestID: rf.RequestID,
+			Amount: amountView{rf.Amount.Value, rf.Amount.Currency}, Status: string(rf.Status), ResultCode: rf.ResultCode,
+			Async: rf.Async, CreatedAt: rf.CreatedAt, RefundedAt: rf.RefundedAt})
+	}
+	for _, nd := range d.Notifications {
+		n := nd.Notification
+		nv := notificationView{ID: n.ID, Kind: string(n.Kind), RefundID: n.RefundID, URL: n.URL, State: string(n.State()),
+			DueAt: n.DueAt, DeliveredAt: n.DeliveredAt, GivenUpAt: n.GivenUpAt, Attempts: []attemptView{}}
+		for _, a := range nd.Attempts {
+			nv.Attempts = append(nv.Attempts, attemptView{Number: a.Number, At: a.At, DurationMs: a.Duration.Milliseconds(),
+				Outcome: string(a.Outcome), HTTPStatus: a.HTTPStatus, Error: a.Error})
+		}
+		out.Notifications = append(out.Notifications, nv)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, out)
+	}
+	writePaymentText(e.stdout, d)
+	return nil
+}
+
+// writePaymentText prints a payment's detail for people.
+func writePaymentText(w io.Writer, d *gateway.PaymentDetail) {
+	p := d.Payment
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+		}
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format("2006-01-02T15:04:05.000Z07:00")
+	}
+	row("payment", p.ID)
+	row("client", p.ClientID)
+	row("paymentRequestId", p.RequestID)
+	row("product", p.ProductCode+" "+p.Scenario)
+	row("amount", fmt.Sprintf("%s (refunded %d)", p.Amount, p.Refunded))
+	row("status", string(p.Status))
+	if p.ResultCode != "" {
+		row("result", p.ResultCode+": "+p.ResultMessage)
+	}
+	row("created", ts(p.CreatedAt))
+	row("paid", ts(p.PaidAt))
+	row("cancelled", ts(p.CancelledAt))
+	if p.Status == gateway.PaymentProcessing {
+		row("expires", ts(p.ExpiresAt))
+	}
+	tw.Flush()
+	if len(d.Refunds) > 0 {
+		fmt.Fprintln(w, "\nrefunds:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  REFUND ID\tREQUEST ID\tAMOUNT\tSTATUS\tRESULT")
+		for _, r := range d.Refunds {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", r.ID, r.RequestID, r.Amount, r.Status, r.ResultCode)
+		}
+		tw.Flush()
+	}
+	for _, nd := range d.Notifications {
+		n := nd.Notification
+		fmt.Fprintf(w, "\nnotification %s (%s) to %s: %s\n", n.ID, n.Kind, n.URL, n.Describe())
+		for _, a := range nd.Attempts {
+			status := ""
+			if a.HTTPStatus != 0 {
+				status = fmt.Sprintf(" HTTP %d", a.HTTPStatus)
+			}
+			fmt.Fprintf(w, "  #%d %s %s%s %s\n", a.Number, ts(a.At), a.Outcome, status, a.Error)
+		}
+	}
+}
+
+const paymentsResolveDoc = `Decide a PROCESSING payment by hand, as the wallet would have: success (the
+user paid), fail (with --code, a result code of status F; PROCESS_FAIL when
+not given), or close (FAIL with ORDER_IS_CLOSED). The payment's pending
+transitions are dropped and its notifyPayment is sent, exactly as for any
+other completion. A payment that is no longer PROCESSING is left alone.`
+
+func runPaymentsResolve(ctx context.Context, e *env, path string, args []string) error {
+	f := newFlagSet(e, path, path+" (--payment-id ID | --client-id ID --payment-request-id ID) --outcome success|fail|close [--code CODE] [--message TEXT] [--data DIR]", paymentsResolveDoc)
+	sf := addStoreFlags(f)
+	ref := paymentRefFlags(f)
+	outcome := f.str("outcome", "OUTCOME", "", "success, fail or close")
+	code := f.str("code", "CODE", "", "with --outcome fail: the result code (status F in the code table)")
+	message := f.str("message", "TEXT", "", "the result message (default: the code's)")
+	f.require("outcome")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	r, err := ref()
+	if err != nil {
+		return err
+	}
+	o := gateway.ResolveOutcome(*outcome)
+	switch o {
+	case gateway.ResolveSuccess, gateway.ResolveClose:
+		if *code != "" {
+			return f.usagef("--code goes with --outcome fail")
+		}
+	case gateway.ResolveFail:
+		if *code != "" {
+			info, ok := wire.LookupCode(*code)
+			if !ok || info.Status != wire.StatusFail {
+				return f.usagef("--code %s is not a result code of status F (see docs/protocol.md)", *code)
+			}
+			if *message == "" {
+				*message = info.Message
+			}
+		}
+	default:
+		return f.usagef("--outcome %q: want success, fail or close", *outcome)
+	}
+	svc, done, err := sf.service(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer done()
+	p, err := svc.ResolvePayment(ctx, r, o, *code, *message)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "payment %s is %s (%s)\n", p.ID, p.Status, p.ResultCode)
+	return nil
+}

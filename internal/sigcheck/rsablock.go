@@ -1,0 +1,146 @@
+package sigcheck
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"math/big"
+)
+
+// BlockKind is what the RSA block inside a signature says about it.
+type BlockKind int
+
+const (
+	// BlockNone: no block was opened (the signature value did not decode).
+	BlockNone BlockKind = iota
+	// BlockWrongLength: the signature is not as long as the key's modulus.
+	BlockWrongLength
+	// BlockNotThisKey: the block is not PKCS #1 v1.5 padding. The
+	// signature was made with another key, or was damaged on the way.
+	BlockNotThisKey
+	// BlockSHA256: a PKCS #1 v1.5 SHA-256 block; the digest is the SHA-256
+	// of the content that was signed. The key is right, the content differs.
+	BlockSHA256
+	// BlockOtherDigest: a PKCS #1 v1.5 block around another digest
+	// (SHA-1, SHA-512 ...) or around a bare digest; the key is right, the
+	// hash or the signing call is wrong.
+	BlockOtherDigest
+)
+
+// String returns a short name of the kind, for logs and pages.
+func (k BlockKind) String() string {
+	switch k {
+	case BlockNone:
+		return "none"
+	case BlockWrongLength:
+		return "wrong length"
+	case BlockNotThisKey:
+		return "not this key"
+	case BlockSHA256:
+		return "SHA-256"
+	case BlockOtherDigest:
+		return "other digest"
+	}
+	return "unknown"
+}
+
+// Block is what "RSA-decrypting" a signature with the public key reveals.
+// Everything in it is public: the digest of the signed content.
+type Block struct {
+	Kind BlockKind
+	// Digest is the digest inside the block (BlockSHA256, BlockOtherDigest).
+	Digest []byte
+	// Hash names the digest of a BlockSHA256 or BlockOtherDigest block:
+	// "SHA-256", "SHA-1", "SHA-224", "SHA-384", "SHA-512", "MD5", or
+	// "no DigestInfo" for a bare digest signed without its DigestInfo.
+	Hash string
+	// PSS is set when a block that is not PKCS #1 v1.5 padding ends in 0xbc,
+	// the trailer of RSASSA-PSS (1 chance in 256 for a random block).
+	PSS bool
+}
+
+// MadeWithKey reports whether the block shows the signature was made with
+// the key's private key (whatever it signed).
+func (b Block) MadeWithKey() bool { return b.Kind == BlockSHA256 || b.Kind == BlockOtherDigest }
+
+// NotMadeWithKey reports whether the block shows the signature was not made
+// with the key's private key (or was damaged or cut on the way).
+func (b Block) NotMadeWithKey() bool { return b.Kind == BlockWrongLength || b.Kind == BlockNotThisKey }
+
+// noDigestInfo is the Hash of a block around a bare digest.
+const noDigestInfo = "no DigestInfo"
+
+// digestInfoPrefixes are the DER DigestInfo prefixes of RFC 8017, 9.2.
+var digestInfoPrefixes = []struct {
+	hash   string
+	prefix []byte
+	size   int
+}{
+	{"SHA-256", []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}, 32},
+	{"SHA-1", []byte{0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}, 20},
+	{"SHA-224", []byte{0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c}, 28},
+	{"SHA-384", []byte{0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30}, 48},
+	{"SHA-512", []byte{0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40}, 64},
+	{"MD5", []byte{0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00, 0x04, 0x10}, 16},
+}
+
+// openSignature applies the public key to sig (s^e mod n) and classifies
+// the block. It only uses public values, so it may run on anything.
+func openSignature(key *rsa.PublicKey, sig []byte) Block {
+	k := (key.N.BitLen() + 7) / 8
+	if len(sig) != k {
+		return Block{Kind: BlockWrongLength}
+	}
+	s := new(big.Int).SetBytes(sig)
+	if s.Cmp(key.N) >= 0 {
+		return Block{Kind: BlockNotThisKey}
+	}
+	em := new(big.Int).Exp(s, big.NewInt(int64(key.E)), key.N).FillBytes(make([]byte, k))
+	notThisKey := Block{Kind: BlockNotThisKey, PSS: em[k-1] == 0xbc}
+	// EM = 0x00 0x01 PS(0xff, at least 8) 0x00 T
+	if em[0] != 0x00 || em[1] != 0x01 {
+		return notThisKey
+	}
+	i := 2
+	for i < k && em[i] == 0xff {
+		i++
+	}
+	if i-2 < 8 || i == k || em[i] != 0x00 {
+		return notThisKey
+	}
+	t := em[i+1:]
+	for _, d := range digestInfoPrefixes {
+		if len(t) == len(d.prefix)+d.size && bytes.HasPrefix(t, d.prefix) {
+			b := Block{Kind: BlockOtherDigest, Hash: d.hash, Digest: t[len(d.prefix):]}
+			if d.hash == "SHA-256" {
+				b.Kind = BlockSHA256
+			}
+			return b
+		}
+	}
+	// Valid padding around something that is not a DigestInfo: usually a
+	// bare digest signed with NONEwithRSA or "openssl rsautl -sign".
+	return Block{Kind: BlockOtherDigest, Hash: noDigestInfo, Digest: t}
+}
+
+// digestOf returns the digest of content under the named hash, or nil for
+// a hash we do not compute.
+func digestOf(hash string, content []byte) []byte {
+	switch hash {
+	case "SHA-256", noDigestInfo:
+		d := sha256.Sum256(content)
+		return d[:]
+	case "SHA-1":
+		d := sha1.Sum(content)
+		return d[:]
+	case "SHA-384":
+		d := sha512.Sum384(content)
+		return d[:]
+	case "SHA-512":
+		d := sha512.Sum512(content)
+		return d[:]
+	}
+	return nil
+}
