@@ -515,6 +515,20 @@ func (c *Client) verify(uri string, h http.Header, body []byte) error {
 	return verifyWith(c.keys, c.newest, m, sh, "the answer")
 }
 
+// VerifyGatewaySignature verifies a message the gateway signed (an answer
+// or a notification: m and its parsed Signature header) with the gateway
+// key the header's keyVersion names, taken from keys as Config.GatewayKeys
+// holds them: by version, keys[0] being a key of unknown version. An answer
+// signed with a version keys lacks is a *KeyVersionError. Every error wraps
+// ErrUnverified.
+func VerifyGatewaySignature(keys map[int]*rsa.PublicKey, m wire.Message, sh wire.SignatureHeader) error {
+	newest := 0
+	for v := range keys {
+		newest = max(newest, v)
+	}
+	return verifyWith(keys, newest, m, sh, "the message")
+}
+
 // verifyWith verifies a message with the gateway key its Signature header
 // names (see pickKey).
 func verifyWith(keys map[int]*rsa.PublicKey, newest int, m wire.Message, sh wire.SignatureHeader, what string) error {

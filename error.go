@@ -44,12 +44,12 @@ func (e *KeyVersionError) Error() string {
 	var b strings.Builder
 	b.WriteString(ErrUnverified.Error())
 	if e.Version == 0 {
-		fmt.Fprintf(&b, ": the answer names no gateway key version and Config.GatewayKeys holds none to use (versions: %s)", have)
+		fmt.Fprintf(&b, ": the message names no gateway key version and no gateway key is given to use (versions given: %s)", have)
 		return b.String()
 	}
-	fmt.Fprintf(&b, ": the answer is signed with gateway key version %d and Config.GatewayKeys has no key of that version (versions: %s", e.Version, have)
+	fmt.Fprintf(&b, ": signed with gateway key version %d, and no gateway key of that version is given (versions given: %s", e.Version, have)
 	if e.UnknownTried {
-		b.WriteString("; the key of unknown version, GatewayKeys[0], does not verify it")
+		b.WriteString("; the key given without a version does not verify it")
 	}
 	fmt.Fprintf(&b, "); install it: antomgw keys export --key-version %d (on Antom: the dashboard's public key)", e.Version)
 	return b.String()

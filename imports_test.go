@@ -66,6 +66,7 @@ func TestImportRules(t *testing.T) {
 		mod + "/internal/notify":    {mod + "/internal/gateway", mod + "/wire", mod, "github.com/prometheus/client_golang"},
 		mod + "/internal/loadgen":   {mod + "/wire"},
 		mod + "/internal/sigcheck":  {mod + "/wire"},
+		mod + "/internal/view":      {mod + "/internal/gateway", mod + "/wire"},
 	}
 	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").CombinedOutput()
 	if err != nil {

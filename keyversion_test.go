@@ -64,7 +64,7 @@ func TestGatewayKeyOfUnknownVersion(t *testing.T) {
 	srv.Script("pay", antomtest.Reply{KeyVersion: 5, SignWith: antomtest.MerchantKey()})
 	_, err := c.Pay(context.Background(), inStorePay("ANY2", "100"))
 	var ke *antomgw.KeyVersionError
-	if !errors.As(err, &ke) || ke.Version != 5 || !ke.UnknownTried || !strings.Contains(err.Error(), "GatewayKeys[0], does not verify it") {
+	if !errors.As(err, &ke) || ke.Version != 5 || !ke.UnknownTried || !strings.Contains(err.Error(), "the key given without a version does not verify it") {
 		t.Fatalf("Pay with another key = %v, want a *KeyVersionError for version 5 saying GatewayKeys[0] was tried", err)
 	}
 

@@ -83,7 +83,7 @@ func TestParseNotification(t *testing.T) {
 		}, keys, "does not match"},
 		{"ErrWrongKeyVersion", func() *http.Request {
 			return antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice), KeyVersion: 2}.Request()
-		}, keys, "signed with gateway key version 2 and Config.GatewayKeys has no key of that version (versions: 1); install it: antomgw keys export --key-version 2"},
+		}, keys, "signed with gateway key version 2, and no gateway key of that version is given (versions given: 1); install it: antomgw keys export --key-version 2"},
 		{"ErrVersionOfAnotherKey", func() *http.Request {
 			return antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice), KeyVersion: 1}.Request()
 		}, map[int]*rsa.PublicKey{1: &antomtest.MerchantKey().PublicKey, 2: &antomtest.GatewayKey().PublicKey}, "does not match"},

@@ -204,7 +204,7 @@ func TestFailClosed(t *testing.T) {
 		{"Tampered", antomtest.Reply{Tamper: true}, "does not match"},
 		{"Unsigned", antomtest.Reply{Unsigned: true}, "no Signature header"},
 		{"WrongKey", antomtest.Reply{SignWith: antomtest.MerchantKey()}, "does not match"},
-		{"UnknownKeyVersion", antomtest.Reply{KeyVersion: 7}, "gateway key version 7 and Config.GatewayKeys has no key of that version (versions: 1); install it: antomgw keys export --key-version 7"},
+		{"UnknownKeyVersion", antomtest.Reply{KeyVersion: 7}, "gateway key version 7, and no gateway key of that version is given (versions given: 1); install it: antomgw keys export --key-version 7"},
 		{"SignatureHeaderBroken", antomtest.Reply{Body: `{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}`, Tamper: true}, "does not match"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

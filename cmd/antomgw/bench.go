@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/internal/loadgen"
 	"github.com/antomgw/antomgw/wire"
 )
@@ -181,7 +182,7 @@ func runBench(ctx context.Context, e *env, path string, args []string) error {
 		return err
 	}
 	cfg.PrivateKey = key
-	cfg.VerifyAnswer = func(m wire.Message, sh wire.SignatureHeader) error { return verifyGatewaySignature(gw, sh, m) }
+	cfg.VerifyAnswer = func(m wire.Message, sh wire.SignatureHeader) error { return antomgw.VerifyGatewaySignature(gw, m, sh) }
 	cfg.Log = e.stderr
 	if c.limit {
 		cfg.CeilingDuration = c.limitDuration

@@ -17,18 +17,6 @@ import (
 	"github.com/antomgw/antomgw"
 )
 
-// callCommands are the subcommands of "antomgw call": one per API, each a
-// call through the Go SDK.
-func callCommands() []*command {
-	return []*command{
-		{name: "pay", summary: "create a payment (pay); --resolve polls a U answer to its end", run: runCallPay},
-		{name: "inquiry", summary: "inquire a payment (inquiryPayment)", run: runCallInquiry},
-		{name: "cancel", summary: "cancel a payment (cancel)", run: runCallCancel},
-		{name: "refund", summary: "refund a payment (refund)", run: runCallRefund},
-		{name: "inquiry-refund", summary: "inquire a refund (inquiryRefund)", run: runCallInquiryRefund},
-	}
-}
-
 const callCommonDoc = `The request is signed with --private-key, sent to --base-url (AMS v1 paths, or
 omnichannel v2 with --family omnichannel, encrypted with --encrypt), and the
 answer is verified with the gateway public key before anything is printed:

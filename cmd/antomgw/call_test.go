@@ -261,7 +261,7 @@ func TestCallResults(t *testing.T) {
 		// does not verify it.
 		r := runCLI(t, "", "call", "inquiry", "--base-url", g.url, "--client-id", antomtest.ClientID,
 			"--private-key", g.privFile, "--gateway-public-key", "2="+g.gwFile, "--payment-request-id", "X")
-		if r.code != 1 || !strings.Contains(r.stderr, "signed with gateway key version 1 and Config.GatewayKeys has no key of that version (versions: 2); install it: antomgw keys export --key-version 1") {
+		if r.code != 1 || !strings.Contains(r.stderr, "signed with gateway key version 1, and no gateway key of that version is given (versions given: 2); install it: antomgw keys export --key-version 1") {
 			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 		}
 	})

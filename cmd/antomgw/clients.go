@@ -10,21 +10,9 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/view"
 	"github.com/antomgw/antomgw/wire"
 )
-
-// clientsCommands is the table of "antomgw clients" subcommands. They work
-// on the data directory directly and may run while a server uses it: the
-// server sees every change with its next request.
-func clientsCommands() []*command {
-	return []*command{
-		{name: "add", summary: "register a client with its first public key", run: runClientsAdd},
-		{name: "list", summary: "list clients and their key versions", run: runClientsList},
-		{name: "update", summary: "change a client's notify URL, encryption or gateway key pin", run: runClientsUpdate},
-		{name: "add-key", summary: "add a public key version to a client (rotation)", run: runClientsAddKey},
-		{name: "retire-key", summary: "stop accepting a client key version", run: runClientsRetireKey},
-	}
-}
 
 func runClientsAdd(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --client-id ID --public-key FILE [--key-version N] [--notify-url URL] [--data DIR]",
@@ -43,36 +31,14 @@ func runClientsAdd(ctx context.Context, e *env, path string, args []string) erro
 	if err != nil {
 		return err
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	c, err := svc.AddClient(ctx, gateway.NewClient{ID: *clientID, NotifyURL: *notifyURL, Encrypted: *encrypted, PublicKey: der, KeyVersion: *version})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "client %s added with key version %d (%s)\n", c.ID, c.Keys[0].Version, wire.Fingerprint(pub))
-	return nil
-}
-
-// clientKeyView is one key line of clients list, and its --json element.
-type clientKeyView struct {
-	Version     int       `json:"version"`
-	State       string    `json:"state"`
-	Fingerprint string    `json:"fingerprint"`
-	CreatedAt   time.Time `json:"createdAt"`
-	RetiredAt   time.Time `json:"retiredAt,omitzero"`
-}
-
-// clientView is one client of clients list --json.
-type clientView struct {
-	ClientID          string          `json:"clientId"`
-	NotifyURL         string          `json:"notifyUrl"`
-	Encrypted         bool            `json:"encrypted"`
-	GatewayKeyVersion int             `json:"gatewayKeyVersion"` // 0: the active version
-	CreatedAt         time.Time       `json:"createdAt"`
-	Keys              []clientKeyView `json:"keys"`
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		c, err := svc.AddClient(ctx, gateway.NewClient{ID: *clientID, NotifyURL: *notifyURL, Encrypted: *encrypted, PublicKey: der, KeyVersion: *version})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "client %s added with key version %d (%s)\n", c.ID, c.Keys[0].Version, wire.Fingerprint(pub))
+		return nil
+	})
 }
 
 func runClientsList(ctx context.Context, e *env, path string, args []string) error {
@@ -82,52 +48,37 @@ func runClientsList(ctx context.Context, e *env, path string, args []string) err
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	clients, err := svc.Clients(ctx)
-	if err != nil {
-		return err
-	}
-	views := make([]clientView, 0, len(clients))
-	for _, c := range clients {
-		v := clientView{ClientID: c.ID, NotifyURL: c.NotifyURL, Encrypted: c.Encrypted, GatewayKeyVersion: c.GatewayKeyVersion,
-			CreatedAt: c.CreatedAt, Keys: []clientKeyView{}}
-		for _, k := range c.Keys {
-			kv := clientKeyView{Version: k.Version, State: "active", Fingerprint: "?", CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt}
-			if !k.Active() {
-				kv.State = "retired"
-			}
-			if pub, err := gateway.ParsePublicKeyDER(k.PublicKey); err == nil {
-				kv.Fingerprint = wire.Fingerprint(pub)
-			}
-			v.Keys = append(v.Keys, kv)
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		clients, err := svc.Clients(ctx)
+		if err != nil {
+			return err
 		}
-		views = append(views, v)
-	}
-	if *asJSON {
-		return writeJSON(e.stdout, struct {
-			Clients []clientView `json:"clients"`
-		}{views})
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT ID\tKEY VERSION\tSTATE\tFINGERPRINT\tENCRYPTED\tGATEWAY KEY\tNOTIFY URL")
-	for _, c := range views {
-		gk := "active"
-		if c.GatewayKeyVersion != 0 {
-			gk = fmt.Sprintf("pinned %d", c.GatewayKeyVersion)
+		views := make([]view.Client, 0, len(clients))
+		for i := range clients {
+			views = append(views, view.NewClient(&clients[i]))
 		}
-		for _, k := range c.Keys {
-			state := k.State
-			if !k.RetiredAt.IsZero() {
-				state += " " + k.RetiredAt.Format(time.RFC3339)
+		if *asJSON {
+			return writeJSON(e.stdout, struct {
+				Clients []view.Client `json:"clients"`
+			}{views})
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLIENT ID\tKEY VERSION\tSTATE\tFINGERPRINT\tENCRYPTED\tGATEWAY KEY\tNOTIFY URL")
+		for _, c := range views {
+			gk := "active"
+			if c.GatewayKeyVersion != 0 {
+				gk = fmt.Sprintf("pinned %d", c.GatewayKeyVersion)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\t%s\n", c.ClientID, k.Version, state, k.Fingerprint, c.Encrypted, gk, c.NotifyURL)
+			for _, k := range c.Keys {
+				state := k.State
+				if !k.RetiredAt.IsZero() {
+					state += " " + k.RetiredAt.Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\t%s\n", c.ClientID, k.Version, state, k.Fingerprint, c.Encrypted, gk, c.NotifyURL)
+			}
 		}
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 func runClientsUpdate(ctx context.Context, e *env, path string, args []string) error {
@@ -156,21 +107,18 @@ func runClientsUpdate(ctx context.Context, e *env, path string, args []string) e
 			u.GatewayKeyVersion = pin
 		}
 	})
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	c, err := svc.UpdateClient(ctx, u)
-	if err != nil {
-		return err
-	}
-	pinText := "the active version"
-	if c.GatewayKeyVersion != 0 {
-		pinText = fmt.Sprintf("version %d (pinned)", c.GatewayKeyVersion)
-	}
-	fmt.Fprintf(e.stdout, "client %s: notify URL %q, encrypted %v, gateway key %s\n", c.ID, c.NotifyURL, c.Encrypted, pinText)
-	return nil
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		c, err := svc.UpdateClient(ctx, u)
+		if err != nil {
+			return err
+		}
+		pinText := "the active version"
+		if c.GatewayKeyVersion != 0 {
+			pinText = fmt.Sprintf("version %d (pinned)", c.GatewayKeyVersion)
+		}
+		fmt.Fprintf(e.stdout, "client %s: notify URL %q, encrypted %v, gateway key %s\n", c.ID, c.NotifyURL, c.Encrypted, pinText)
+		return nil
+	})
 }
 
 func runClientsAddKey(ctx context.Context, e *env, path string, args []string) error {
@@ -188,16 +136,13 @@ func runClientsAddKey(ctx context.Context, e *env, path string, args []string) e
 	if err != nil {
 		return err
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := svc.AddClientKey(ctx, *clientID, *version, der); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "client %s: key version %d added (%s)\n", *clientID, *version, wire.Fingerprint(pub))
-	return nil
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		if err := svc.AddClientKey(ctx, *clientID, *version, der); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "client %s: key version %d added (%s)\n", *clientID, *version, wire.Fingerprint(pub))
+		return nil
+	})
 }
 
 func runClientsRetireKey(ctx context.Context, e *env, path string, args []string) error {
@@ -210,16 +155,13 @@ func runClientsRetireKey(ctx context.Context, e *env, path string, args []string
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := svc.RetireClientKey(ctx, *clientID, *version); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "client %s: key version %d retired\n", *clientID, *version)
-	return nil
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		if err := svc.RetireClientKey(ctx, *clientID, *version); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "client %s: key version %d retired\n", *clientID, *version)
+		return nil
+	})
 }
 
 // writeJSON writes v as one indented JSON document.

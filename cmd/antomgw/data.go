@@ -120,6 +120,17 @@ func redactURL(raw string) string {
 	return u.Scheme + "://" + u.Host + u.Path
 }
 
+// run opens the store the flags name, calls fn with the gateway's use
+// cases on it, and closes the store.
+func (sf *storeFlag) run(ctx context.Context, e *env, fn func(svc *gateway.Service) error) error {
+	svc, done, err := sf.service(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(svc)
+}
+
 // service opens the store the flags name and returns the gateway's use
 // cases on it, with a function that closes the store. A payment the
 // operator decides notifies like any other.

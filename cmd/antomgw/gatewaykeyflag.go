@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/antomgw/antomgw/wire"
 )
 
 // gatewayKeysFlag is the repeatable --gateway-public-key [N=]FILE of the
@@ -80,46 +78,6 @@ func (g gatewayKeysFlag) load() (map[int]*rsa.PublicKey, error) {
 		keys[k.version] = pub
 	}
 	return keys, nil
-}
-
-// verifyGatewaySignature verifies a signature of the gateway with the key of
-// the version its header names (the highest given when it names none), or
-// the key given without a version. The error says which version is missing
-// and the command that exports it.
-func verifyGatewaySignature(keys map[int]*rsa.PublicKey, sh wire.SignatureHeader, m wire.Message) error {
-	version := sh.KeyVersion
-	if version == 0 {
-		for v := range keys {
-			version = max(version, v)
-		}
-	}
-	key, listed := keys[version]
-	if !listed || version == 0 {
-		key = keys[0]
-	}
-	if key == nil {
-		return fmt.Errorf("signed with gateway key version %d, and no --gateway-public-key gives it (given: %s); get it with: antomgw keys export --key-version %d",
-			version, givenVersions(keys), version)
-	}
-	if err := m.Verify(key, sh); err != nil {
-		if !listed && version != 0 {
-			return fmt.Errorf("signed with gateway key version %d, which the --gateway-public-key given without a version does not verify (the gateway may have rotated); get it with: antomgw keys export --key-version %d", version, version)
-		}
-		return fmt.Errorf("signature (keyVersion %d) does not verify with --gateway-public-key: %v", sh.KeyVersion, err)
-	}
-	return nil
-}
-
-func givenVersions(keys map[int]*rsa.PublicKey) string {
-	vs := sortedVersions(keys)
-	parts := make([]string, len(vs))
-	for i, v := range vs {
-		parts[i] = strconv.Itoa(v)
-		if v == 0 {
-			parts[i] = "one without a version"
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // sortedVersions returns the versions of keys, ascending.

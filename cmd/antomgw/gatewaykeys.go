@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/view"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -32,27 +34,24 @@ func runKeysExport(ctx context.Context, e *env, path string, args []string) erro
 	if *version < 0 {
 		return f.usagef("--key-version must be a positive integer, got %d", *version)
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if _, _, err := svc.EnsureGatewayKey(ctx); err != nil {
-		return err
-	}
-	k, err := svc.GatewayKey(ctx, *version)
-	if err != nil {
-		return err
-	}
-	pemBytes, err := wire.MarshalPublicKeyPEM(k.PublicKey)
-	if err != nil {
-		return err
-	}
-	if _, err := e.stdout.Write(pemBytes); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "gateway key version %d (%s, %s)\n", k.Version, k.State, wire.Fingerprint(k.PublicKey))
-	return nil
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		if _, _, err := svc.EnsureGatewayKey(ctx); err != nil {
+			return err
+		}
+		k, err := svc.GatewayKey(ctx, *version)
+		if err != nil {
+			return err
+		}
+		pemBytes, err := wire.MarshalPublicKeyPEM(k.PublicKey)
+		if err != nil {
+			return err
+		}
+		if _, err := e.stdout.Write(pemBytes); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "gateway key version %d (%s, %s)\n", k.Version, k.State, wire.Fingerprint(k.PublicKey))
+		return nil
+	})
 }
 
 const keysRotateDoc = `Create the next gateway key version, published: exportable, but not yet
@@ -70,6 +69,13 @@ The staged rotation, step by step:
   5. unpin each merchant once it has switched (--gateway-key-version 0)
   6. antomgw keys retire --key-version OLD`
 
+const rotateNextSteps = `Next steps:
+  1. give merchants the new key:        antomgw keys export --key-version %[1]d > gateway-v%[1]d.pub
+  2. keep a merchant on the old key:    antomgw clients update --client-id ID --gateway-key-version %[2]d
+  3. switch answers and notifications:  antomgw keys activate --key-version %[1]d
+  4. once no client is pinned to it:    antomgw keys retire --key-version %[2]d
+`
+
 func runKeysRotate(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" [--activate] [--data DIR]", keysRotateDoc)
 	sf := addStoreFlags(f)
@@ -77,29 +83,21 @@ func runKeysRotate(ctx context.Context, e *env, path string, args []string) erro
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	k, active, err := svc.RotateGatewayKey(ctx, *activate)
-	if err != nil {
-		return err
-	}
-	ver, fp := k.Version, wire.Fingerprint(k.PublicKey)
-	if *activate {
-		fmt.Fprintf(e.stdout, "gateway key version %d created and active (%s); version %d is now published.\n", ver, fp, active)
-		fmt.Fprintf(e.stdout, "Merchants verify with it from now on: antomgw keys export --key-version %d\n", ver)
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		k, active, err := svc.RotateGatewayKey(ctx, *activate)
+		if err != nil {
+			return err
+		}
+		ver, fp := k.Version, wire.Fingerprint(k.PublicKey)
+		if *activate {
+			fmt.Fprintf(e.stdout, "gateway key version %d created and active (%s); version %d is now published.\n", ver, fp, active)
+			fmt.Fprintf(e.stdout, "Merchants verify with it from now on: antomgw keys export --key-version %d\n", ver)
+			return nil
+		}
+		fmt.Fprintf(e.stdout, "gateway key version %d created, published (%s); version %d still signs.\n", ver, fp, active)
+		fmt.Fprintf(e.stdout, rotateNextSteps, ver, active)
 		return nil
-	}
-	fmt.Fprintf(e.stdout, "gateway key version %d created, published (%s); version %d still signs.\n", ver, fp, active)
-	fmt.Fprintf(e.stdout, `Next steps:
-  1. give merchants the new key:        antomgw keys export --key-version %[1]d > gateway-v%[1]d.pub
-  2. keep a merchant on the old key:    antomgw clients update --client-id ID --gateway-key-version %[2]d
-  3. switch answers and notifications:  antomgw keys activate --key-version %[1]d
-  4. once no client is pinned to it:    antomgw keys retire --key-version %[2]d
-`, ver, active)
-	return nil
+	})
 }
 
 func runKeysActivate(ctx context.Context, e *env, path string, args []string) error {
@@ -111,30 +109,27 @@ func runKeysActivate(ctx context.Context, e *env, path string, args []string) er
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := svc.ActivateGatewayKey(ctx, *version); err != nil {
-		return err
-	}
-	keys, err := svc.GatewayKeys(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "gateway key version %d is active", *version)
-	var parts []string
-	for _, k := range keys {
-		if len(k.PinnedClients) > 0 {
-			parts = append(parts, fmt.Sprintf("%s on version %d", strings.Join(k.PinnedClients, ", "), k.Version))
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		if err := svc.ActivateGatewayKey(ctx, *version); err != nil {
+			return err
 		}
-	}
-	if len(parts) > 0 {
-		fmt.Fprintf(e.stdout, "; pinned clients keep their version: %s", strings.Join(parts, "; "))
-	}
-	fmt.Fprintln(e.stdout)
-	return nil
+		keys, err := svc.GatewayKeys(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "gateway key version %d is active", *version)
+		var parts []string
+		for _, k := range keys {
+			if len(k.PinnedClients) > 0 {
+				parts = append(parts, fmt.Sprintf("%s on version %d", strings.Join(k.PinnedClients, ", "), k.Version))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(e.stdout, "; pinned clients keep their version: %s", strings.Join(parts, "; "))
+		}
+		fmt.Fprintln(e.stdout)
+		return nil
+	})
 }
 
 func runKeysRetire(ctx context.Context, e *env, path string, args []string) error {
@@ -146,27 +141,13 @@ func runKeysRetire(ctx context.Context, e *env, path string, args []string) erro
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := svc.RetireGatewayKey(ctx, *version); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "gateway key version %d retired\n", *version)
-	return nil
-}
-
-// gatewayKeyView is one line of keys list, and its --json element.
-type gatewayKeyView struct {
-	Version       int       `json:"version"`
-	State         string    `json:"state"`
-	Fingerprint   string    `json:"fingerprint"`
-	CreatedAt     time.Time `json:"createdAt"`
-	ActivatedAt   time.Time `json:"activatedAt,omitzero"`
-	RetiredAt     time.Time `json:"retiredAt,omitzero"`
-	PinnedClients []string  `json:"pinnedClients"`
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		if err := svc.RetireGatewayKey(ctx, *version); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "gateway key version %d retired\n", *version)
+		return nil
+	})
 }
 
 func runKeysList(ctx context.Context, e *env, path string, args []string) error {
@@ -177,40 +158,32 @@ func runKeysList(ctx context.Context, e *env, path string, args []string) error 
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if _, _, err := svc.EnsureGatewayKey(ctx); err != nil {
-		return err
-	}
-	keys, err := svc.GatewayKeys(ctx)
-	if err != nil {
-		return err
-	}
-	views := make([]gatewayKeyView, 0, len(keys))
-	for _, k := range keys {
-		v := gatewayKeyView{Version: k.Version, State: string(k.State), Fingerprint: wire.Fingerprint(k.PublicKey),
-			CreatedAt: k.CreatedAt, ActivatedAt: k.ActivatedAt, RetiredAt: k.RetiredAt, PinnedClients: k.PinnedClients}
-		if v.PinnedClients == nil {
-			v.PinnedClients = []string{}
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		if _, _, err := svc.EnsureGatewayKey(ctx); err != nil {
+			return err
 		}
-		views = append(views, v)
-	}
-	if *asJSON {
-		return writeJSON(e.stdout, struct {
-			GatewayKeys []gatewayKeyView `json:"gatewayKeys"`
-		}{views})
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tSTATE\tFINGERPRINT\tCREATED\tPINNED CLIENTS")
-	for _, v := range views {
-		state := v.State
-		if !v.RetiredAt.IsZero() {
-			state += " " + v.RetiredAt.Format(time.RFC3339)
+		keys, err := svc.GatewayKeys(ctx)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Version, state, v.Fingerprint, v.CreatedAt.Format(time.RFC3339), strings.Join(v.PinnedClients, ","))
-	}
-	return tw.Flush()
+		views := make([]view.GatewayKey, 0, len(keys))
+		for i := range keys {
+			views = append(views, view.NewGatewayKey(&keys[i]))
+		}
+		if *asJSON {
+			return writeJSON(e.stdout, struct {
+				GatewayKeys []view.GatewayKey `json:"gatewayKeys"`
+			}{views})
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tSTATE\tFINGERPRINT\tCREATED\tPINNED CLIENTS")
+		for _, v := range views {
+			state := v.State
+			if !v.RetiredAt.IsZero() {
+				state += " " + v.RetiredAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Version, state, v.Fingerprint, v.CreatedAt.Format(time.RFC3339), strings.Join(v.PinnedClients, ","))
+		}
+		return tw.Flush()
+	})
 }

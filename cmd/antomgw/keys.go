@@ -11,18 +11,6 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
-// keysCommands is the table of "antomgw keys" subcommands.
-func keysCommands() []*command {
-	return []*command{
-		{name: "generate", summary: "generate an RSA-2048 key pair into two PEM files", run: runKeysGenerate},
-		{name: "export", summary: "print a gateway public key (PEM SPKI); the active version by default", run: runKeysExport},
-		{name: "rotate", summary: "create the next gateway key version, published (--activate: active at once)", run: runKeysRotate},
-		{name: "activate", summary: "make a gateway key version the one that signs", run: runKeysActivate},
-		{name: "list", summary: "list gateway key versions, their states and pinned clients", run: runKeysList},
-		{name: "retire", summary: "retire a gateway key version no one signs with", run: runKeysRetire},
-	}
-}
-
 const keysGenerateDoc = `Generate a new RSA-2048 key pair. The private key is written as PEM
 "PRIVATE KEY" (PKCS #8) with mode 0600, the public key as PEM "PUBLIC KEY"
 (X.509 SubjectPublicKeyInfo) with mode 0644. Existing files are not

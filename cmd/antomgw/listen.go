@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -114,7 +115,7 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	verdict := "signature valid"
 	m, sh, err := wire.ReadSigned(r.Header, wire.Notification, r.Method, uri, body)
 	if err == nil {
-		err = verifyGatewaySignature(l.keys, sh, m)
+		err = antomgw.VerifyGatewaySignature(l.keys, m, sh)
 	}
 	if err != nil {
 		verdict = "SIGNATURE INVALID: " + err.Error()

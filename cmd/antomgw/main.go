@@ -26,20 +26,48 @@ func main() {
 	os.Exit(code)
 }
 
-// commands is the table of top-level commands. A new command is one entry
-// here and one file holding its run function; a new subcommand of a group
-// is one entry in the group's table (see keysCommands).
+// commands is the table of every command: a new command is one entry here
+// and one file holding its run function. The commands that work on the
+// data directory (clients, keys, notifications, payments) may run while a
+// server uses it: the server sees every change with its next request.
 func commands() []*command {
 	return []*command{
 		{name: "serve", summary: "run the gateway server (Antom APIs on a simulated wallet)", run: runServe},
-		{name: "clients", summary: "register clients and manage their public keys", sub: clientsCommands()},
-		{name: "notifications", summary: "list notifications and their attempts; resend one", sub: notificationsCommands()},
-		{name: "payments", summary: "list and show payments; decide a PROCESSING one by hand", sub: paymentsCommands()},
+		{name: "clients", summary: "register clients and manage their public keys", sub: []*command{
+			{name: "add", summary: "register a client with its first public key", run: runClientsAdd},
+			{name: "list", summary: "list clients and their key versions", run: runClientsList},
+			{name: "update", summary: "change a client's notify URL, encryption or gateway key pin", run: runClientsUpdate},
+			{name: "add-key", summary: "add a public key version to a client (rotation)", run: runClientsAddKey},
+			{name: "retire-key", summary: "stop accepting a client key version", run: runClientsRetireKey},
+		}},
+		{name: "notifications", summary: "list notifications and their attempts; resend one", sub: []*command{
+			{name: "list", summary: "list notifications and their delivery state", run: runNotificationsList},
+			{name: "attempts", summary: "list every attempt of one notification", run: runNotificationsAttempts},
+			{name: "resend", summary: "deliver a notification again (also a given-up or delivered one)", run: runNotificationsResend},
+		}},
+		{name: "payments", summary: "list and show payments; decide a PROCESSING one by hand", sub: []*command{
+			{name: "list", summary: "list payments, newest first, with filters", run: runPaymentsList},
+			{name: "show", summary: "show one payment with its refunds, notifications and attempts", run: runPaymentsShow},
+			{name: "resolve", summary: "decide a PROCESSING payment by hand: success, fail or close", run: runPaymentsResolve},
+		}},
 		{name: "listen", summary: "receive and verify notifications as a merchant (development)", run: runListen},
-		{name: "keys", summary: "generate key pairs; export and rotate the gateway key", sub: keysCommands()},
+		{name: "keys", summary: "generate key pairs; export, rotate, activate and retire the gateway key", sub: []*command{
+			{name: "generate", summary: "generate an RSA-2048 key pair into two PEM files", run: runKeysGenerate},
+			{name: "export", summary: "print a gateway public key (PEM SPKI); the active version by default", run: runKeysExport},
+			{name: "rotate", summary: "create the next gateway key version, published (--activate: active at once)", run: runKeysRotate},
+			{name: "activate", summary: "make a gateway key version the one that signs", run: runKeysActivate},
+			{name: "list", summary: "list gateway key versions, their states and pinned clients", run: runKeysList},
+			{name: "retire", summary: "retire a gateway key version no one signs with", run: runKeysRetire},
+		}},
 		{name: "sign", summary: "sign a request body and print the Signature header value", run: runSign},
 		{name: "verify", summary: "verify a Signature header value; explain a mismatch", run: runVerify},
-		{name: "call", summary: "call the gateway's APIs with the Go SDK: sign, send, verify, print", sub: callCommands()},
+		{name: "call", summary: "call the gateway's APIs with the Go SDK: sign, send, verify, print", sub: []*command{
+			{name: "pay", summary: "create a payment (pay); --resolve polls a U answer to its end", run: runCallPay},
+			{name: "inquiry", summary: "inquire a payment (inquiryPayment)", run: runCallInquiry},
+			{name: "cancel", summary: "cancel a payment (cancel)", run: runCallCancel},
+			{name: "refund", summary: "refund a payment (refund)", run: runCallRefund},
+			{name: "inquiry-refund", summary: "inquire a refund (inquiryRefund)", run: runCallInquiryRefund},
+		}},
 		{name: "bench", summary: "load a running gateway with signed requests; measure the crypto ceiling", run: runBench},
 	}
 }

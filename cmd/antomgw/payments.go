@@ -8,54 +8,9 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/view"
 	"github.com/antomgw/antomgw/wire"
 )
-
-// paymentsCommands is the table of "antomgw payments" subcommands: the
-// operator's view of payments, on the data directory directly.
-func paymentsCommands() []*command {
-	return []*command{
-		{name: "list", summary: "list payments, newest first, with filters", run: runPaymentsList},
-		{name: "show", summary: "show one payment with its refunds, notifications and attempts", run: runPaymentsShow},
-		{name: "resolve", summary: "decide a PROCESSING payment by hand: success, fail or close", run: runPaymentsResolve},
-	}
-}
-
-// amountView is an amount in --json output: minor units and currency.
-type amountView struct {
-	Value    int64  `json:"value"`
-	Currency string `json:"currency"`
-}
-
-// paymentView is a payment in --json output; its field names are stable.
-type paymentView struct {
-	PaymentID        string     `json:"paymentId"`
-	ClientID         string     `json:"clientId"`
-	PaymentRequestID string     `json:"paymentRequestId"`
-	ProductCode      string     `json:"productCode"`
-	Scenario         string     `json:"scenario,omitempty"`
-	Amount           amountView `json:"amount"`
-	PaymentMethod    string     `json:"paymentMethodType,omitempty"`
-	ReferenceOrderID string     `json:"referenceOrderId,omitempty"`
-	Status           string     `json:"status"`
-	ResultCode       string     `json:"resultCode,omitempty"`
-	ResultMessage    string     `json:"resultMessage,omitempty"`
-	Refunded         int64      `json:"refunded"`
-	NotifyURL        string     `json:"notifyUrl,omitempty"`
-	CreatedAt        time.Time  `json:"createdAt"`
-	UpdatedAt        time.Time  `json:"updatedAt"`
-	ExpiresAt        time.Time  `json:"expiresAt,omitzero"`
-	PaidAt           time.Time  `json:"paidAt,omitzero"`
-	CancelledAt      time.Time  `json:"cancelledAt,omitzero"`
-}
-
-func viewPayment(p *gateway.Payment) paymentView {
-	return paymentView{PaymentID: p.ID, ClientID: p.ClientID, PaymentRequestID: p.RequestID, ProductCode: p.ProductCode,
-		Scenario: p.Scenario, Amount: amountView{p.Amount.Value, p.Amount.Currency}, PaymentMethod: p.MethodType,
-		ReferenceOrderID: p.ReferenceID, Status: string(p.Status), ResultCode: p.ResultCode, ResultMessage: p.ResultMessage,
-		Refunded: p.Refunded, NotifyURL: p.NotifyURL, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
-		ExpiresAt: p.ExpiresAt, PaidAt: p.PaidAt, CancelledAt: p.CancelledAt}
-}
 
 func runPaymentsList(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" [--client-id ID] [--status S] [--payment-request-id ID] [--from T] [--to T] [--limit N] [--cursor C] [--json] [--data DIR]",
@@ -96,42 +51,29 @@ func runPaymentsList(ctx context.Context, e *env, path string, args []string) er
 	if *limit < 1 {
 		return f.usagef("--limit must be at least 1, got %d", *limit)
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	page, err := svc.Payments(ctx, filter)
-	if err != nil {
-		return err
-	}
-	next := ""
-	if page.Next != nil {
-		next = page.Next.String()
-	}
-	if *asJSON {
-		views := make([]paymentView, 0, len(page.Payments))
-		for _, p := range page.Payments {
-			views = append(views, viewPayment(p))
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		page, err := svc.Payments(ctx, filter)
+		if err != nil {
+			return err
 		}
-		return writeJSON(e.stdout, struct {
-			Payments   []paymentView `json:"payments"`
-			NextCursor string        `json:"nextCursor,omitempty"`
-		}{views, next})
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CREATED\tPAYMENT ID\tCLIENT ID\tPAYMENT REQUEST ID\tSTATUS\tAMOUNT\tRESULT CODE")
-	for _, p := range page.Payments {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.CreatedAt.Format(time.RFC3339), p.ID, p.ClientID, p.RequestID,
-			p.Status, p.Amount, p.ResultCode)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if next != "" {
-		fmt.Fprintf(e.stdout, "more: --cursor %s\n", next)
-	}
-	return nil
+		v := view.NewPaymentPage(page)
+		if *asJSON {
+			return writeJSON(e.stdout, v)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CREATED\tPAYMENT ID\tCLIENT ID\tPAYMENT REQUEST ID\tSTATUS\tAMOUNT\tRESULT CODE")
+		for _, p := range page.Payments {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.CreatedAt.Format(time.RFC3339), p.ID, p.ClientID, p.RequestID,
+				p.Status, p.Amount, p.ResultCode)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if v.NextCursor != "" {
+			fmt.Fprintf(e.stdout, "more: --cursor %s\n", v.NextCursor)
+		}
+		return nil
+	})
 }
 
 // paymentRefFlags are the flags that name one payment.
@@ -152,39 +94,6 @@ func paymentRefFlags(f *flagSet) func() (gateway.PaymentRef, error) {
 	}
 }
 
-// refundView, attemptView and notificationView complete payments show --json.
-type refundView struct {
-	RefundID        string     `json:"refundId"`
-	RefundRequestID string     `json:"refundRequestId"`
-	Amount          amountView `json:"amount"`
-	Status          string     `json:"status"`
-	ResultCode      string     `json:"resultCode,omitempty"`
-	Async           bool       `json:"async"`
-	CreatedAt       time.Time  `json:"createdAt"`
-	RefundedAt      time.Time  `json:"refundedAt,omitzero"`
-}
-
-type attemptView struct {
-	Number     int       `json:"number"`
-	At         time.Time `json:"at"`
-	DurationMs int64     `json:"durationMs"`
-	Outcome    string    `json:"outcome"`
-	HTTPStatus int       `json:"httpStatus,omitempty"`
-	Error      string    `json:"error,omitempty"`
-}
-
-type notificationView struct {
-	ID          string        `json:"id"`
-	Kind        string        `json:"kind"`
-	RefundID    string        `json:"refundId,omitempty"`
-	URL         string        `json:"url"`
-	State       string        `json:"state"`
-	DueAt       time.Time     `json:"dueAt"`
-	DeliveredAt time.Time     `json:"deliveredAt,omitzero"`
-	GivenUpAt   time.Time     `json:"givenUpAt,omitzero"`
-	Attempts    []attemptView `json:"attempts"`
-}
-
 func runPaymentsShow(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" (--payment-id ID | --client-id ID --payment-request-id ID) [--json] [--data DIR]",
 		"Show a payment with its refunds, its notifications and every delivery attempt.")
@@ -198,40 +107,17 @@ func runPaymentsShow(ctx context.Context, e *env, path string, args []string) er
 	if err != nil {
 		return err
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	d, err := svc.ShowPayment(ctx, r)
-	if err != nil {
-		return err
-	}
-	out := struct {
-		Payment       paymentView        `json:"payment"`
-		Refunds       []refundView       `json:"refunds"`
-		Notifications []notificationView `json:"notifications"`
-	}{Payment: viewPayment(d.Payment), Refunds: []refundView{}, Notifications: []notificationView{}}
-	for _, rf := range d.Refunds {
-		out.Refunds = append(out.Refunds, refundView{RefundID: rf.ID, RefundRequestID: rf.RequestID,
-			Amount: amountView{rf.Amount.Value, rf.Amount.Currency}, Status: string(rf.Status), ResultCode: rf.ResultCode,
-			Async: rf.Async, CreatedAt: rf.CreatedAt, RefundedAt: rf.RefundedAt})
-	}
-	for _, nd := range d.Notifications {
-		n := nd.Notification
-		nv := notificationView{ID: n.ID, Kind: string(n.Kind), RefundID: n.RefundID, URL: n.URL, State: string(n.State()),
-			DueAt: n.DueAt, DeliveredAt: n.DeliveredAt, GivenUpAt: n.GivenUpAt, Attempts: []attemptView{}}
-		for _, a := range nd.Attempts {
-			nv.Attempts = append(nv.Attempts, attemptView{Number: a.Number, At: a.At, DurationMs: a.Duration.Milliseconds(),
-				Outcome: string(a.Outcome), HTTPStatus: a.HTTPStatus, Error: a.Error})
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		d, err := svc.ShowPayment(ctx, r)
+		if err != nil {
+			return err
 		}
-		out.Notifications = append(out.Notifications, nv)
-	}
-	if *asJSON {
-		return writeJSON(e.stdout, out)
-	}
-	writePaymentText(e.stdout, d)
-	return nil
+		if *asJSON {
+			return writeJSON(e.stdout, view.NewPaymentDetail(d))
+		}
+		writePaymentText(e.stdout, d)
+		return nil
+	})
 }
 
 // writePaymentText prints a payment's detail for people.
@@ -327,15 +213,12 @@ func runPaymentsResolve(ctx context.Context, e *env, path string, args []string)
 	default:
 		return f.usagef("--outcome %q: want success, fail or close", *outcome)
 	}
-	svc, done, err := sf.service(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer done()
-	p, err := svc.ResolvePayment(ctx, r, o, *code, *message)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "payment %s is %s (%s)\n", p.ID, p.Status, p.ResultCode)
-	return nil
+	return sf.run(ctx, e, func(svc *gateway.Service) error {
+		p, err := svc.ResolvePayment(ctx, r, o, *code, *message)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "payment %s is %s (%s)\n", p.ID, p.Status, p.ResultCode)
+		return nil
+	})
 }

@@ -247,3 +247,28 @@ func (s RetrySchedule) String() string {
 // NotificationBodyFunc renders a notification's JSON body from the payment
 // (and, for NotifyRefund, the refund) in its new state.
 type NotificationBodyFunc func(kind NotificationKind, p *Payment, r *Refund) ([]byte, error)
+
+// Notifications lists the notifications f selects, newest first.
+func (s *Service) Notifications(ctx context.Context, f NotificationFilter) ([]Notification, error) {
+	list, err := s.Store.Notifications(ctx, f)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return list, nil
+}
+
+// ShowNotification returns a notification with its delivery attempts.
+func (s *Service) ShowNotification(ctx context.Context, id string) (*NotificationDetail, error) {
+	n, err := s.Store.Notification(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(KindNotFound, "no notification %s (a payment's notifications are listed by its paymentId)", id)
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	attempts, err := s.Store.NotificationAttempts(ctx, id)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return &NotificationDetail{Notification: *n, Attempts: attempts}, nil
+}
