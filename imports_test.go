@@ -59,14 +59,15 @@ func TestImportRules(t *testing.T) {
 		mod + "/antomtest":          {mod, mod + "/wire"},
 		mod + "/internal/gateway":   {},
 		mod + "/internal/sim":       {mod + "/internal/gateway"},
-		mod + "/internal/sqlite":    {mod + "/internal/gateway", "modernc.org/sqlite"},
-		mod + "/internal/postgres":  {mod + "/internal/gateway", "github.com/jackc/pgx/v5"},
+		mod + "/internal/sqlite":    {mod + "/internal/gateway", mod + "/internal/migrate", "modernc.org/sqlite"},
+		mod + "/internal/postgres":  {mod + "/internal/gateway", mod + "/internal/migrate", "github.com/jackc/pgx/v5"},
 		mod + "/internal/storetest": {mod + "/internal/gateway", "github.com/google/go-cmp"},
 		mod + "/internal/httpapi":   {mod + "/internal/gateway", mod + "/wire", mod, "github.com/prometheus/client_golang", "golang.org/x/text/currency"},
 		mod + "/internal/notify":    {mod + "/internal/gateway", mod + "/wire", mod, "github.com/prometheus/client_golang"},
 		mod + "/internal/loadgen":   {mod + "/wire"},
 		mod + "/internal/sigcheck":  {mod + "/wire"},
 		mod + "/internal/view":      {mod + "/internal/gateway", mod + "/wire"},
+		mod + "/internal/migrate":   {},
 	}
 	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").CombinedOutput()
 	if err != nil {
