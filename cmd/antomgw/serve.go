@@ -11,12 +11,11 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/httpapi"
-	"github.com/antomgw/antomgw/internal/notify"
+	"github.com/antomgw/antomgw/internal/node"
 	"github.com/antomgw/antomgw/internal/sim"
 	"github.com/antomgw/antomgw/wire"
 )
@@ -144,33 +143,14 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 	if info.kind == "postgres" && !info.sealed {
 		log.Warn("gateway keys are stored unsealed in the database: anyone who can read it, or a backup of it, holds the signing keys; give --kek-file or ANTOMGW_KEK to seal new keys (see docs/operations.md)")
 	}
-	svc := &gateway.Service{
-		Store:            st,
-		Processor:        &sim.Wallet{Delay: c.simDelay, Hold: c.simHold, Marks: st},
-		CancelWindow:     c.cancelWindow,
-		RefundWindow:     c.refundWindow,
-		PaymentExpiry:    c.paymentExpiry,
-		NotificationBody: notify.Body,
-		NotifySchedule:   c.schedule,
-		Log:              log,
-	}
-	active, _, err := svc.EnsureGatewayKey(ctx)
+	n, err := node.New(ctx, node.Config{
+		Store: st, Processor: &sim.Wallet{Delay: c.simDelay, Hold: c.simHold, Marks: st}, Log: log,
+		CancelWindow: c.cancelWindow, RefundWindow: c.refundWindow, PaymentExpiry: c.paymentExpiry,
+		NotifySchedule: c.schedule, MaxBody: c.maxBody, MaxClockSkew: c.maxClockSkew,
+		NotifyTimeout: c.notifyTimeout, NotifyPerHost: c.notifyPerHost, NotifyAllowPrivate: c.notifyAllowPrivate,
+	})
 	if err != nil {
-		return fmt.Errorf("gateway key: %w", err)
-	}
-	pub, keyVer := active.PublicKey, active.Version
-	keyring := &gateway.Keyring{Store: st}
-	metrics := httpapi.NewMetrics()
-	var stopping atomic.Bool
-	api := &httpapi.Server{
-		Service: svc,
-		Keyring: keyring,
-		Log:     log,
-		Metrics: metrics,
-		MaxBody: c.maxBody,
-
-		MaxClockSkew: c.maxClockSkew,
-		Ready:        func() bool { return !stopping.Load() },
+		return err
 	}
 
 	ln, err := net.Listen("tcp", c.listen)
@@ -178,7 +158,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           n.API,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -209,16 +189,10 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
-	workers.Go(func() { svc.RunWorker(workerCtx, 100*time.Millisecond, log) })
-	deliverer := &notify.Worker{
-		Store: st, Keyring: keyring, Schedule: c.schedule, Timeout: c.notifyTimeout,
-		PerHost: c.notifyPerHost, AllowPrivate: c.notifyAllowPrivate, Log: log,
-		Metrics: notify.NewMetrics(metrics.Registry),
-	}
-	workers.Go(func() { deliverer.Run(workerCtx) })
+	workers.Go(func() { n.Run(workerCtx) })
 
 	log.Info("antomgw listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
-		"store", info.kind, "data", info.where, "gateway_key_version", keyVer, "gateway_key_fingerprint", wire.Fingerprint(pub))
+		"store", info.kind, "data", info.where, "gateway_key_version", n.ActiveKey.Version, "gateway_key_fingerprint", wire.Fingerprint(n.ActiveKey.PublicKey))
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -230,7 +204,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", c.shutdownTimeout)
-	stopping.Store(true)
+	n.Drain()
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
