@@ -1,7 +1,11 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -69,4 +73,158 @@ func (r *Refund) move(to RefundStatus, code, message string, now time.Time) erro
 		r.RefundedAt = now
 	}
 	return nil
+}
+
+// RefundInput is a validated refund request.
+type RefundInput struct {
+	ClientID  string
+	RequestID string
+	PaymentID string
+	// Amount to refund. A zero Amount refunds whatever is left of the
+	// payment (omnichannel v2 without refundAmount); its amount is fixed
+	// when the refund is created, and a retry replays it.
+	Amount      Money
+	Reason      string
+	ReferenceID string
+	NotifyURL   string
+	Async       bool
+}
+
+// RefundResult is what a refund call answers.
+type RefundResult struct {
+	Refund *Refund
+	// Replay: the refundRequestId was seen before; this is that refund.
+	Replay bool
+}
+
+// Refund refunds part or all of a successful payment, once per (client,
+// refundRequestId). The refunds of a payment never add up to more than it.
+func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, error) {
+	rest := in.Amount == Money{}
+	if !rest && in.Amount.Value <= 0 {
+		return nil, Invalid("refundAmount.value", "refundAmount.value must be a positive integer in minor units")
+	}
+	fp := fingerprint(in.PaymentID, strconv.FormatInt(in.Amount.Value, 10), in.Amount.Currency)
+	if rest {
+		fp = fingerprint(in.PaymentID, "the rest")
+	}
+	dup := func() (*RefundResult, error) {
+		r, err := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID)
+		if err != nil {
+			return nil, storeError(err)
+		}
+		if r.Fingerprint != fp {
+			return nil, &Error{Kind: KindIdempotencyMismatch, Message: fmt.Sprintf(
+				"refundRequestId %s was used for a refund with a different paymentId or amount; use a new refundRequestId", in.RequestID)}
+		}
+		return &RefundResult{Refund: r, Replay: true}, nil
+	}
+	if _, err := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID); err == nil {
+		return dup()
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, storeError(err)
+	}
+	p, err := s.payment(ctx, in.ClientID, in.PaymentID, "")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	r := &Refund{
+		ID: s.newID(now), ClientID: in.ClientID, RequestID: in.RequestID, PaymentID: p.ID,
+		Amount: in.Amount, Reason: in.Reason, ReferenceID: in.ReferenceID, NotifyURL: in.NotifyURL,
+		Async: in.Async, Fingerprint: fp, Status: RefundProcessing, CreatedAt: now, UpdatedAt: now,
+	}
+	if r.NotifyURL == "" {
+		r.NotifyURL = p.NotifyURL
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		p, err := tx.PaymentForUpdate(in.ClientID, p.ID)
+		if err != nil {
+			return err
+		}
+		if p.Status != PaymentSuccess {
+			return Errorf(KindInvalidTransition, "only a SUCCESS payment can be refunded; this one is %s", p.Status)
+		}
+		if window := orDefault(s.RefundWindow, 365*24*time.Hour); now.Sub(p.PaidAt) > window {
+			return Errorf(KindRefundWindow, "the refund window (%s after payment) has passed", window)
+		}
+		left := p.Amount.Value - p.Refunded
+		if rest {
+			if left <= 0 {
+				return Errorf(KindRefundExceed, "the payment is already fully refunded")
+			}
+			r.Amount = Money{Value: left, Currency: p.Amount.Currency}
+		}
+		if !strings.EqualFold(r.Amount.Currency, p.Amount.Currency) {
+			return Invalid("refundAmount.currency", "refundAmount.currency %s differs from the payment's %s", r.Amount.Currency, p.Amount.Currency)
+		}
+		if r.Amount.Value > left {
+			return Errorf(KindRefundExceed, "refundAmount %d exceeds the refundable amount %d %s", r.Amount.Value, left, p.Amount.Currency)
+		}
+		dec, err := s.Processor.Refund(ctx, p, r)
+		if err != nil {
+			return &Error{Kind: KindInternal, Message: "processor refund", Err: err}
+		}
+		r.ResultCode, r.ResultMessage = dec.Code, dec.Message
+		switch dec.Status {
+		case RefundSuccess:
+			r.Status, r.RefundedAt = RefundSuccess, now
+			if r.ResultCode == "" {
+				r.ResultCode, r.ResultMessage = CodeSuccess, "success"
+			}
+		case RefundFail:
+			r.Status = RefundFail
+		default:
+			r.Status = RefundProcessing
+		}
+		if err := tx.InsertRefund(r); err != nil {
+			return err
+		}
+		if r.Status == RefundProcessing {
+			if err := tx.InsertJob(&Job{Kind: JobRefundSettle, ClientID: r.ClientID, TargetID: r.ID,
+				DueAt: dec.SettleAt, Status: string(RefundSuccess), Code: CodeSuccess, Message: "success"}); err != nil {
+				return err
+			}
+		}
+		if r.Status == RefundFail {
+			return nil
+		}
+		p.Refunded += r.Amount.Value
+		p.UpdatedAt = now
+		return tx.UpdatePayment(p)
+	})
+	if errors.Is(err, ErrConflict) {
+		return dup()
+	}
+	if err != nil {
+		// A duplicate of this request may have committed while this call
+		// was checking the payment: answer as its duplicate, not with the
+		// refusal (REFUND_AMOUNT_EXCEED, ...) that the first one caused.
+		if _, e := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID); e == nil {
+			return dup()
+		}
+		return nil, storeError(err)
+	}
+	return &RefundResult{Refund: r}, nil
+}
+
+// InquireRefund returns a refund by refundId (which wins) or refundRequestId.
+func (s *Service) InquireRefund(ctx context.Context, clientID, refundID, requestID string) (*Refund, error) {
+	var r *Refund
+	var err error
+	switch {
+	case refundID != "":
+		r, err = s.Store.Refund(ctx, clientID, refundID)
+	case requestID != "":
+		r, err = s.Store.RefundByRequestID(ctx, clientID, requestID)
+	default:
+		return nil, Invalid("refundId", "refundId or refundRequestId is required")
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(KindNotFound, "no refund with that refundId or refundRequestId")
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return r, nil
 }

@@ -2,10 +2,24 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/wire"
 )
+
+// refusal is a pipeline step's refusal: the result code to answer with and
+// a message for the merchant. A refusal has changed nothing.
+type refusal struct {
+	code, msg string
+}
+
+func (r *refusal) Error() string { return r.code + ": " + r.msg }
+
+func refuse(code, format string, args ...any) error {
+	return &refusal{code: code, msg: fmt.Sprintf(format, args...)}
+}
 
 // kindCodes is the one table turning domain error kinds into result codes.
 var kindCodes = map[gateway.Kind]string{
@@ -21,10 +35,16 @@ var kindCodes = map[gateway.Kind]string{
 	gateway.KindInternal:            wire.CodeUnknownException,
 }
 
-// errorResult turns any error of a call into the result to answer with.
-// Internal errors answer U UNKNOWN_EXCEPTION: the caller cannot know whether
-// anything happened, so it must retry the same request or inquire.
+// errorResult is the one place an error becomes the result to answer with:
+// a pipeline refusal its code, a domain error the code of its kind (a field
+// error PARAM_ILLEGAL naming the field). Internal errors answer U
+// UNKNOWN_EXCEPTION: the caller cannot know whether anything happened, so
+// it must retry the same request or inquire.
 func errorResult(err error) wire.Result {
+	var rf *refusal
+	if errors.As(err, &rf) {
+		return wire.NewResult(rf.code, clip(rf.msg, 256))
+	}
 	var ge *gateway.Error
 	if !errors.As(err, &ge) {
 		return wire.NewResult(wire.CodeUnknownException, "Internal error; retry the same request or inquire its status.")
@@ -38,8 +58,11 @@ func errorResult(err error) wire.Result {
 	case gateway.KindInternal, gateway.KindUnavailable:
 		msg = "The gateway could not complete the request (" + internalReason(ge) + "); retry the same request or inquire its status."
 	case gateway.KindInvalid:
-		if ge.Field != "" && msg == "" {
+		switch {
+		case ge.Field != "" && msg == "":
 			msg = ge.Field + " is illegal"
+		case ge.Field != "" && !strings.HasPrefix(msg, ge.Field):
+			msg = ge.Field + ": " + msg
 		}
 	}
 	return wire.NewResult(code, clip(msg, 256))

@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/antomgw/antomgw"
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/wire"
+)
+
+type refundRequestV2 struct {
+	RefundRequestID string    `json:"refundRequestId"`
+	PaymentID       string    `json:"paymentId"`
+	RefundAmount    *amountV2 `json:"refundAmount,omitempty"`
+	Memo            string    `json:"memo,omitempty"`
+	RefundNotifyURL string    `json:"refundNotifyUrl,omitempty"`
+}
+
+type refundResponseV2 struct {
+	Result          wire.Result `json:"result"`
+	RefundRequestID string      `json:"refundRequestId,omitempty"`
+	RefundID        string      `json:"refundId,omitempty"`
+	PaymentID       string      `json:"paymentId,omitempty"`
+	RefundAmount    *amountV2   `json:"refundAmount,omitempty"`
+	RefundTime      string      `json:"refundTime,omitempty"`
+}
+
+type inquiryRefundResponseV2 struct {
+	Result          wire.Result `json:"result"`
+	RefundID        string      `json:"refundId,omitempty"`
+	RefundRequestID string      `json:"refundRequestId,omitempty"`
+	RefundAmount    *amountV2   `json:"refundAmount,omitempty"`
+	RefundStatus    string      `json:"refundStatus,omitempty"`
+	RefundTime      string      `json:"refundTime,omitempty"`
+}
+
+func (s *Server) refund(ctx context.Context, clientID string, fam Family, body []byte) (*outcome, error) {
+	var in gateway.RefundInput
+	in.ClientID = clientID
+	if fam == FamilyV2 {
+		var req refundRequestV2
+		if err := decode(body, &req); err != nil {
+			return nil, err
+		}
+		if err := requestID("refundRequestId", req.RefundRequestID, true); err != nil {
+			return nil, err
+		}
+		if err := requireString("paymentId", req.PaymentID, 64); err != nil {
+			return nil, err
+		}
+		if err := maxString("memo", req.Memo, 256); err != nil {
+			return nil, err
+		}
+		if err := optionalURL("refundNotifyUrl", req.RefundNotifyURL, 1024); err != nil {
+			return nil, err
+		}
+		in.RequestID, in.PaymentID, in.Reason, in.NotifyURL = req.RefundRequestID, req.PaymentID, req.Memo, req.RefundNotifyURL
+		if req.RefundAmount != nil {
+			m, err := v2Money("refundAmount", req.RefundAmount)
+			if err != nil {
+				return nil, err
+			}
+			in.Amount = m
+		}
+		// No refundAmount: the gateway refunds what is left of the payment.
+	} else {
+		var req antomgw.RefundRequest
+		if err := decode(body, &req); err != nil {
+			return nil, err
+		}
+		if err := requestID("refundRequestId", req.RefundRequestID, false); err != nil {
+			return nil, err
+		}
+		if err := requireString("paymentId", req.PaymentID, 64); err != nil {
+			return nil, err
+		}
+		m, err := money("refundAmount", req.RefundAmount, maxMinorUnits)
+		if err != nil {
+			return nil, err
+		}
+		if err := maxString("refundReason", req.RefundReason, 256); err != nil {
+			return nil, err
+		}
+		if err := maxString("referenceRefundId", req.ReferenceRefundID, 64); err != nil {
+			return nil, err
+		}
+		if err := optionalURL("refundNotifyUrl", req.RefundNotifyURL, 1024); err != nil {
+			return nil, err
+		}
+		in.RequestID, in.PaymentID, in.Amount = req.RefundRequestID, req.PaymentID, m
+		in.Reason, in.ReferenceID, in.NotifyURL, in.Async = req.RefundReason, req.ReferenceRefundID, req.RefundNotifyURL, bool(req.IsAsyncRefund)
+	}
+	r, err := s.Service.Refund(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	rf := r.Refund
+	var res wire.Result
+	switch rf.Status {
+	case gateway.RefundSuccess:
+		res = wire.NewResult(wire.CodeSuccess, "")
+	case gateway.RefundFail:
+		res = wire.NewResult(rf.ResultCode, rf.ResultMessage)
+		res.Status = wire.StatusFail
+	default:
+		res = wire.NewResult(wire.CodeRefundInProcess, "The refund is being processed; inquire the refund or wait for notifyRefund.")
+	}
+	var o *outcome
+	if fam == FamilyV2 {
+		o = respondWith(res, refundResponseV2{
+			Result: res, RefundRequestID: rf.RequestID, RefundID: rf.ID, PaymentID: rf.PaymentID,
+			RefundAmount: v2Amount(rf.Amount), RefundTime: formatTime(rf.RefundedAt),
+		})
+	} else {
+		o = respondWith(res, antomgw.RefundResponse{
+			Result: res, RefundRequestID: rf.RequestID, RefundID: rf.ID, PaymentID: rf.PaymentID,
+			RefundAmount: amountOf(rf.Amount), RefundTime: formatTime(rf.RefundedAt),
+		})
+	}
+	o.replay = r.Replay && rf.Status != gateway.RefundProcessing
+	return o, nil
+}
+
+func (s *Server) inquiryRefund(ctx context.Context, clientID string, fam Family, body []byte) (*outcome, error) {
+	var req antomgw.InquiryRefundRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := lookupIDs("refundId", req.RefundID, "refundRequestId", req.RefundRequestID); err != nil {
+		return nil, err
+	}
+	r, err := s.Service.InquireRefund(ctx, clientID, req.RefundID, req.RefundRequestID)
+	if err != nil {
+		return nil, err
+	}
+	res := wire.NewResult(wire.CodeSuccess, "")
+	if fam == FamilyV2 {
+		return respondWith(res, inquiryRefundResponseV2{
+			Result: res, RefundID: r.ID, RefundRequestID: r.RequestID, RefundAmount: v2Amount(r.Amount),
+			RefundStatus: string(r.Status), RefundTime: formatTime(r.RefundedAt),
+		}), nil
+	}
+	return respondWith(res, antomgw.InquiryRefundResponse{
+		Result: res, RefundID: r.ID, RefundRequestID: r.RequestID, RefundAmount: amountOf(r.Amount),
+		RefundStatus: string(r.Status), RefundTime: formatTime(r.RefundedAt),
+	}), nil
+}
