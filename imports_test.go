@@ -68,7 +68,7 @@ func TestImportRules(t *testing.T) {
 		mod + "/internal/sigcheck":  {mod + "/wire"},
 		mod + "/internal/view":      {mod + "/internal/gateway", mod + "/wire"},
 		mod + "/internal/migrate":   {},
-		mod + "/internal/node":      {mod + "/internal/gateway", mod + "/internal/httpapi", mod + "/internal/notify"},
+		mod + "/internal/node":      {mod + "/internal/gateway", mod + "/internal/httpapi", mod + "/internal/notify", mod + "/internal/sqlite", mod + "/internal/postgres", mod + "/internal/migrate"},
 	}
 	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").CombinedOutput()
 	if err != nil {

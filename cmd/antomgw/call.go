@@ -52,8 +52,7 @@ func (c *callFlags) addCommon(f *flagSet) {
 	c.family = f.str("family", "FAMILY", "ams", "path family: ams (/ams/api/v1), ams-sandbox (/ams/sandbox/api/v1) or omnichannel (/openapi/v2)")
 	c.encrypt = f.boolean("encrypt", "encrypt the request body (RSA_AES) for the gateway")
 	c.epochTime = f.boolean("epoch-time", "send Request-Time as epoch milliseconds instead of ISO 8601")
-	f.DurationVar(&c.timeout, "timeout", antomgw.DefaultAttemptTimeout, "timeout of each attempt")
-	f.note("timeout", "DURATION")
+	f.durVar(&c.timeout, "timeout", "DURATION", antomgw.DefaultAttemptTimeout, "timeout of each attempt")
 	c.retries = f.integer("retries", "N", antomgw.DefaultMaxRetries, "retries of a retryable attempt (0: none)")
 	c.bodyFile = f.str("body-file", "FILE", "", `send this JSON body as is ("-": stdin) instead of the field flags`)
 	c.verbose = f.boolean("verbose", "print each attempt's exact request and response to stderr")
@@ -280,10 +279,8 @@ func runCallPay(ctx context.Context, e *env, path string, args []string) error {
 	redirectURL := c.field(f, "redirect-url", "URL", "", "paymentRedirectUrl (EntryCode, cashier)")
 	resolve := f.boolean("resolve", "on a U or lost answer, poll and cancel at the deadline; print the outcome")
 	var deadline, interval time.Duration
-	f.DurationVar(&deadline, "resolve-deadline", antomgw.DefaultResolveDeadline, "with --resolve: how long to poll before cancelling")
-	f.note("resolve-deadline", "DURATION")
-	f.DurationVar(&interval, "poll-interval", antomgw.DefaultPollInterval, "with --resolve: the first pause between inquiries (it doubles, up to 16s)")
-	f.note("poll-interval", "DURATION")
+	f.durVar(&deadline, "resolve-deadline", "DURATION", antomgw.DefaultResolveDeadline, "with --resolve: how long to poll before cancelling")
+	f.durVar(&interval, "poll-interval", "DURATION", antomgw.DefaultPollInterval, "with --resolve: the first pause between inquiries (it doubles, up to 16s)")
 	c.addCommon(f)
 	set, err := c.parse(f, args)
 	if err != nil {

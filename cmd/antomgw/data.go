@@ -5,14 +5,11 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
-	"net/url"
 	"os"
-	"path/filepath"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/node"
 	"github.com/antomgw/antomgw/internal/notify"
-	"github.com/antomgw/antomgw/internal/postgres"
-	"github.com/antomgw/antomgw/internal/sqlite"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -21,13 +18,10 @@ import (
 const defaultDataDir = "./antomgw-data"
 
 // dbFile is the SQLite database inside the data directory.
-const dbFile = "antomgw.db"
+const dbFile = node.DBFile
 
 // store is a gateway store the command can close: SQLite or PostgreSQL.
-type store interface {
-	gateway.Store
-	Close() error
-}
+type store = node.Store
 
 // storeFlag is the --data / --database-url / --kek-file trio every command
 // that touches the gateway's data takes.
@@ -45,79 +39,31 @@ func addStoreFlags(f *flagSet) *storeFlag {
 	}
 }
 
-// storeInfo says which store a command opened, for logs.
-type storeInfo struct {
-	kind   string // "sqlite" or "postgres"
-	where  string // the data directory, or the database without credentials
-	sealed bool   // PostgreSQL: gateway keys sealed under a KEK
-}
-
 // open opens the store the flags (or the environment) name: PostgreSQL when
-// a database URL is given, else SQLite in the data directory (created with
-// mode 0700), migrated to the current schema. synchronous is SQLite's mode
-// ("" for FULL).
-func (sf *storeFlag) open(ctx context.Context, e *env, synchronous string) (store, storeInfo, error) {
-	dbURL := *sf.databaseURL
-	if dbURL == "" {
-		dbURL = e.env("ANTOMGW_DATABASE_URL")
+// a database URL is given, else SQLite in the data directory. synchronous
+// is SQLite's mode ("" for FULL).
+func (sf *storeFlag) open(ctx context.Context, e *env, synchronous string) (store, node.StoreInfo, error) {
+	cfg := node.StoreConfig{DataDir: *sf.data, DatabaseURL: *sf.databaseURL, Synchronous: synchronous}
+	if cfg.DataDir == "" {
+		cfg.DataDir = defaultDataDir
 	}
-	var kekText []byte
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = e.env("ANTOMGW_DATABASE_URL")
+	}
 	switch {
 	case *sf.kekFile != "":
 		b, err := os.ReadFile(*sf.kekFile)
 		if err != nil {
-			return nil, storeInfo{}, fmt.Errorf("--kek-file: %w", err)
+			return nil, node.StoreInfo{}, fmt.Errorf("--kek-file: %w", err)
 		}
-		kekText = b
+		cfg.KEK = b
 	case e.env("ANTOMGW_KEK") != "":
-		kekText = []byte(e.env("ANTOMGW_KEK"))
+		cfg.KEK = []byte(e.env("ANTOMGW_KEK"))
 	}
-	if dbURL == "" {
-		if kekText != nil {
-			return nil, storeInfo{}, sf.f.usagef("a key-encryption key (--kek-file or ANTOMGW_KEK) seals gateway keys in PostgreSQL; it needs --database-url (SQLite keeps keys in its 0600 database file)")
-		}
-		dir := *sf.data
-		if dir == "" {
-			dir = defaultDataDir
-		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, storeInfo{}, fmt.Errorf("data directory: %w", err)
-		}
-		if probe, err := os.CreateTemp(dir, ".write-probe-*"); err != nil {
-			return nil, storeInfo{}, fmt.Errorf("open store: data directory %s is not writable (read-only file system, full disk or permissions?): %w", dir, err)
-		} else {
-			probe.Close()
-			os.Remove(probe.Name())
-		}
-		st, err := sqlite.Open(ctx, filepath.Join(dir, dbFile), sqlite.Options{Synchronous: synchronous})
-		if err != nil {
-			return nil, storeInfo{}, fmt.Errorf("open store in %s: %w", dir, err)
-		}
-		return st, storeInfo{kind: "sqlite", where: dir}, nil
+	if cfg.KEK != nil && cfg.DatabaseURL == "" {
+		return nil, node.StoreInfo{}, sf.f.usagef("a key-encryption key (--kek-file or ANTOMGW_KEK) seals gateway keys in PostgreSQL; it needs --database-url (SQLite keeps keys in its 0600 database file)")
 	}
-	var kek []byte
-	if kekText != nil {
-		k, err := postgres.ParseKEK(kekText)
-		if err != nil {
-			return nil, storeInfo{}, fmt.Errorf("key-encryption key: %w", err)
-		}
-		kek = k
-	}
-	st, err := postgres.Open(ctx, dbURL, postgres.Options{KEK: kek})
-	if err != nil {
-		return nil, storeInfo{}, fmt.Errorf("open database %s: %w", redactURL(dbURL), err)
-	}
-	return st, storeInfo{kind: "postgres", where: redactURL(dbURL), sealed: st.Sealed()}, nil
-}
-
-// redactURL returns a database URL without its credentials and parameters,
-// for logs and errors.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "postgres"
-	}
-	return u.Scheme + "://" + u.Host + u.Path
+	return node.OpenStore(ctx, cfg)
 }
 
 // run opens the store the flags name, calls fn with the gateway's use

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // env is what a command may touch of the outside world. Tests fill it with
@@ -73,6 +74,32 @@ func (f *flagSet) str(name, arg, value, usage string) *string {
 func (f *flagSet) integer(name, arg string, value int, usage string) *int {
 	f.note(name, arg)
 	return f.Int(name, value, usage)
+}
+
+// The Var forms bind a flag to p; arg is the argument's name in the help.
+func (f *flagSet) strVar(p *string, name, arg, value, usage string) {
+	f.note(name, arg)
+	f.StringVar(p, name, value, usage)
+}
+
+func (f *flagSet) intVar(p *int, name, arg string, value int, usage string) {
+	f.note(name, arg)
+	f.IntVar(p, name, value, usage)
+}
+
+func (f *flagSet) int64Var(p *int64, name, arg string, value int64, usage string) {
+	f.note(name, arg)
+	f.Int64Var(p, name, value, usage)
+}
+
+func (f *flagSet) durVar(p *time.Duration, name, arg string, value time.Duration, usage string) {
+	f.note(name, arg)
+	f.DurationVar(p, name, value, usage)
+}
+
+func (f *flagSet) boolVar(p *bool, name string, value bool, usage string) {
+	f.note(name, "")
+	f.BoolVar(p, name, value, usage)
 }
 
 // boolean defines a bool flag, false by default.

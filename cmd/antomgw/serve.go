@@ -62,45 +62,26 @@ type serveConfig struct {
 func runServe(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" [--listen ADDR] [--data DIR] [flags]", serveDoc)
 	var c serveConfig
-	f.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
-	f.note("listen", "ADDR")
+	f.strVar(&c.listen, "listen", "ADDR", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
 	c.store = addStoreFlags(f)
-	f.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (TLS 1.2+) with this certificate (PEM)")
-	f.note("tls-cert", "FILE")
-	f.StringVar(&c.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
-	f.note("tls-key", "FILE")
-	f.Int64Var(&c.maxBody, "max-body", httpapi.DefaultMaxBody, "largest request body accepted, in bytes")
-	f.note("max-body", "BYTES")
-	f.DurationVar(&c.maxClockSkew, "max-clock-skew", 0, "refuse a Request-Time further than this from the clock (0: off)")
-	f.note("max-clock-skew", "DURATION")
-	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
-	f.note("log-format", "FORMAT")
-	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error (debug logs bodies and strings to sign)")
-	f.note("log-level", "LEVEL")
-	f.DurationVar(&c.simDelay, "sim-delay", 5*time.Second, `how long every "later" of the simulated wallet takes`)
-	f.note("sim-delay", "DURATION")
-	f.DurationVar(&c.simHold, "sim-hold", 40*time.Second, "how long the simulated wallet holds back the 9902 answer")
-	f.note("sim-hold", "DURATION")
-	f.DurationVar(&c.cancelWindow, "cancel-window", 24*time.Hour, "how long after success a payment may be cancelled")
-	f.note("cancel-window", "DURATION")
-	f.DurationVar(&c.refundWindow, "refund-window", 365*24*time.Hour, "how long after success a payment may be refunded")
-	f.note("refund-window", "DURATION")
-	f.DurationVar(&c.paymentExpiry, "payment-expiry", 14*time.Minute, "how long a payment may stay PROCESSING when the request sets no paymentExpiryTime")
-	f.note("payment-expiry", "DURATION")
-	f.StringVar(&c.notifySchedule, "notify-schedule", "antom", "notification retry schedule: antom (0s,2m,10m,10m,1h,2h,6h,15h), fast (0s,1s,2s,4s,8s,16s,32s,64s), or a comma list of durations")
-	f.note("notify-schedule", "SCHEDULE")
-	f.DurationVar(&c.notifyTimeout, "notify-timeout", 5*time.Second, "how long one notification attempt may take")
-	f.note("notify-timeout", "DURATION")
-	f.BoolVar(&c.notifyAllowPrivate, "notify-allow-private", true, "allow notify URLs on loopback, private and link-local addresses (set =false in shared deployments)")
-	f.note("notify-allow-private", "")
-	f.IntVar(&c.notifyPerHost, "notify-per-host", 4, "notification attempts in flight per merchant host")
-	f.note("notify-per-host", "N")
-	f.StringVar(&c.synchronous, "synchronous", "FULL", "SQLite synchronous mode: FULL (every commit durable) or NORMAL (faster; the last commits may be lost on power failure)")
-	f.note("synchronous", "MODE")
-	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let requests in flight finish on SIGINT/SIGTERM")
-	f.note("shutdown-timeout", "DURATION")
-	f.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this address (off by default; keep it on loopback)")
-	f.note("pprof", "ADDR")
+	f.strVar(&c.tlsCert, "tls-cert", "FILE", "", "serve HTTPS (TLS 1.2+) with this certificate (PEM)")
+	f.strVar(&c.tlsKey, "tls-key", "FILE", "", "private key of --tls-cert (PEM)")
+	f.int64Var(&c.maxBody, "max-body", "BYTES", httpapi.DefaultMaxBody, "largest request body accepted, in bytes")
+	f.durVar(&c.maxClockSkew, "max-clock-skew", "DURATION", 0, "refuse a Request-Time further than this from the clock (0: off)")
+	f.strVar(&c.logFormat, "log-format", "FORMAT", "text", "log format: text or json")
+	f.strVar(&c.logLevel, "log-level", "LEVEL", "info", "log level: debug, info, warn or error (debug logs bodies and strings to sign)")
+	f.durVar(&c.simDelay, "sim-delay", "DURATION", 5*time.Second, `how long every "later" of the simulated wallet takes`)
+	f.durVar(&c.simHold, "sim-hold", "DURATION", 40*time.Second, "how long the simulated wallet holds back the 9902 answer")
+	f.durVar(&c.cancelWindow, "cancel-window", "DURATION", 24*time.Hour, "how long after success a payment may be cancelled")
+	f.durVar(&c.refundWindow, "refund-window", "DURATION", 365*24*time.Hour, "how long after success a payment may be refunded")
+	f.durVar(&c.paymentExpiry, "payment-expiry", "DURATION", 14*time.Minute, "how long a payment may stay PROCESSING when the request sets no paymentExpiryTime")
+	f.strVar(&c.notifySchedule, "notify-schedule", "SCHEDULE", "antom", "notification retry schedule: antom (0s,2m,10m,10m,1h,2h,6h,15h), fast (0s,1s,2s,4s,8s,16s,32s,64s), or a comma list of durations")
+	f.durVar(&c.notifyTimeout, "notify-timeout", "DURATION", 5*time.Second, "how long one notification attempt may take")
+	f.boolVar(&c.notifyAllowPrivate, "notify-allow-private", true, "allow notify URLs on loopback, private and link-local addresses (set =false in shared deployments)")
+	f.intVar(&c.notifyPerHost, "notify-per-host", "N", 4, "notification attempts in flight per merchant host")
+	f.strVar(&c.synchronous, "synchronous", "MODE", "FULL", "SQLite synchronous mode: FULL (every commit durable) or NORMAL (faster; the last commits may be lost on power failure)")
+	f.durVar(&c.shutdownTimeout, "shutdown-timeout", "DURATION", 10*time.Second, "how long to let requests in flight finish on SIGINT/SIGTERM")
+	f.strVar(&c.pprofAddr, "pprof", "ADDR", "", "serve net/http/pprof on this address (off by default; keep it on loopback)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -140,7 +121,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 		return err
 	}
 	defer st.Close()
-	if info.kind == "postgres" && !info.sealed {
+	if info.Kind == "postgres" && !info.Sealed {
 		log.Warn("gateway keys are stored unsealed in the database: anyone who can read it, or a backup of it, holds the signing keys; give --kek-file or ANTOMGW_KEK to seal new keys (see docs/operations.md)")
 	}
 	n, err := node.New(ctx, node.Config{
@@ -192,7 +173,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 	workers.Go(func() { n.Run(workerCtx) })
 
 	log.Info("antomgw listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
-		"store", info.kind, "data", info.where, "gateway_key_version", n.ActiveKey.Version, "gateway_key_fingerprint", wire.Fingerprint(n.ActiveKey.PublicKey))
+		"store", info.Kind, "data", info.Where, "gateway_key_version", n.ActiveKey.Version, "gateway_key_fingerprint", wire.Fingerprint(n.ActiveKey.PublicKey))
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
