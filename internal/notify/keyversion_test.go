@@ -27,12 +27,12 @@ func TestNotificationGatewayKeyVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	der, _ := x509.MarshalPKCS8PrivateKey(key2)
-	if _, err := f.store.AddGatewayKey(ctx, der, time.Now(), false); err != nil {
+	if _, err := f.store.AddGatewayKey(ctx, der, f.clock.Now(), false); err != nil {
 		t.Fatal(err)
 	}
 	clientKey, _ := x509.MarshalPKIXPublicKey(&key2.PublicKey)
-	if err := f.store.AddClient(ctx, gateway.Client{ID: "C1", CreatedAt: time.Now()},
-		gateway.ClientKey{ClientID: "C1", Version: 1, PublicKey: clientKey, CreatedAt: time.Now()}); err != nil {
+	if err := f.store.AddClient(ctx, gateway.Client{ID: "C1", CreatedAt: f.clock.Now()},
+		gateway.ClientKey{ClientID: "C1", Version: 1, PublicKey: clientKey, CreatedAt: f.clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	gw := map[int]*rsa.PublicKey{1: f.pub, 2: &key2.PublicKey}
@@ -53,11 +53,15 @@ func TestNotificationGatewayKeyVersion(t *testing.T) {
 		ack(w)
 	}))
 	defer srv.Close()
-	f.run(t, &notify.Worker{Schedule: gateway.FastSchedule, AllowPrivate: true})
+	w := f.worker(&notify.Worker{Schedule: gateway.FastSchedule, AllowPrivate: true})
 	deliver := func(id string) int {
 		t.Helper()
+		f.clock.Add(time.Minute)
 		f.enqueue(t, id, srv.URL+"/notify?n="+id, `{"notifyType":"PAYMENT_RESULT"}`)
-		waitFor(t, "delivery of "+id, func() bool { return !f.notification(t, id).DeliveredAt.IsZero() })
+		f.deliverDue(t, w, 1)
+		if f.notification(t, id).DeliveredAt.IsZero() {
+			t.Fatalf("%s not delivered on its first attempt", id)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		return versions[id]
@@ -66,7 +70,7 @@ func TestNotificationGatewayKeyVersion(t *testing.T) {
 	if v := deliver("N1"); v != 1 {
 		t.Errorf("with version 2 published: notification signed with version %d, want 1 (the active one)", v)
 	}
-	if err := f.store.ActivateGatewayKey(ctx, 2, time.Now()); err != nil {
+	if err := f.store.ActivateGatewayKey(ctx, 2, f.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if v := deliver("N2"); v != 2 {

@@ -203,13 +203,17 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // DeliverDue makes one attempt at every notification due now (by the
-// worker's clock), waits for the attempts, and returns how many it made.
-// It is Run's work without the polling: for tests that move a fake clock,
-// and for an operator's "deliver now". It claims the notifications like
-// Run, so it may run next to Run on other processes.
+// worker's clock), at most PerHost at a time against one host, waits for
+// the attempts, and returns how many it made. It is Run's work without the
+// polling: for tests that move a fake clock, and for an operator's "deliver
+// now". It claims the notifications like Run, so it may run next to Run on
+// other processes. A notification due again at once (a schedule with zero
+// delays) is left for the next call.
 func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	w.init()
 	lease := 2*w.Timeout + 30*time.Second
+	attempted := map[string]bool{}
+	hosts := map[string]chan struct{}{}
 	total := 0
 	for {
 		batch, err := w.Store.ClaimNotifications(ctx, w.now(), lease, w.Concurrency)
@@ -217,12 +221,32 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 			return total, err
 		}
 		var wg sync.WaitGroup
+		fresh := 0
 		for _, n := range batch {
-			wg.Go(func() { w.attempt(ctx, n) })
+			if attempted[n.ID] {
+				// Release it untouched: one attempt per call.
+				if err := w.Store.DeferNotification(ctx, n.ID, n.DueAt); err != nil {
+					wg.Wait()
+					return total + fresh, err
+				}
+				continue
+			}
+			attempted[n.ID] = true
+			fresh++
+			slots := hosts[hostOf(n.URL)]
+			if slots == nil {
+				slots = make(chan struct{}, w.PerHost)
+				hosts[hostOf(n.URL)] = slots
+			}
+			wg.Go(func() {
+				slots <- struct{}{}
+				defer func() { <-slots }()
+				w.attempt(ctx, n)
+			})
 		}
 		wg.Wait()
-		total += len(batch)
-		if len(batch) < w.Concurrency {
+		total += fresh
+		if len(batch) < w.Concurrency || fresh == 0 {
 			return total, nil
 		}
 	}

@@ -2,15 +2,12 @@ package notify_test
 
 import (
 	"context"
-	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,127 +15,15 @@ import (
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/notify"
-	"github.com/antomgw/antomgw/internal/sqlite"
 	"github.com/antomgw/antomgw/wire"
 )
 
-// received is one notification as the merchant saw it.
-type received struct {
-	at      time.Time
-	path    string
-	body    []byte
-	reqTime string
-	valid   bool
-}
-
-// merchant is a fake merchant endpoint that verifies every notification
-// with the gateway key and answers with respond(n) for the n-th (1-based).
-type merchant struct {
-	mu      sync.Mutex
-	got     []received
-	pub     *rsa.PublicKey
-	respond func(n int, w http.ResponseWriter)
-}
-
-func (m *merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	valid := false
-	if sh, err := wire.ParseSignatureHeader(r.Header.Get("signature")); err == nil {
-		valid = wire.Verify(m.pub, wire.SigningContent(r.Method, r.URL.RequestURI(), r.Header.Get("client-id"), r.Header.Get("request-time"), body), sh.Signature) == nil
-	}
-	m.mu.Lock()
-	m.got = append(m.got, received{at: time.Now(), path: r.URL.RequestURI(), body: body, reqTime: r.Header.Get("request-time"), valid: valid})
-	n := len(m.got)
-	m.mu.Unlock()
-	m.respond(n, w)
-}
-
-func (m *merchant) received() []received {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]received(nil), m.got...)
-}
-
-func ack(w http.ResponseWriter) {
-	io.WriteString(w, `{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}`)
-}
-
-type fixture struct {
-	store   *sqlite.Store
-	keyring *gateway.Keyring
-	pub     *rsa.PublicKey
-}
-
-func newFixture(tb testing.TB) *fixture {
-	tb.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "n.db"), sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	data, err := os.ReadFile("../httpapi/testdata/gateway-test-only.pem")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	key, err := wire.ParsePrivateKey(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	if _, err := st.AddGatewayKey(context.Background(), der, time.Now(), false); err != nil {
-		tb.Fatal(err)
-	}
-	return &fixture{store: st, keyring: &gateway.Keyring{Store: st}, pub: &key.PublicKey}
-}
-
-func (f *fixture) enqueue(tb testing.TB, id, url string, body string) {
-	tb.Helper()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	err := f.store.Update(context.Background(), func(tx gateway.Tx) error {
-		return tx.InsertNotification(&gateway.Notification{ID: id, ClientID: "C1", Kind: gateway.NotifyPayment,
-			PaymentID: "P_" + id, URL: url, Body: []byte(body), CreatedAt: now, DueAt: now})
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func (f *fixture) run(tb testing.TB, w *notify.Worker) {
-	tb.Helper()
-	w.Store, w.Keyring = f.store, f.keyring
-	if w.Poll == 0 {
-		w.Poll = 20 * time.Millisecond
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	tb.Cleanup(func() { cancel(); <-done })
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (f *fixture) notification(tb testing.TB, id string) *gateway.Notification {
-	tb.Helper()
-	n, err := f.store.Notification(context.Background(), id)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return n
-}
+// The tests in this file step the fixture's clock and call DeliverDue: an
+// attempt is made exactly when the schedule says, and no test waits for it.
 
 // TestFastScheduleFourthAttempt: a merchant that fails the first 3 attempts
-// gets the notification on the 4th, each attempt at (or after) its
-// scheduled time, each signed afresh over the same body.
+// gets the notification on the 4th, each attempt exactly at its scheduled
+// time (not a millisecond before), each signed afresh over the same body.
 func TestFastScheduleFourthAttempt(t *testing.T) {
 	f := newFixture(t)
 	m := &merchant{pub: f.pub, respond: func(n int, w http.ResponseWriter) {
@@ -152,17 +37,26 @@ func TestFastScheduleFourthAttempt(t *testing.T) {
 	defer srv.Close()
 	body := `{"notifyType":"PAYMENT_RESULT","paymentId":"P_1"}`
 	f.enqueue(t, "N1", srv.URL+"/hooks/antom?shop=1", body)
-	f.run(t, &notify.Worker{Schedule: gateway.FastSchedule, AllowPrivate: true})
+	w := f.worker(&notify.Worker{Schedule: gateway.FastSchedule, AllowPrivate: true})
 
-	waitFor(t, "delivery", func() bool { return !f.notification(t, "N1").DeliveredAt.IsZero() })
+	f.deliverDue(t, w, 1)
+	for i := 1; i < 4; i++ {
+		f.clock.Add(gateway.FastSchedule[i] - time.Millisecond)
+		f.deliverDue(t, w, 0) // not due yet
+		f.clock.Add(time.Millisecond)
+		f.deliverDue(t, w, 1)
+	}
+	f.clock.Add(24 * time.Hour)
+	f.deliverDue(t, w, 0) // delivered: nothing more to do
+
+	if f.notification(t, "N1").DeliveredAt.IsZero() {
+		t.Fatal("not delivered after the 4th attempt")
+	}
 	got := m.received()
 	if len(got) != 4 {
 		t.Fatalf("merchant received %d attempts, want 4", len(got))
 	}
-	attempts, err := f.store.NotificationAttempts(context.Background(), "N1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	attempts := f.attempts(t, "N1")
 	if len(attempts) != 4 {
 		t.Fatalf("recorded %d attempts, want 4", len(attempts))
 	}
@@ -177,8 +71,8 @@ func TestFastScheduleFourthAttempt(t *testing.T) {
 		if i > 0 {
 			// Attempt i+1 is due schedule[i] after attempt i ended.
 			gap := a.At.Sub(attempts[i-1].At.Add(attempts[i-1].Duration))
-			if gap < gateway.FastSchedule[i]-time.Millisecond {
-				t.Errorf("attempt %d came %s after attempt %d, want at least %s", i+1, gap, i, gateway.FastSchedule[i])
+			if gap != gateway.FastSchedule[i] {
+				t.Errorf("attempt %d came %s after attempt %d, want %s", i+1, gap, i, gateway.FastSchedule[i])
 			}
 		}
 	}
@@ -195,6 +89,9 @@ func TestFastScheduleFourthAttempt(t *testing.T) {
 		if i > 0 && r.reqTime == got[i-1].reqTime {
 			t.Errorf("attempt %d reused request-time %s: each attempt must be signed afresh", i+1, r.reqTime)
 		}
+		if want := wire.FormatTime(attempts[i].At); r.reqTime != want {
+			t.Errorf("attempt %d: request-time %s, want %s (the worker's clock)", i+1, r.reqTime, want)
+		}
 	}
 	if n := f.notification(t, "N1"); n.Attempts != 4 || !n.GivenUpAt.IsZero() {
 		t.Errorf("notification: attempts %d, given up %v; want 4 and not given up", n.Attempts, n.GivenUpAt)
@@ -207,7 +104,6 @@ func TestFastScheduleFourthAttempt(t *testing.T) {
 func TestFailedAttemptOutcomes(t *testing.T) {
 	f := newFixture(t)
 	slow := make(chan struct{})
-	defer close(slow)
 	handlers := map[string]http.HandlerFunc{
 		"status500": func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no", 500) },
 		"badack": func(w http.ResponseWriter, _ *http.Request) {
@@ -215,10 +111,10 @@ func TestFailedAttemptOutcomes(t *testing.T) {
 		},
 		"notjson":  func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") },
 		"redirect": func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusFound) },
-		"timeout": func(w http.ResponseWriter, _ *http.Request) {
+		"timeout": func(_ http.ResponseWriter, r *http.Request) {
 			select {
 			case <-slow:
-			case <-time.After(5 * time.Second):
+			case <-r.Context().Done(): // the worker gave up and hung up
 			}
 		},
 	}
@@ -234,23 +130,46 @@ func TestFailedAttemptOutcomes(t *testing.T) {
 	}
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
+	defer close(slow) // before srv.Close, which waits for the handlers
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closedURL := closed.URL
 	closed.Close()
-	for name := range want {
-		url := srv.URL + "/" + name
+	url := func(name string) string {
 		if name == "closed" {
-			url = closedURL + "/closed"
+			return closedURL + "/closed"
 		}
-		f.enqueue(t, name, url, `{}`)
+		return srv.URL + "/" + name
 	}
-	f.run(t, &notify.Worker{Schedule: gateway.RetrySchedule{0, 50 * time.Millisecond}, Timeout: 300 * time.Millisecond, AllowPrivate: true})
-	for name, outcome := range want {
-		waitFor(t, name+" given up", func() bool { return !f.notification(t, name).GivenUpAt.IsZero() })
-		attempts, err := f.store.NotificationAttempts(context.Background(), name)
-		if err != nil {
-			t.Fatal(err)
+
+	// Every attempt but the timeout ones answers at once: give them time
+	// enough for a loaded machine. The merchant that never answers gets a
+	// worker of its own with a short timeout, the one real wait here.
+	schedule := gateway.RetrySchedule{0, 50 * time.Millisecond}
+	w := f.worker(&notify.Worker{Schedule: schedule, Timeout: 10 * time.Second, AllowPrivate: true})
+	for name := range want {
+		if name != "timeout" {
+			f.enqueue(t, name, url(name), `{}`)
 		}
+	}
+	f.deliverDue(t, w, len(want)-1)
+	f.clock.Add(50 * time.Millisecond)
+	f.deliverDue(t, w, len(want)-1)
+
+	f.enqueue(t, "timeout", url("timeout"), `{}`)
+	tw := f.worker(&notify.Worker{Schedule: schedule, Timeout: 100 * time.Millisecond, AllowPrivate: true})
+	f.deliverDue(t, tw, 1)
+	f.clock.Add(50 * time.Millisecond)
+	f.deliverDue(t, tw, 1)
+
+	f.clock.Add(48 * time.Hour)
+	f.deliverDue(t, w, 0) // every one given up: nothing more is tried
+
+	for name, outcome := range want {
+		n := f.notification(t, name)
+		if n.GivenUpAt.IsZero() {
+			t.Errorf("%s: not given up after the whole schedule", name)
+		}
+		attempts := f.attempts(t, name)
 		if len(attempts) != 2 {
 			t.Errorf("%s: %d attempts, want 2 (the whole schedule)", name, len(attempts))
 		}
@@ -259,7 +178,7 @@ func TestFailedAttemptOutcomes(t *testing.T) {
 				t.Errorf("%s: attempt outcome %s error %q, want %s with an error text", name, a.Outcome, a.Error, outcome)
 			}
 		}
-		if n := f.notification(t, name); !n.DeliveredAt.IsZero() {
+		if !n.DeliveredAt.IsZero() {
 			t.Errorf("%s: delivered, want given up", name)
 		}
 	}
@@ -292,14 +211,21 @@ func TestResendGivenUp(t *testing.T) {
 	srv := httptest.NewServer(m)
 	defer srv.Close()
 	f.enqueue(t, "R1", srv.URL+"/n", `{"a":1}`)
-	f.run(t, &notify.Worker{Schedule: gateway.RetrySchedule{0}, AllowPrivate: true})
-	waitFor(t, "given up", func() bool { return !f.notification(t, "R1").GivenUpAt.IsZero() })
+	w := f.worker(&notify.Worker{Schedule: gateway.RetrySchedule{0}, AllowPrivate: true})
+	f.deliverDue(t, w, 1)
+	if f.notification(t, "R1").GivenUpAt.IsZero() {
+		t.Fatal("not given up after the one attempt of the schedule")
+	}
 	up.Store(true)
-	if _, err := (&gateway.Service{Store: f.store}).ResendNotification(context.Background(), "R1"); err != nil {
+	f.clock.Add(time.Hour)
+	if _, err := (&gateway.Service{Store: f.store, Now: f.clock.Now}).ResendNotification(context.Background(), "R1"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "delivered after resend", func() bool { return !f.notification(t, "R1").DeliveredAt.IsZero() })
+	f.deliverDue(t, w, 1)
 	n := f.notification(t, "R1")
+	if n.DeliveredAt.IsZero() {
+		t.Fatal("not delivered after the resend")
+	}
 	if n.Attempts != 2 || !n.GivenUpAt.IsZero() {
 		t.Errorf("after resend: attempts %d given up %v, want 2 and not given up", n.Attempts, n.GivenUpAt)
 	}
@@ -316,91 +242,15 @@ func TestRefusePrivateTargets(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hit.Store(true); ack(w) }))
 	defer srv.Close()
 	f.enqueue(t, "P1", srv.URL+"/n", `{}`)
-	f.run(t, &notify.Worker{Schedule: gateway.RetrySchedule{0}})
-	waitFor(t, "given up", func() bool { return !f.notification(t, "P1").GivenUpAt.IsZero() })
-	attempts, _ := f.store.NotificationAttempts(context.Background(), "P1")
-	if len(attempts) != 1 || attempts[0].Outcome != gateway.OutcomeRefused {
+	f.deliverDue(t, f.worker(&notify.Worker{Schedule: gateway.RetrySchedule{0}}), 1)
+	if f.notification(t, "P1").GivenUpAt.IsZero() {
+		t.Error("not given up after the one attempt of the schedule")
+	}
+	if attempts := f.attempts(t, "P1"); len(attempts) != 1 || attempts[0].Outcome != gateway.OutcomeRefused {
 		t.Fatalf("attempts %+v, want one refused", attempts)
 	}
 	if hit.Load() {
 		t.Error("the private target was contacted")
-	}
-}
-
-// TestPerHostLimit: a slow merchant never has more than PerHost attempts in
-// flight, and does not hold up another merchant.
-func TestPerHostLimit(t *testing.T) {
-	f := newFixture(t)
-	var inFlight, maxInFlight atomic.Int64
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		n := inFlight.Add(1)
-		for {
-			m := maxInFlight.Load()
-			if n <= m || maxInFlight.CompareAndSwap(m, n) {
-				break
-			}
-		}
-		<-release
-		inFlight.Add(-1)
-		ack(w)
-	}))
-	defer slow.Close()
-	var fastDone atomic.Int64
-	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fastDone.Add(1); ack(w) }))
-	defer fast.Close()
-	for i := range 10 {
-		f.enqueue(t, fmt.Sprintf("S%d", i), slow.URL+"/n", `{}`)
-	}
-	for i := range 5 {
-		f.enqueue(t, fmt.Sprintf("F%d", i), fast.URL+"/n", `{}`)
-	}
-	f.run(t, &notify.Worker{Schedule: gateway.RetrySchedule{0}, PerHost: 2, Concurrency: 8, Timeout: 20 * time.Second, AllowPrivate: true})
-	waitFor(t, "the fast merchant served while the slow one hangs", func() bool { return fastDone.Load() == 5 })
-	close(release)
-	for i := range 10 {
-		id := fmt.Sprintf("S%d", i)
-		waitFor(t, id+" delivered", func() bool { return !f.notification(t, id).DeliveredAt.IsZero() })
-	}
-	if m := maxInFlight.Load(); m > 2 {
-		t.Errorf("slow host had %d attempts in flight at once, want at most 2", m)
-	}
-}
-
-// TestBody renders notifyPayment and notifyRefund bodies.
-func TestBody(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	p := &gateway.Payment{ID: "P1", RequestID: "R1", Amount: gateway.Money{Value: 450, Currency: "USD"},
-		Status: gateway.PaymentSuccess, CreatedAt: now, PaidAt: now, MethodType: "CONNECT_WALLET"}
-	b, err := notify.Body(gateway.NotifyPayment, p, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"notifyType":"PAYMENT_RESULT","result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},` +
-		`"paymentRequestId":"R1","paymentId":"P1","paymentAmount":{"currency":"USD","value":"450"},` +
-		`"paymentCreateTime":"2026-01-02T03:04:05+00:00","paymentTime":"2026-01-02T03:04:05+00:00","paymentMethodType":"CONNECT_WALLET"}`
-	if string(b) != want {
-		t.Errorf("notifyPayment body:\n got %s\nwant %s", b, want)
-	}
-	p.Status, p.ResultCode, p.ResultMessage, p.PaidAt = gateway.PaymentFail, "USER_PAYMENT_VERIFICATION_FAILED", "failed", time.Time{}
-	b, _ = notify.Body(gateway.NotifyPayment, p, nil)
-	var got struct {
-		Result wire.Result `json:"result"`
-	}
-	json.Unmarshal(b, &got)
-	if got.Result.Status != wire.StatusFail || got.Result.Code != "USER_PAYMENT_VERIFICATION_FAILED" {
-		t.Errorf("failed payment result = %v, want F USER_PAYMENT_VERIFICATION_FAILED", got.Result)
-	}
-	r := &gateway.Refund{ID: "RF1", RequestID: "RR1", PaymentID: "P1", Amount: gateway.Money{Value: 50, Currency: "USD"},
-		Status: gateway.RefundSuccess, RefundedAt: now}
-	b, err = notify.Body(gateway.NotifyRefund, p, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = `{"notifyType":"REFUND_RESULT","result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},` +
-		`"refundStatus":"SUCCESS","refundRequestId":"RR1","refundId":"RF1","paymentId":"P1","refundAmount":{"currency":"USD","value":"50"},"refundTime":"2026-01-02T03:04:05+00:00"}`
-	if string(b) != want {
-		t.Errorf("notifyRefund body:\n got %s\nwant %s", b, want)
 	}
 }
 
@@ -418,7 +268,7 @@ func TestEncryptedClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	der, _ := x509.MarshalPKIXPublicKey(&mkey.PublicKey)
-	now := time.Now().UTC()
+	now := f.clock.Now()
 	if err := f.store.AddClient(context.Background(), gateway.Client{ID: "C1", Encrypted: true, CreatedAt: now},
 		gateway.ClientKey{ClientID: "C1", Version: 3, PublicKey: der, CreatedAt: now}); err != nil {
 		t.Fatal(err)
@@ -447,8 +297,13 @@ func TestEncryptedClient(t *testing.T) {
 	}))
 	defer srv.Close()
 	f.enqueue(t, "E1", srv.URL+"/n", `{"notifyType":"PAYMENT_RESULT"}`)
-	f.run(t, &notify.Worker{Schedule: gateway.RetrySchedule{0}, AllowPrivate: true})
-	g := <-ch
+	f.deliverDue(t, f.worker(&notify.Worker{Schedule: gateway.RetrySchedule{0}, AllowPrivate: true}), 1)
+	var g got
+	select {
+	case g = <-ch:
+	default:
+		t.Fatal("the merchant received nothing")
+	}
 	if !g.valid {
 		t.Error("signature over the ciphertext does not verify")
 	}
@@ -460,5 +315,72 @@ func TestEncryptedClient(t *testing.T) {
 	}
 	if g.ctype != "text/plain; charset=UTF-8" {
 		t.Errorf("content-type %q, want text/plain; charset=UTF-8", g.ctype)
+	}
+	if f.notification(t, "E1").DeliveredAt.IsZero() {
+		t.Error("the acknowledged notification is not delivered")
+	}
+}
+
+// TestDeliverDuePerHost: DeliverDue, like Run, keeps to PerHost attempts
+// at once against one host.
+func TestDeliverDuePerHost(t *testing.T) {
+	f := newFixture(t)
+	var inFlight, maxInFlight atomic.Int64
+	over := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := maxInFlight.Load()
+			if n <= m || maxInFlight.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		if n > 2 {
+			once.Do(func() { close(over) })
+		}
+		// Hold the attempt until the limit is broken, or long enough for
+		// the other attempts to start if they are going to.
+		select {
+		case <-over:
+		case <-time.After(200 * time.Millisecond):
+		}
+		ack(w)
+	}))
+	defer srv.Close()
+	for i := range 6 {
+		f.enqueue(t, fmt.Sprintf("S%d", i), srv.URL+"/n", `{}`)
+	}
+	w := f.worker(&notify.Worker{Schedule: gateway.RetrySchedule{0}, PerHost: 2, Concurrency: 8, AllowPrivate: true})
+	if _, err := w.DeliverDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if m := maxInFlight.Load(); m > 2 {
+		t.Errorf("DeliverDue had %d attempts in flight against one host, want at most PerHost = 2", m)
+	}
+}
+
+// TestDeliverDueOneAttemptEach: with a schedule of zero delays a failed
+// notification is due again at once; DeliverDue still makes one attempt
+// at each per call, also when a batch is full and it claims again.
+func TestDeliverDueOneAttemptEach(t *testing.T) {
+	f := newFixture(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	f.enqueue(t, "Z1", srv.URL+"/n", `{"a":1}`)
+	f.enqueue(t, "Z2", srv.URL+"/n", `{"a":2}`)
+	w := f.worker(&notify.Worker{Schedule: gateway.RetrySchedule{0, 0, 0}, AllowPrivate: true, Concurrency: 2})
+	f.deliverDue(t, w, 2)
+	for _, id := range []string{"Z1", "Z2"} {
+		if n := len(f.attempts(t, id)); n != 1 {
+			t.Errorf("%s: %d attempts after one DeliverDue, want 1", id, n)
+		}
+	}
+	f.deliverDue(t, w, 2)
+	if n := len(f.attempts(t, "Z1")); n != 2 {
+		t.Errorf("Z1: %d attempts after two DeliverDue, want 2", n)
 	}
 }
