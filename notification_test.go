@@ -59,11 +59,30 @@ func TestParseNotification(t *testing.T) {
 			t.Errorf("refund = %+v", r)
 		}
 	})
-	t.Run("KeyVersionOmittedMeansNewest", func(t *testing.T) {
+
+	// edited is the signed payment notification with edit applied to its
+	// headers.
+	edited := func(edit func(http.Header)) *http.Request {
 		r := antomtest.SignedNotification(notifyURL, []byte(paymentNotice))
-		r.Header.Set("Signature", strings.Replace(r.Header.Get("Signature"), "keyVersion=1,", "", 1))
-		two := map[int]*rsa.PublicKey{1: &antomtest.MerchantKey().PublicKey, 2: &antomtest.GatewayKey().PublicKey}
-		n, err := antomgw.ParseNotification(r, two)
+		edit(r.Header)
+		return r
+	}
+	// sentTo sends the headers of the payment notification, signed for
+	// notifyURL and its body, to url with body.
+	header, body, err := antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice)}.Sign()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sentTo := func(url, body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		r.Header = header.Clone()
+		return r
+	}
+	twoKeys := map[int]*rsa.PublicKey{1: &antomtest.MerchantKey().PublicKey, 2: &antomtest.GatewayKey().PublicKey}
+
+	t.Run("KeyVersionOmittedMeansNewest", func(t *testing.T) {
+		r := edited(func(h http.Header) { h.Set("Signature", strings.Replace(h.Get("Signature"), "keyVersion=1,", "", 1)) })
+		n, err := antomgw.ParseNotification(r, twoKeys)
 		if err != nil || n.KeyVersion != 2 {
 			t.Fatalf("ParseNotification = %+v, %v; want verified by version 2", n, err)
 		}
@@ -71,55 +90,24 @@ func TestParseNotification(t *testing.T) {
 
 	refusals := []struct {
 		name string
-		req  func() *http.Request
+		req  *http.Request
 		keys map[int]*rsa.PublicKey
 		want string
 	}{
-		{"ErrTamperedBody", func() *http.Request {
-			h, body, _ := antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice)}.Sign()
-			r := httptest.NewRequest(http.MethodPost, notifyURL, strings.NewReader(strings.Replace(string(body), `"450"`, `"45000"`, 1)))
-			r.Header = h
-			return r
-		}, keys, "does not match"},
-		{"ErrWrongKeyVersion", func() *http.Request {
-			return antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice), KeyVersion: 2}.Request()
-		}, keys, "signed with gateway key version 2, and no gateway key of that version is given (versions given: 1); install it: antomgw keys export --key-version 2"},
-		{"ErrVersionOfAnotherKey", func() *http.Request {
-			return antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice), KeyVersion: 1}.Request()
-		}, map[int]*rsa.PublicKey{1: &antomtest.MerchantKey().PublicKey, 2: &antomtest.GatewayKey().PublicKey}, "does not match"},
-		{"ErrMissingSignature", func() *http.Request {
-			r := antomtest.SignedNotification(notifyURL, []byte(paymentNotice))
-			r.Header.Del("Signature")
-			return r
-		}, keys, "no Signature header"},
-		{"ErrWrongSigner", func() *http.Request {
-			return antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice), Key: antomtest.MerchantKey()}.Request()
-		}, keys, "does not match"},
-		{"ErrOtherPath", func() *http.Request {
-			h, body, _ := antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice)}.Sign()
-			r := httptest.NewRequest(http.MethodPost, "https://shop.example/other", strings.NewReader(string(body)))
-			r.Header = h
-			return r
-		}, keys, "does not match"},
-		{"ErrOtherClientIDHeader", func() *http.Request {
-			r := antomtest.SignedNotification(notifyURL, []byte(paymentNotice))
-			r.Header.Set("Client-Id", "SOMEONE_ELSE")
-			return r
-		}, keys, "does not match"},
-		{"ErrMissingRequestTime", func() *http.Request {
-			r := antomtest.SignedNotification(notifyURL, []byte(paymentNotice))
-			r.Header.Del("Request-Time")
-			return r
-		}, keys, "no Request-Time"},
-		{"ErrMalformedSignature", func() *http.Request {
-			r := antomtest.SignedNotification(notifyURL, []byte(paymentNotice))
-			r.Header.Set("Signature", "algorithm=RSA256,keyVersion=1")
-			return r
-		}, keys, "malformed"},
+		{"ErrTamperedBody", sentTo(notifyURL, strings.Replace(string(body), `"450"`, `"45000"`, 1)), keys, "does not match"},
+		{"ErrWrongKeyVersion", antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice), KeyVersion: 2}.Request(), keys,
+			"signed with gateway key version 2, and no gateway key of that version is given (versions given: 1); install it: antomgw keys export --key-version 2"},
+		{"ErrVersionOfAnotherKey", antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice), KeyVersion: 1}.Request(), twoKeys, "does not match"},
+		{"ErrMissingSignature", edited(func(h http.Header) { h.Del("Signature") }), keys, "no Signature header"},
+		{"ErrWrongSigner", antomtest.Notification{URL: notifyURL, Body: []byte(paymentNotice), Key: antomtest.MerchantKey()}.Request(), keys, "does not match"},
+		{"ErrOtherPath", sentTo("https://shop.example/other", string(body)), keys, "does not match"},
+		{"ErrOtherClientIDHeader", edited(func(h http.Header) { h.Set("Client-Id", "SOMEONE_ELSE") }), keys, "does not match"},
+		{"ErrMissingRequestTime", edited(func(h http.Header) { h.Del("Request-Time") }), keys, "no Request-Time"},
+		{"ErrMalformedSignature", edited(func(h http.Header) { h.Set("Signature", "algorithm=RSA256,keyVersion=1") }), keys, "malformed"},
 	}
 	for _, c := range refusals {
 		t.Run(c.name, func(t *testing.T) {
-			n, err := antomgw.ParseNotification(c.req(), c.keys)
+			n, err := antomgw.ParseNotification(c.req, c.keys)
 			if n != nil || !errors.Is(err, antomgw.ErrUnverified) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("ParseNotification = %+v, %v; want nil and ErrUnverified saying %q", n, err, c.want)
 			}

@@ -174,6 +174,35 @@ func TestNoRetryAfterContextEnds(t *testing.T) {
 	})
 }
 
+// TestPOSTimeout is the lost-answer flow of a POS terminal: pay with 9902
+// (the gateway records SUCCESS, then holds its answer back for 2s) and a
+// 500ms attempt timeout; the SDK retries with the same paymentRequestId and
+// gets SUCCESS, and the gateway holds exactly one payment. (The issue's
+// 3s client timeout, scaled down; the gateway only needs to record the
+// payment within the timeout.)
+func TestPOSTimeout(t *testing.T) {
+	g := newGateway(t, withHold(2*time.Second))
+	var logs syncBuffer
+	c := newClient(t, g.srv.URL, logTo(&logs), func(c *antomgw.Config) {
+		c.AttemptTimeout = 500 * time.Millisecond
+		c.RetryBaseDelay, c.RetryMaxDelay = 100*time.Millisecond, 200*time.Millisecond
+	})
+	id := newID("POS")
+	resp, err := c.Pay(context.Background(), inStorePay(id, "9902"))
+	if err != nil {
+		t.Fatalf("Pay 9902: %v\nlog:\n%s", err, logs.String())
+	}
+	if resp.Result.Code != wire.CodeSuccess || resp.PaymentID == "" {
+		t.Fatalf("Pay 9902 = %+v, want SUCCESS", resp)
+	}
+	if !strings.Contains(logs.String(), `reason="timeout: no answer within 500ms"`) {
+		t.Errorf("log does not show the retry after the timeout:\n%s", logs.String())
+	}
+	if n := g.payments(t, id); n != 1 {
+		t.Errorf("%d payments for %s, want exactly 1", n, id)
+	}
+}
+
 // TestAttemptTimeout: an answer held back past AttemptTimeout is a timeout,
 // retried with the same request.
 func TestAttemptTimeout(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	mathrand "math/rand/v2"
 	"strings"
@@ -38,10 +37,7 @@ func TestRSAAESRoundTrip(t *testing.T) {
 	key := testKey(t)
 	for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 1024, 4096} {
 		t.Run(fmt.Sprintf("OK/%dBytes", n), func(t *testing.T) {
-			plaintext := make([]byte, n)
-			if _, err := rand.Read(plaintext); err != nil {
-				t.Fatal(err)
-			}
+			plaintext := randomBytes(t, n)
 			body, sym := seal(t, wire.RSAAES{}, &key.PublicKey, plaintext)
 			ctLen := (n/16 + 1) * 16 // PKCS #7 always adds 1..16 bytes
 			if got, want := len(body), base64.StdEncoding.EncodedLen(ctLen); got != want {
@@ -54,12 +50,7 @@ func TestRSAAESRoundTrip(t *testing.T) {
 				t.Errorf("got symmetricKey %q, want it URL-encoded", sym)
 			}
 			got, err := wire.RSAAES{}.Open(key, body, sym)
-			if err != nil {
-				t.Fatalf("Open: got error %v, want nil", err)
-			}
-			if !bytes.Equal(got, plaintext) {
-				t.Fatalf("Open: got %d bytes %.16x…, want %d bytes %.16x…", len(got), got, n, plaintext)
-			}
+			checkBytes(t, "Open", got, err, plaintext)
 		})
 	}
 	t.Run("OK/Randomised", func(t *testing.T) {
@@ -83,12 +74,7 @@ func TestRSAAESRoundTrip(t *testing.T) {
 			t.Fatalf("ParseEncryptHeader(%q): got error %v, want nil", h.String(), err)
 		}
 		got, err := wire.DecryptBody(key, parsed, body)
-		if err != nil {
-			t.Fatalf("DecryptBody: got error %v, want nil", err)
-		}
-		if !bytes.Equal(got, plaintext) {
-			t.Fatalf("DecryptBody: got %q, want %q", got, plaintext)
-		}
+		checkBytes(t, "DecryptBody", got, err, plaintext)
 	})
 }
 
@@ -122,12 +108,7 @@ func TestRSAAESOpenForms(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := wire.RSAAES{}.Open(key, []byte(c.body), c.sym)
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
-			}
-			if !bytes.Equal(got, plaintext) {
-				t.Fatalf("got %q, want %q", got, plaintext)
-			}
+			checkBytes(t, "Open", got, err, plaintext)
 		})
 	}
 }
@@ -211,16 +192,9 @@ func TestRSAAESOpenErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("got %d bytes and nil error, want an error", len(got))
 			}
-			if !errors.Is(err, wire.ErrDecrypt) {
-				t.Errorf("got error %v, want it to wrap wire.ErrDecrypt", err)
-			}
+			checkError(t, err, wire.ErrDecrypt, c.wants...)
 			if got != nil {
 				t.Errorf("got %d bytes with the error, want nil", len(got))
-			}
-			for _, w := range c.wants {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("got error %q, want it to contain %q", err, w)
-				}
 			}
 		})
 	}
@@ -274,9 +248,7 @@ func FuzzDecryptBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, symmetricKey string) {
 		got, err := wire.RSAAES{}.Open(key, body, symmetricKey)
 		if err != nil {
-			if !errors.Is(err, wire.ErrDecrypt) {
-				t.Fatalf("got error %v, want it to wrap wire.ErrDecrypt", err)
-			}
+			checkError(t, err, wire.ErrDecrypt)
 			if got != nil {
 				t.Fatalf("got %d bytes with an error, want nil", len(got))
 			}
@@ -289,11 +261,6 @@ func FuzzDecryptBody(f *testing.F) {
 			t.Fatalf("Seal: got error %v, want nil", err)
 		}
 		again, err := wire.RSAAES{}.Open(key, b2, s2)
-		if err != nil {
-			t.Fatalf("Open after Seal: got error %v, want nil", err)
-		}
-		if !bytes.Equal(again, got) {
-			t.Fatalf("Open after Seal: got %x, want %x", again, got)
-		}
+		checkBytes(t, "Open after Seal", again, err, got)
 	})
 }

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -49,23 +50,7 @@ type SignatureHeader struct {
 // always written: a zero KeyVersion is written as 1, as every official SDK
 // does.
 func (h SignatureHeader) String() string {
-	alg := h.Algorithm
-	if alg == "" {
-		alg = AlgorithmRSA256
-	}
-	ver := h.KeyVersion
-	if ver == 0 {
-		ver = 1
-	}
-	var b strings.Builder
-	b.Grow(40 + len(h.Signature))
-	b.WriteString("algorithm=")
-	b.WriteString(alg)
-	b.WriteString(",keyVersion=")
-	b.WriteString(strconv.Itoa(ver))
-	b.WriteString(",signature=")
-	b.WriteString(h.Signature)
-	return b.String()
+	return signatureItems.format(cmp.Or(h.Algorithm, AlgorithmRSA256), cmp.Or(h.KeyVersion, 1), h.Signature)
 }
 
 // ParseSignatureHeader parses a Signature header value tolerantly: keys in
@@ -75,34 +60,8 @@ func (h SignatureHeader) String() string {
 // ignored.
 // The algorithm is returned as sent; checking it is the caller's policy.
 func ParseSignatureHeader(value string) (SignatureHeader, error) {
-	var h SignatureHeader
-	var sawSig bool
-	err := parseItems(value, "Signature", func(key, val string) error {
-		switch strings.ToLower(key) {
-		case "algorithm":
-			h.Algorithm = val
-		case "keyversion":
-			v, err := parseKeyVersion(val)
-			if err != nil {
-				return err
-			}
-			h.KeyVersion = v
-		case "signature":
-			if sawSig {
-				return errors.New("more than one signature= item")
-			}
-			h.Signature = val
-			sawSig = true
-		}
-		return nil
-	})
-	if err != nil {
-		return SignatureHeader{}, err
-	}
-	if !sawSig || h.Signature == "" {
-		return SignatureHeader{}, detailf(ErrHeader, "Signature header has no signature= item")
-	}
-	return h, nil
+	alg, ver, sig, err := signatureItems.parse(value)
+	return SignatureHeader{Algorithm: alg, KeyVersion: ver, Signature: sig}, err
 }
 
 // EncryptHeader is the parsed value of the Encrypt header,
@@ -121,73 +80,89 @@ type EncryptHeader struct {
 // String formats the header strictly: algorithm, keyVersion (when not zero),
 // symmetricKey, separated by commas without spaces.
 func (h EncryptHeader) String() string {
-	alg := h.Algorithm
-	if alg == "" {
-		alg = AlgorithmRSAAES
-	}
-	var b strings.Builder
-	b.WriteString("algorithm=")
-	b.WriteString(alg)
-	if h.KeyVersion != 0 {
-		b.WriteString(",keyVersion=")
-		b.WriteString(strconv.Itoa(h.KeyVersion))
-	}
-	b.WriteString(",symmetricKey=")
-	b.WriteString(h.SymmetricKey)
-	return b.String()
+	return encryptItems.format(cmp.Or(h.Algorithm, AlgorithmRSAAES), h.KeyVersion, h.SymmetricKey)
 }
 
 // ParseEncryptHeader parses an Encrypt header value with the same tolerance
 // as [ParseSignatureHeader]. It requires algorithm and symmetricKey.
 func ParseEncryptHeader(value string) (EncryptHeader, error) {
-	var h EncryptHeader
-	err := parseItems(value, "Encrypt", func(key, val string) error {
-		switch strings.ToLower(key) {
-		case "algorithm":
-			h.Algorithm = val
-		case "keyversion":
-			v, err := parseKeyVersion(val)
-			if err != nil {
-				return err
-			}
-			h.KeyVersion = v
-		case "symmetrickey":
-			h.SymmetricKey = val
-		}
-		return nil
-	})
-	if err != nil {
-		return EncryptHeader{}, err
-	}
-	if h.Algorithm == "" {
-		return EncryptHeader{}, detailf(ErrHeader, "Encrypt header has no algorithm= item")
-	}
-	if h.SymmetricKey == "" {
-		return EncryptHeader{}, detailf(ErrHeader, "Encrypt header has no symmetricKey= item")
-	}
-	return h, nil
+	alg, ver, key, err := encryptItems.parse(value)
+	return EncryptHeader{Algorithm: alg, KeyVersion: ver, SymmetricKey: key}, err
 }
 
-// parseItems splits a comma-separated list of key=value items and calls fn
-// for each. Empty items (",,", a trailing comma) are skipped.
-func parseItems(value, name string, fn func(key, val string) error) error {
-	if strings.TrimSpace(value) == "" {
-		return detailf(ErrHeader, "%s header is empty", name)
+// headerItems is the grammar the Signature and Encrypt headers share:
+// comma-separated key=value items, of which algorithm, keyVersion and one
+// value item count. The fields say how one header uses it.
+type headerItems struct {
+	name          string // the header's name, for messages
+	valueKey      string // the value item's key, as written
+	oneValue      bool   // a second value item is an error (else it replaces the first)
+	needAlgorithm bool   // the algorithm item must be there and not empty
+}
+
+var (
+	signatureItems = headerItems{name: "Signature", valueKey: "signature", oneValue: true}
+	encryptItems   = headerItems{name: "Encrypt", valueKey: "symmetricKey", needAlgorithm: true}
+)
+
+// format writes algorithm, keyVersion (when not zero) and the value item,
+// separated by commas without spaces.
+func (g headerItems) format(alg string, ver int, value string) string {
+	var b strings.Builder
+	b.Grow(len(alg) + len(g.valueKey) + len(value) + 26)
+	b.WriteString("algorithm=")
+	b.WriteString(alg)
+	if ver != 0 {
+		b.WriteString(",keyVersion=")
+		b.WriteString(strconv.Itoa(ver))
 	}
+	b.WriteString(",")
+	b.WriteString(g.valueKey)
+	b.WriteString("=")
+	b.WriteString(value)
+	return b.String()
+}
+
+// parse splits value into comma-separated key=value items, skipping empty
+// ones (",,", a trailing comma), and returns the algorithm, keyVersion and
+// value items. Keys match in any case; others are ignored. The value item
+// must be there and not empty. With an error, the items are all zero.
+func (g headerItems) parse(value string) (alg string, ver int, val string, err error) {
+	if strings.TrimSpace(value) == "" {
+		return "", 0, "", detailf(ErrHeader, "%s header is empty", g.name)
+	}
+	seen := false
 	for item := range strings.SplitSeq(value, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
 		}
-		key, val, ok := strings.Cut(item, "=")
+		k, v, ok := strings.Cut(item, "=")
 		if !ok {
-			return detailf(ErrHeader, "%s header item %q has no '='", name, truncate(item, 32))
+			return "", 0, "", detailf(ErrHeader, "%s header item %q has no '='", g.name, truncate(item, 32))
 		}
-		if err := fn(strings.TrimSpace(key), strings.TrimSpace(val)); err != nil {
-			return detailf(ErrHeader, "%s header: %v", name, err)
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch strings.ToLower(k) {
+		case "algorithm":
+			alg = v
+		case "keyversion":
+			if ver, err = parseKeyVersion(v); err != nil {
+				return "", 0, "", detailf(ErrHeader, "%s header: %v", g.name, err)
+			}
+		case strings.ToLower(g.valueKey):
+			if seen && g.oneValue {
+				return "", 0, "", detailf(ErrHeader, "%s header: more than one %s= item", g.name, g.valueKey)
+			}
+			val, seen = v, true
 		}
 	}
-	return nil
+	if alg == "" && g.needAlgorithm {
+		return "", 0, "", detailf(ErrHeader, "%s header has no algorithm= item", g.name)
+	}
+	if val == "" {
+		return "", 0, "", detailf(ErrHeader, "%s header has no %s= item", g.name, g.valueKey)
+	}
+	return alg, ver, val, nil
 }
 
 func parseKeyVersion(s string) (int, error) {

@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 	"testing"
@@ -10,12 +11,152 @@ import (
 
 const longSig = "of5WVdhmSwcvM3YJ8nV1fhyauDnlhXItximP1d36yl5VJIcQds1NaSYzCvYPAqMis1i%2BBYehPJT%2BEQx%2B99uy0ZUaqBe8Mlb2YT7mBU6CWnEtNDUOccSB2Gl%2F6%2BUsp4lasqh%2BB0g1I3EjmRvs8ydz%3D%3D"
 
+// header is one of the two headers, for the checks they share.
+type header[H interface {
+	comparable
+	String() string
+}] struct {
+	parse func(string) (H, error)
+	// written is h as String writes it and parse reads it back: with the
+	// defaults String fills in.
+	written func(h H) H
+	// items returns the algorithm, keyVersion and value (signature or
+	// symmetricKey) items of h.
+	items func(h H) (alg string, ver int, value string)
+}
+
+var (
+	signatureHeader = header[wire.SignatureHeader]{
+		parse:   wire.ParseSignatureHeader,
+		written: withDefaultAlgorithm,
+		items: func(h wire.SignatureHeader) (string, int, string) {
+			return h.Algorithm, h.KeyVersion, h.Signature
+		},
+	}
+	encryptHeader = header[wire.EncryptHeader]{
+		parse: wire.ParseEncryptHeader,
+		written: func(h wire.EncryptHeader) wire.EncryptHeader {
+			h.Algorithm = cmp.Or(h.Algorithm, wire.AlgorithmRSAAES)
+			return h
+		},
+		items: func(h wire.EncryptHeader) (string, int, string) {
+			return h.Algorithm, h.KeyVersion, h.SymmetricKey
+		},
+	}
+)
+
+// withDefaultAlgorithm is what String writes for h: the default algorithm
+// and keyVersion 1 when they are not set.
+func withDefaultAlgorithm(h wire.SignatureHeader) wire.SignatureHeader {
+	h.Algorithm = cmp.Or(h.Algorithm, wire.AlgorithmRSA256)
+	h.KeyVersion = cmp.Or(h.KeyVersion, 1)
+	return h
+}
+
+// parseCase is a header value the parser reads and what it reads it as.
+type parseCase[H any] struct {
+	name  string
+	value string
+	want  H
+}
+
+// stringCase is a header and how String writes it.
+type stringCase[H any] struct {
+	name string
+	h    H
+	want string
+}
+
+// checkParse wants value to parse as want, and want to survive a round trip.
+func (hd header[H]) checkParse(t *testing.T, value string, want H) {
+	t.Helper()
+	got, err := hd.parse(value)
+	if err != nil {
+		t.Fatalf("got error %v, want nil", err)
+	}
+	if got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	hd.checkRoundTrip(t, got)
+}
+
+// checkRefused wants value refused with a short error that wraps
+// wire.ErrHeader and contains each of wants, and the zero header with it.
+func (hd header[H]) checkRefused(t *testing.T, value string, wants []string) {
+	t.Helper()
+	got, err := hd.parse(value)
+	if err == nil {
+		t.Fatalf("got %+v and nil error, want an error", got)
+	}
+	checkError(t, err, wire.ErrHeader, wants...)
+	var zero H
+	if got != zero {
+		t.Errorf("got %+v with the error, want the zero value", got)
+	}
+	if len(err.Error()) > 200 {
+		t.Errorf("got a %d-byte error, want a short one that does not repeat the header", len(err.Error()))
+	}
+}
+
+// checkString wants h written as want, and h to survive a round trip.
+func (hd header[H]) checkString(t *testing.T, h H, want string) {
+	t.Helper()
+	if got := h.String(); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	hd.checkRoundTrip(t, h)
+}
+
+// checkRoundTrip wants the String of h to parse back as written(h), and
+// that to be written the same again.
+func (hd header[H]) checkRoundTrip(t testing.TB, h H) {
+	t.Helper()
+	s := h.String()
+	again, err := hd.parse(s)
+	if err != nil {
+		t.Fatalf("re-parse of %q: got error %v, want nil", s, err)
+	}
+	if want := hd.written(h); again != want {
+		t.Fatalf("re-parse of %q: got %+v, want %+v", s, again, want)
+	}
+	if s2 := again.String(); s2 != s {
+		t.Fatalf("String after re-parse: got %q, want %q", s2, s)
+	}
+}
+
+// checkFuzz is what both header fuzz targets check of any value: it is
+// refused with an error that wraps wire.ErrHeader and the zero header, or it
+// parses to a header with a value item, a keyVersion of 0 or 1..2^30, items
+// without commas or surrounding space, and survives a round trip. ok reports
+// whether value parsed.
+func (hd header[H]) checkFuzz(t *testing.T, value string) (h H, ok bool) {
+	h, err := hd.parse(value)
+	if err != nil {
+		checkError(t, err, wire.ErrHeader)
+		var zero H
+		if h != zero {
+			t.Fatalf("got %+v with an error, want the zero value", h)
+		}
+		return h, false
+	}
+	alg, ver, val := hd.items(h)
+	if val == "" {
+		t.Fatalf("got %+v with an empty value item and nil error", h)
+	}
+	if ver < 0 || ver > 1<<30 {
+		t.Fatalf("got keyVersion %d, want 0 or 1..2^30", ver)
+	}
+	for _, v := range []string{alg, val} {
+		if strings.Contains(v, ",") || strings.TrimSpace(v) != v {
+			t.Fatalf("got value %q, want no commas and no surrounding space", v)
+		}
+	}
+	hd.checkRoundTrip(t, h)
+	return h, true
+}
+
 func TestParseSignatureHeader(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		value string
-		want  wire.SignatureHeader
-	}{
+	for _, c := range []parseCase[wire.SignatureHeader]{
 		{"OK/SDKForm", "algorithm=RSA256,keyVersion=1,signature=" + longSig, wire.SignatureHeader{Algorithm: "RSA256", KeyVersion: 1, Signature: longSig}},
 		{"OK/DocsFormSpacesAfterCommas", "algorithm=RSA256, keyVersion=1, signature=abc%3D", wire.SignatureHeader{Algorithm: "RSA256", KeyVersion: 1, Signature: "abc%3D"}},
 		{"OK/SpacesAndTabsEverywhere", " \talgorithm = RSA256 ,\tkeyVersion= 2 , signature =abc ", wire.SignatureHeader{Algorithm: "RSA256", KeyVersion: 2, Signature: "abc"}},
@@ -32,89 +173,12 @@ func TestParseSignatureHeader(t *testing.T) {
 		{"OK/KeyVersionLeadingZero", "keyVersion=007,signature=abc", wire.SignatureHeader{KeyVersion: 7, Signature: "abc"}},
 		{"OK/KeyVersionLargest", "keyVersion=1073741824,signature=abc", wire.SignatureHeader{KeyVersion: 1 << 30, Signature: "abc"}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := wire.ParseSignatureHeader(c.value)
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
-			}
-			if got != c.want {
-				t.Fatalf("got %+v, want %+v", got, c.want)
-			}
-			again, err := wire.ParseSignatureHeader(got.String())
-			if err != nil {
-				t.Fatalf("re-parse of %q: got error %v, want nil", got.String(), err)
-			}
-			if want := withDefaultAlgorithm(got); again != want {
-				t.Fatalf("re-parse of %q: got %+v, want %+v", got.String(), again, want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { signatureHeader.checkParse(t, c.value, c.want) })
 	}
-
-	for _, c := range []struct {
-		name  string
-		value string
-		wants []string // substrings of the error text
-	}{
-		{"ErrEmptyHeader", "", []string{"empty"}},
-		{"ErrBlankHeader", " \t ", []string{"empty"}},
-		{"ErrTwoSignatures", "signature=old,signature=new", []string{"more than one signature"}},
-		{"ErrOnlyCommas", ",,,", []string{"no signature"}},
-		{"ErrMissingSignature", "algorithm=RSA256,keyVersion=1", []string{"no signature"}},
-		{"ErrEmptySignature", "algorithm=RSA256,keyVersion=1,signature=", []string{"no signature"}},
-		{"ErrBlankSignature", "algorithm=RSA256,keyVersion=1,signature=   ", []string{"no signature"}},
-		{"ErrKeyVersionZero", "algorithm=RSA256,keyVersion=0,signature=abc", []string{`"0"`, "positive integer"}},
-		{"ErrKeyVersionNegative", "algorithm=RSA256,keyVersion=-1,signature=abc", []string{`"-1"`, "positive integer"}},
-		{"ErrKeyVersionNotNumber", "algorithm=RSA256,keyVersion=abc,signature=abc", []string{`"abc"`, "positive integer"}},
-		{"ErrKeyVersionEmpty", "algorithm=RSA256,keyVersion=,signature=abc", []string{"keyVersion", "positive integer"}},
-		{"ErrKeyVersionFraction", "keyVersion=1.0,signature=abc", []string{"positive integer"}},
-		{"ErrKeyVersionHex", "keyVersion=0x10,signature=abc", []string{"positive integer"}},
-		{"ErrKeyVersionTooBig", "keyVersion=1073741825,signature=abc", []string{"positive integer"}},
-		{"ErrKeyVersionHuge", "keyVersion=99999999999999999999999999999999,signature=abc", []string{"positive integer", "…"}},
-		{"ErrItemWithoutEquals", "algorithm=RSA256,keyVersion,signature=abc", []string{`"keyVersion"`, "no '='"}},
-		{"ErrOnlyItemWithoutEquals", "RSA256", []string{`"RSA256"`, "no '='"}},
-		{"ErrLongItemWithoutEqualsTruncated", "algorithm=RSA256,signature" + strings.Repeat("A", 300), []string{"no '='", "…"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := wire.ParseSignatureHeader(c.value)
-			if err == nil {
-				t.Fatalf("got %+v and nil error, want an error", got)
-			}
-			if !errors.Is(err, wire.ErrHeader) {
-				t.Errorf("got error %v, want it to wrap wire.ErrHeader", err)
-			}
-			if got != (wire.SignatureHeader{}) {
-				t.Errorf("got %+v with the error, want the zero value", got)
-			}
-			for _, w := range c.wants {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("got error %q, want it to contain %q", err, w)
-				}
-			}
-			if len(err.Error()) > 200 {
-				t.Errorf("got a %d-byte error, want a short one that does not repeat the header", len(err.Error()))
-			}
-		})
-	}
-}
-
-// withDefaultAlgorithm is what String writes for h: the default algorithm
-// and keyVersion 1 when they are not set.
-func withDefaultAlgorithm(h wire.SignatureHeader) wire.SignatureHeader {
-	if h.Algorithm == "" {
-		h.Algorithm = wire.AlgorithmRSA256
-	}
-	if h.KeyVersion == 0 {
-		h.KeyVersion = 1
-	}
-	return h
 }
 
 func TestSignatureHeaderString(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		h    wire.SignatureHeader
-		want string
-	}{
+	for _, c := range []stringCase[wire.SignatureHeader]{
 		{"OK/StrictOrder", wire.SignatureHeader{Algorithm: "RSA256", KeyVersion: 1, Signature: longSig}, "algorithm=RSA256,keyVersion=1,signature=" + longSig},
 		{"OK/KeyVersion12", wire.SignatureHeader{Algorithm: "RSA256", KeyVersion: 12, Signature: "abc"}, "algorithm=RSA256,keyVersion=12,signature=abc"},
 		{"OK/DefaultAlgorithm", wire.SignatureHeader{KeyVersion: 1, Signature: "abc"}, "algorithm=RSA256,keyVersion=1,signature=abc"},
@@ -123,19 +187,7 @@ func TestSignatureHeaderString(t *testing.T) {
 		// always the third item (the Java SDK reads the third).
 		{"OK/ZeroKeyVersionWrittenAs1", wire.SignatureHeader{Algorithm: "RSA256", Signature: "abc"}, "algorithm=RSA256,keyVersion=1,signature=abc"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			got := c.h.String()
-			if got != c.want {
-				t.Fatalf("got %q, want %q", got, c.want)
-			}
-			back, err := wire.ParseSignatureHeader(got)
-			if err != nil {
-				t.Fatalf("re-parse: got error %v, want nil", err)
-			}
-			if want := withDefaultAlgorithm(c.h); back != want {
-				t.Fatalf("re-parse: got %+v, want %+v", back, want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { signatureHeader.checkString(t, c.h, c.want) })
 	}
 	t.Run("OK/JavaThirdItem", func(t *testing.T) {
 		// The Java SDK splits on ',' and reads the third item as signature=V.
@@ -148,11 +200,7 @@ func TestSignatureHeaderString(t *testing.T) {
 }
 
 func TestParseEncryptHeader(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		value string
-		want  wire.EncryptHeader
-	}{
+	for _, c := range []parseCase[wire.EncryptHeader]{
 		{"OK/Full", "algorithm=RSA_AES,keyVersion=1,symmetricKey=" + longSig, wire.EncryptHeader{Algorithm: "RSA_AES", KeyVersion: 1, SymmetricKey: longSig}},
 		{"OK/ZOLOZFormNoKeyVersion", "algorithm=RSA_AES, symmetricKey=abc%3D", wire.EncryptHeader{Algorithm: "RSA_AES", SymmetricKey: "abc%3D"}},
 		{"OK/AnyKeyCase", "ALGORITHM=RSA_AES,KeyVersion=2,SYMMETRICKEY=abc", wire.EncryptHeader{Algorithm: "RSA_AES", KeyVersion: 2, SymmetricKey: "abc"}},
@@ -161,87 +209,62 @@ func TestParseEncryptHeader(t *testing.T) {
 		{"OK/UnknownKeysIgnored", "algorithm=RSA_AES,mode=ECB,symmetricKey=abc,", wire.EncryptHeader{Algorithm: "RSA_AES", SymmetricKey: "abc"}},
 		{"OK/AlgorithmAsSent", "algorithm=rsa_aes,symmetricKey=abc", wire.EncryptHeader{Algorithm: "rsa_aes", SymmetricKey: "abc"}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := wire.ParseEncryptHeader(c.value)
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
-			}
-			if got != c.want {
-				t.Fatalf("got %+v, want %+v", got, c.want)
-			}
-			again, err := wire.ParseEncryptHeader(got.String())
-			if err != nil {
-				t.Fatalf("re-parse of %q: got error %v, want nil", got.String(), err)
-			}
-			if again != got {
-				t.Fatalf("re-parse of %q: got %+v, want %+v", got.String(), again, got)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { encryptHeader.checkParse(t, c.value, c.want) })
 	}
+}
 
+// TestParseHeaderRefused gives both parsers the same values. What breaks
+// the item grammar they share, they refuse alike; a missing or doubled item,
+// each in its own terms.
+func TestParseHeaderRefused(t *testing.T) {
+	noSignature := []string{"no signature"}
+	noAlgorithm := []string{"no algorithm"}
+	noSymmetricKey := []string{"no symmetricKey"}
 	for _, c := range []struct {
-		name  string
-		value string
-		wants []string
+		name     string
+		value    string
+		sig, enc []string // substrings of each parser's error text; enc nil: as sig
 	}{
-		{"ErrEmptyHeader", "", []string{"empty"}},
-		{"ErrMissingAlgorithm", "keyVersion=1,symmetricKey=abc", []string{"no algorithm"}},
-		{"ErrEmptyAlgorithm", "algorithm=,symmetricKey=abc", []string{"no algorithm"}},
-		{"ErrMissingSymmetricKey", "algorithm=RSA_AES,keyVersion=1", []string{"no symmetricKey"}},
-		{"ErrEmptySymmetricKey", "algorithm=RSA_AES,symmetricKey= ", []string{"no symmetricKey"}},
-		{"ErrKeyVersionZero", "algorithm=RSA_AES,keyVersion=0,symmetricKey=abc", []string{"positive integer"}},
-		{"ErrKeyVersionNegative", "algorithm=RSA_AES,keyVersion=-1,symmetricKey=abc", []string{"positive integer"}},
-		{"ErrKeyVersionNotNumber", "algorithm=RSA_AES,keyVersion=abc,symmetricKey=abc", []string{"positive integer"}},
-		{"ErrKeyVersionHuge", "algorithm=RSA_AES,keyVersion=18446744073709551616,symmetricKey=abc", []string{"positive integer"}},
-		{"ErrItemWithoutEquals", "algorithm=RSA_AES,symmetricKey", []string{`"symmetricKey"`, "no '='"}},
+		{"ErrEmptyHeader", "", []string{"empty"}, nil},
+		{"ErrBlankHeader", " \t ", []string{"empty"}, nil},
+		{"ErrTwoSignatures", "signature=old,signature=new", []string{"more than one signature"}, noAlgorithm},
+		{"ErrOnlyCommas", ",,,", noSignature, noAlgorithm},
+		{"ErrMissingSignature", "algorithm=RSA256,keyVersion=1", noSignature, noSymmetricKey},
+		{"ErrEmptySignature", "algorithm=RSA256,keyVersion=1,signature=", noSignature, noSymmetricKey},
+		{"ErrBlankSignature", "algorithm=RSA256,keyVersion=1,signature=   ", noSignature, noSymmetricKey},
+		{"ErrMissingAlgorithm", "keyVersion=1,symmetricKey=abc", noSignature, noAlgorithm},
+		{"ErrEmptyAlgorithm", "algorithm=,symmetricKey=abc", noSignature, noAlgorithm},
+		{"ErrMissingSymmetricKey", "algorithm=RSA_AES,keyVersion=1", noSignature, noSymmetricKey},
+		{"ErrEmptySymmetricKey", "algorithm=RSA_AES,symmetricKey= ", noSignature, noSymmetricKey},
+		{"ErrKeyVersionZero", "algorithm=RSA256,keyVersion=0,signature=abc", []string{`"0"`, "positive integer"}, nil},
+		{"ErrKeyVersionNegative", "algorithm=RSA256,keyVersion=-1,signature=abc", []string{`"-1"`, "positive integer"}, nil},
+		{"ErrKeyVersionNotNumber", "algorithm=RSA256,keyVersion=abc,signature=abc", []string{`"abc"`, "positive integer"}, nil},
+		{"ErrKeyVersionEmpty", "algorithm=RSA256,keyVersion=,signature=abc", []string{"keyVersion", "positive integer"}, nil},
+		{"ErrKeyVersionFraction", "keyVersion=1.0,signature=abc", []string{"positive integer"}, nil},
+		{"ErrKeyVersionHex", "keyVersion=0x10,signature=abc", []string{"positive integer"}, nil},
+		{"ErrKeyVersionTooBig", "keyVersion=1073741825,signature=abc", []string{"positive integer"}, nil},
+		{"ErrKeyVersionUint64", "algorithm=RSA_AES,keyVersion=18446744073709551616,symmetricKey=abc", []string{"positive integer"}, nil},
+		{"ErrKeyVersionHuge", "keyVersion=99999999999999999999999999999999,signature=abc", []string{"positive integer", "…"}, nil},
+		{"ErrItemWithoutEquals", "algorithm=RSA256,keyVersion,signature=abc", []string{`"keyVersion"`, "no '='"}, nil},
+		{"ErrLastItemWithoutEquals", "algorithm=RSA_AES,symmetricKey", []string{`"symmetricKey"`, "no '='"}, nil},
+		{"ErrOnlyItemWithoutEquals", "RSA256", []string{`"RSA256"`, "no '='"}, nil},
+		{"ErrLongItemWithoutEqualsTruncated", "algorithm=RSA256,signature" + strings.Repeat("A", 300), []string{"no '='", "…"}, nil},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := wire.ParseEncryptHeader(c.value)
-			if err == nil {
-				t.Fatalf("got %+v and nil error, want an error", got)
-			}
-			if !errors.Is(err, wire.ErrHeader) {
-				t.Errorf("got error %v, want it to wrap wire.ErrHeader", err)
-			}
-			if got != (wire.EncryptHeader{}) {
-				t.Errorf("got %+v with the error, want the zero value", got)
-			}
-			for _, w := range c.wants {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("got error %q, want it to contain %q", err, w)
-				}
-			}
-		})
+		if c.enc == nil {
+			c.enc = c.sig
+		}
+		t.Run("Signature/"+c.name, func(t *testing.T) { signatureHeader.checkRefused(t, c.value, c.sig) })
+		t.Run("Encrypt/"+c.name, func(t *testing.T) { encryptHeader.checkRefused(t, c.value, c.enc) })
 	}
 }
 
 func TestEncryptHeaderString(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		h    wire.EncryptHeader
-		want string
-	}{
+	for _, c := range []stringCase[wire.EncryptHeader]{
 		{"OK/StrictOrder", wire.EncryptHeader{Algorithm: "RSA_AES", KeyVersion: 1, SymmetricKey: "abc%3D"}, "algorithm=RSA_AES,keyVersion=1,symmetricKey=abc%3D"},
 		{"OK/DefaultAlgorithm", wire.EncryptHeader{KeyVersion: 2, SymmetricKey: "abc"}, "algorithm=RSA_AES,keyVersion=2,symmetricKey=abc"},
 		{"OK/ZeroKeyVersionLeftOut", wire.EncryptHeader{Algorithm: "RSA_AES", SymmetricKey: "abc"}, "algorithm=RSA_AES,symmetricKey=abc"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			got := c.h.String()
-			if got != c.want {
-				t.Fatalf("got %q, want %q", got, c.want)
-			}
-			back, err := wire.ParseEncryptHeader(got)
-			if err != nil {
-				t.Fatalf("re-parse: got error %v, want nil", err)
-			}
-			want := c.h
-			if want.Algorithm == "" {
-				want.Algorithm = wire.AlgorithmRSAAES
-			}
-			if back != want {
-				t.Fatalf("re-parse: got %+v, want %+v", back, want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { encryptHeader.checkString(t, c.h, c.want) })
 	}
 }
 
@@ -268,21 +291,12 @@ func TestSchemeFor(t *testing.T) {
 			if err == nil {
 				t.Fatalf("got scheme %v and nil error, want an error", s)
 			}
-			if !errors.Is(err, wire.ErrHeader) {
-				t.Errorf("got error %v, want it to wrap wire.ErrHeader", err)
-			}
-			for _, w := range []string{c.want, "RSA_AES"} {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("got error %q, want it to contain %q", err, w)
-				}
-			}
+			checkError(t, err, wire.ErrHeader, c.want, "RSA_AES")
 		})
 	}
 	t.Run("ErrDecryptBodyUnknownAlgorithm", func(t *testing.T) {
 		_, err := wire.DecryptBody(testKey(t), wire.EncryptHeader{Algorithm: "AES_GCM", SymmetricKey: "abc"}, []byte("abc"))
-		if !errors.Is(err, wire.ErrHeader) {
-			t.Errorf("got error %v, want it to wrap wire.ErrHeader", err)
-		}
+		checkError(t, err, wire.ErrHeader)
 	})
 }
 
@@ -301,40 +315,7 @@ func FuzzParseSignatureHeader(f *testing.F) {
 	for _, s := range headerSeeds {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, value string) {
-		h, err := wire.ParseSignatureHeader(value)
-		if err != nil {
-			if !errors.Is(err, wire.ErrHeader) {
-				t.Fatalf("got error %v, want it to wrap wire.ErrHeader", err)
-			}
-			if h != (wire.SignatureHeader{}) {
-				t.Fatalf("got %+v with an error, want the zero value", h)
-			}
-			return
-		}
-		if h.Signature == "" {
-			t.Fatal("got an empty signature and nil error")
-		}
-		if h.KeyVersion < 0 || h.KeyVersion > 1<<30 {
-			t.Fatalf("got keyVersion %d, want 0 or 1..2^30", h.KeyVersion)
-		}
-		for _, v := range []string{h.Algorithm, h.Signature} {
-			if strings.Contains(v, ",") || strings.TrimSpace(v) != v {
-				t.Fatalf("got value %q, want no commas and no surrounding space", v)
-			}
-		}
-		s := h.String()
-		again, err := wire.ParseSignatureHeader(s)
-		if err != nil {
-			t.Fatalf("re-parse of %q: got error %v, want nil", s, err)
-		}
-		if want := withDefaultAlgorithm(h); again != want {
-			t.Fatalf("re-parse of %q: got %+v, want %+v", s, again, want)
-		}
-		if s2 := again.String(); s2 != s {
-			t.Fatalf("String after re-parse: got %q, want %q", s2, s)
-		}
-	})
+	f.Fuzz(func(t *testing.T, value string) { signatureHeader.checkFuzz(t, value) })
 }
 
 func FuzzParseEncryptHeader(f *testing.F) {
@@ -342,32 +323,12 @@ func FuzzParseEncryptHeader(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, value string) {
-		h, err := wire.ParseEncryptHeader(value)
-		if err != nil {
-			if !errors.Is(err, wire.ErrHeader) {
-				t.Fatalf("got error %v, want it to wrap wire.ErrHeader", err)
-			}
-			if h != (wire.EncryptHeader{}) {
-				t.Fatalf("got %+v with an error, want the zero value", h)
-			}
+		h, ok := encryptHeader.checkFuzz(t, value)
+		if !ok {
 			return
 		}
-		if h.Algorithm == "" || h.SymmetricKey == "" {
-			t.Fatalf("got %+v and nil error, want algorithm and symmetricKey", h)
-		}
-		if h.KeyVersion < 0 || h.KeyVersion > 1<<30 {
-			t.Fatalf("got keyVersion %d, want 0 or 1..2^30", h.KeyVersion)
-		}
-		s := h.String()
-		again, err := wire.ParseEncryptHeader(s)
-		if err != nil {
-			t.Fatalf("re-parse of %q: got error %v, want nil", s, err)
-		}
-		if again != h {
-			t.Fatalf("re-parse of %q: got %+v, want %+v", s, again, h)
-		}
-		if s2 := again.String(); s2 != s {
-			t.Fatalf("String after re-parse: got %q, want %q", s2, s)
+		if h.Algorithm == "" {
+			t.Fatalf("got %+v and nil error, want an algorithm", h)
 		}
 		if _, err := wire.SchemeFor(h.Algorithm); err != nil && !errors.Is(err, wire.ErrHeader) {
 			t.Fatalf("SchemeFor: got error %v, want nil or one wrapping wire.ErrHeader", err)

@@ -32,11 +32,44 @@ var ErrKey = errors.New("wire: unusable key")
 // by the official SDKs. It refuses keys that are not RSA and keys smaller
 // than [MinKeyBits], saying which and how big.
 func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
+	return parseKey[*rsa.PrivateKey](data, "private", decodePrivate)
+}
+
+// ParsePublicKey reads an RSA public key: PEM "PUBLIC KEY" (X.509
+// SubjectPublicKeyInfo), PEM "RSA PUBLIC KEY" (PKCS #1), a PEM certificate,
+// or the bare base64 of SPKI or PKCS #1 DER. It refuses keys that are not RSA
+// and keys smaller than [MinKeyBits].
+func ParsePublicKey(data []byte) (*rsa.PublicKey, error) {
+	return parseKey[*rsa.PublicKey](data, "public", decodePublic)
+}
+
+// parseKey takes the steps ParsePrivateKey and ParsePublicKey share: find
+// the DER and its PEM label ("" for bare base64 or binary DER), let decode
+// read it, and check that the key is an RSA key of type K (kind names it in
+// messages) of at least MinKeyBits.
+func parseKey[K *rsa.PrivateKey | *rsa.PublicKey](data []byte, kind string, decode func(der []byte, label string) (any, error)) (K, error) {
 	der, label, err := keyDER(data)
 	if err != nil {
 		return nil, err
 	}
+	parsed, err := decode(der, label)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := parsed.(K)
+	if !ok {
+		return nil, detailf(ErrKey, "%s %s key, want RSA", keyTypeName(parsed), kind)
+	}
+	if err := checkSize(parsed); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// decodePrivate reads the DER of a private key by its PEM label.
+func decodePrivate(der []byte, label string) (any, error) {
 	var parsed any
+	var err error
 	switch label {
 	case "RSA PRIVATE KEY":
 		parsed, err = x509.ParsePKCS1PrivateKey(der)
@@ -62,26 +95,14 @@ func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 		}
 		return nil, detailf(ErrKey, "not a PKCS #8 or PKCS #1 private key")
 	}
-	key, ok := parsed.(*rsa.PrivateKey)
-	if !ok {
-		return nil, detailf(ErrKey, "%s private key, want RSA", keyTypeName(parsed))
-	}
-	if err := checkSize(&key.PublicKey); err != nil {
-		return nil, err
-	}
-	return key, nil
+	return parsed, nil
 }
 
-// ParsePublicKey reads an RSA public key: PEM "PUBLIC KEY" (X.509
-// SubjectPublicKeyInfo), PEM "RSA PUBLIC KEY" (PKCS #1), a PEM certificate,
-// or the bare base64 of SPKI or PKCS #1 DER. It refuses keys that are not RSA
-// and keys smaller than [MinKeyBits].
-func ParsePublicKey(data []byte) (*rsa.PublicKey, error) {
-	der, label, err := keyDER(data)
-	if err != nil {
-		return nil, err
-	}
+// decodePublic reads the DER of a public key or certificate by its PEM
+// label.
+func decodePublic(der []byte, label string) (any, error) {
 	var parsed any
+	var err error
 	switch label {
 	case "PUBLIC KEY", "RSA PUBLIC KEY", "":
 		parsed, err = parsePublicDER(der)
@@ -104,14 +125,7 @@ func ParsePublicKey(data []byte) (*rsa.PublicKey, error) {
 		}
 		return nil, detailf(ErrKey, "not an X.509 SubjectPublicKeyInfo or PKCS #1 public key")
 	}
-	key, ok := parsed.(*rsa.PublicKey)
-	if !ok {
-		return nil, detailf(ErrKey, "%s public key, want RSA", keyTypeName(parsed))
-	}
-	if err := checkSize(key); err != nil {
-		return nil, err
-	}
-	return key, nil
+	return parsed, nil
 }
 
 func parsePublicDER(der []byte) (any, error) {
@@ -166,8 +180,13 @@ func isBinary(data []byte) bool {
 	return false
 }
 
-func checkSize(key *rsa.PublicKey) error {
-	if bits := key.N.BitLen(); bits < MinKeyBits {
+// checkSize refuses an RSA private or public key smaller than MinKeyBits.
+func checkSize(key any) error {
+	pub, _ := key.(*rsa.PublicKey)
+	if priv, ok := key.(*rsa.PrivateKey); ok {
+		pub = &priv.PublicKey
+	}
+	if bits := pub.N.BitLen(); bits < MinKeyBits {
 		return detailf(ErrKey, "RSA key is %d bits, want at least %d", bits, MinKeyBits)
 	}
 	return nil

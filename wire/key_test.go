@@ -10,9 +10,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,6 +165,29 @@ func makeOtherKeys(tb testing.TB) otherKeys {
 	return o
 }
 
+// keyInput is an input a key parser reads.
+type keyInput struct {
+	name string
+	data []byte
+}
+
+// bareForms returns der in each bare form the key parsers read: binary DER
+// and its base64 on one line, with a trailing newline, in lines of 64
+// characters (with and without a final newline), in CRLF lines of 76, and
+// without padding. form names the encoding in the case names.
+func bareForms(form string, der []byte) []keyInput {
+	b64 := base64.StdEncoding.EncodeToString(der)
+	return []keyInput{
+		{"OK/" + form + "DER", der},
+		{"OK/" + form + "Base64", []byte(b64)},
+		{"OK/" + form + "Base64Newline", []byte(b64 + "\n")},
+		{"OK/" + form + "Base64Lines", []byte(wrapBase64(b64, 64, "\n"))},
+		{"OK/" + form + "Base64LinesNewline", []byte(wrapBase64(b64, 64, "\n") + "\n")},
+		{"OK/" + form + "Base64CRLFLines", []byte(wrapBase64(b64, 76, "\r\n"))},
+		{"OK/" + form + "Base64Unpadded", []byte(strings.TrimRight(b64, "="))},
+	}
+}
+
 func TestParsePrivateKey(t *testing.T) {
 	want := wantKeyX509(t)
 	pkcs8 := pemDER(t, keyPKCS8File)
@@ -172,34 +195,13 @@ func TestParsePrivateKey(t *testing.T) {
 	if !bytes.Equal(pkcs1, x509.MarshalPKCS1PrivateKey(want)) {
 		t.Fatal("testdata: the PKCS #1 file is not the same key as the PKCS #8 file")
 	}
-	b64 := base64.StdEncoding.EncodeToString(pkcs8)
-
-	ok := []struct {
-		name string
-		data []byte
-	}{
+	ok := slices.Concat(bareForms("PKCS8", pkcs8), bareForms("PKCS1", pkcs1), []keyInput{
 		{"OK/PKCS8PEM", readTestdata(t, keyPKCS8File)},
 		{"OK/PKCS1PEM", readTestdata(t, keyPKCS1File)},
 		{"OK/PEMWithBlankLinesAround", append(append([]byte("\n\n  "), readTestdata(t, keyPKCS8File)...), "\n\n"...)},
-		{"OK/PKCS8Base64", []byte(b64)},
-		{"OK/PKCS8Base64Newline", []byte(b64 + "\n")},
-		{"OK/PKCS8Base64Lines", []byte(wrapBase64(b64, 64, "\n"))},
-		{"OK/PKCS8Base64CRLFLines", []byte(wrapBase64(b64, 76, "\r\n"))},
-		{"OK/PKCS8Base64Unpadded", []byte(strings.TrimRight(b64, "="))},
-		{"OK/PKCS1Base64", []byte(base64.StdEncoding.EncodeToString(pkcs1))},
-		{"OK/PKCS8DER", pkcs8},
-		{"OK/PKCS1DER", pkcs1},
-	}
+	})
 	for _, c := range ok {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := wire.ParsePrivateKey(c.data)
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
-			}
-			if !got.Equal(want) {
-				t.Fatalf("got a different key (fingerprint %s), want %s", wire.Fingerprint(&got.PublicKey), wire.Fingerprint(&want.PublicKey))
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkParses(t, wire.ParsePrivateKey, c.data, want) })
 	}
 
 	o := makeOtherKeys(t)
@@ -239,22 +241,7 @@ func TestParsePrivateKey(t *testing.T) {
 		{"ErrBlank", []byte(" \r\n\t\n"), []string{"empty"}},
 	}
 	for _, c := range bad {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := wire.ParsePrivateKey(c.data)
-			if err == nil {
-				t.Fatalf("got a %d-bit key and nil error, want an error", got.N.BitLen())
-			}
-			if !errors.Is(err, wire.ErrKey) {
-				t.Errorf("got error %v, want it to wrap wire.ErrKey", err)
-			}
-			for _, w := range c.wants {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("got error %q, want it to contain %q", err, w)
-				}
-			}
-			checkNoKeyMaterial(t, err.Error(), base64.StdEncoding.EncodeToString(c.data))
-			checkNoKeyMaterial(t, err.Error(), strings.Join(strings.Fields(string(c.data)), ""))
-		})
+		t.Run(c.name, func(t *testing.T) { checkRefused(t, wire.ParsePrivateKey, c.data, c.wants) })
 	}
 }
 
@@ -262,33 +249,13 @@ func TestParsePublicKey(t *testing.T) {
 	want := &wantKeyX509(t).PublicKey
 	spki := pemDER(t, pubSPKIFile)
 	pkcs1 := pemDER(t, pubPKCS1File)
-	b64 := base64.StdEncoding.EncodeToString(spki)
-
-	ok := []struct {
-		name string
-		data []byte
-	}{
+	ok := slices.Concat(bareForms("SPKI", spki), bareForms("PKCS1", pkcs1), []keyInput{
 		{"OK/SPKIPEM", readTestdata(t, pubSPKIFile)},
 		{"OK/RSAPublicKeyPEM", readTestdata(t, pubPKCS1File)},
 		{"OK/CertificatePEM", readTestdata(t, certFile)},
-		{"OK/SPKIBase64", []byte(b64)},
-		{"OK/SPKIBase64Lines", []byte(wrapBase64(b64, 64, "\n") + "\n")},
-		{"OK/SPKIBase64CRLFLines", []byte(wrapBase64(b64, 76, "\r\n"))},
-		{"OK/SPKIBase64Unpadded", []byte(strings.TrimRight(b64, "="))},
-		{"OK/PKCS1Base64", []byte(base64.StdEncoding.EncodeToString(pkcs1))},
-		{"OK/SPKIDER", spki},
-		{"OK/PKCS1DER", pkcs1},
-	}
+	})
 	for _, c := range ok {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := wire.ParsePublicKey(c.data)
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
-			}
-			if !got.Equal(want) {
-				t.Fatalf("got key %s, want %s", wire.Fingerprint(got), wire.Fingerprint(want))
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkParses(t, wire.ParsePublicKey, c.data, want) })
 	}
 
 	o := makeOtherKeys(t)
@@ -315,23 +282,55 @@ func TestParsePublicKey(t *testing.T) {
 		{"ErrEmpty", nil, []string{"empty"}},
 	}
 	for _, c := range bad {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := wire.ParsePublicKey(c.data)
-			if err == nil {
-				t.Fatalf("got a %d-bit key and nil error, want an error", got.N.BitLen())
-			}
-			if !errors.Is(err, wire.ErrKey) {
-				t.Errorf("got error %v, want it to wrap wire.ErrKey", err)
-			}
-			for _, w := range c.wants {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("got error %q, want it to contain %q", err, w)
-				}
-			}
-			checkNoKeyMaterial(t, err.Error(), base64.StdEncoding.EncodeToString(c.data))
-			checkNoKeyMaterial(t, err.Error(), strings.Join(strings.Fields(string(c.data)), ""))
-		})
+		t.Run(c.name, func(t *testing.T) { checkRefused(t, wire.ParsePublicKey, c.data, c.wants) })
 	}
+}
+
+// rsaKey is what the two key parsers return.
+type rsaKey interface {
+	*rsa.PrivateKey | *rsa.PublicKey
+}
+
+// publicOf returns the public half of a parsed key.
+func publicOf[K rsaKey](k K) *rsa.PublicKey {
+	if priv, ok := any(k).(*rsa.PrivateKey); ok {
+		return &priv.PublicKey
+	}
+	return any(k).(*rsa.PublicKey)
+}
+
+// sameKey reports whether a and b are the same key (for private keys, the
+// private half too).
+func sameKey[K rsaKey](a, b K) bool {
+	if priv, ok := any(a).(*rsa.PrivateKey); ok {
+		return priv.Equal(b)
+	}
+	return any(a).(*rsa.PublicKey).Equal(b)
+}
+
+// checkParses fails t unless parse reads data as the key want.
+func checkParses[K rsaKey](t *testing.T, parse func([]byte) (K, error), data []byte, want K) {
+	t.Helper()
+	got, err := parse(data)
+	if err != nil {
+		t.Fatalf("got error %v, want nil", err)
+	}
+	if !sameKey(got, want) {
+		t.Fatalf("got a different key (fingerprint %s), want %s", wire.Fingerprint(publicOf(got)), wire.Fingerprint(publicOf(want)))
+	}
+}
+
+// checkRefused fails t unless parse refuses data with an error that wraps
+// wire.ErrKey, contains each of wants and shows no key material.
+func checkRefused[K rsaKey](t *testing.T, parse func([]byte) (K, error), data []byte, wants []string) {
+	t.Helper()
+	got, err := parse(data)
+	if err == nil {
+		t.Fatalf("got a %d-bit key and nil error, want an error", publicOf(got).N.BitLen())
+	}
+	checkError(t, err, wire.ErrKey, wants...)
+	checkNoKeyMaterial(t, err.Error(), base64.StdEncoding.EncodeToString(data))
+	checkNoKeyMaterial(t, err.Error(), strings.Join(strings.Fields(string(data)), ""))
 }
 
 func TestMarshalRoundTrip(t *testing.T) {
@@ -417,33 +416,7 @@ func FuzzParsePrivateKey(f *testing.F) {
 	f.Add([]byte{0x30, 0x82, 0x00, 0x00})
 	f.Add([]byte(""))
 	f.Add([]byte("garbage"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		key, err := wire.ParsePrivateKey(data)
-		if err != nil {
-			if !errors.Is(err, wire.ErrKey) {
-				t.Fatalf("got error %v, want it to wrap wire.ErrKey", err)
-			}
-			if key != nil {
-				t.Fatal("got a key together with an error, want nil")
-			}
-			checkNoInputEcho(t, err.Error(), data)
-			return
-		}
-		if bits := key.N.BitLen(); bits < wire.MinKeyBits {
-			t.Fatalf("got a %d-bit key, want at least %d", bits, wire.MinKeyBits)
-		}
-		out, err := wire.MarshalPrivateKeyPEM(key)
-		if err != nil {
-			t.Fatalf("MarshalPrivateKeyPEM: got error %v, want nil", err)
-		}
-		again, err := wire.ParsePrivateKey(out)
-		if err != nil {
-			t.Fatalf("re-parse: got error %v, want nil", err)
-		}
-		if !again.Equal(key) {
-			t.Fatal("re-parse: got a different key, want the same")
-		}
-	})
+	f.Fuzz(fuzzKeyParser(wire.ParsePrivateKey, wire.MarshalPrivateKeyPEM))
 }
 
 func FuzzParsePublicKey(f *testing.F) {
@@ -457,36 +430,45 @@ func FuzzParsePublicKey(f *testing.F) {
 	f.Add([]byte{0x30, 0x82, 0x01, 0x0a})
 	f.Add([]byte(""))
 	f.Add([]byte("garbage"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		key, err := wire.ParsePublicKey(data)
+	f.Fuzz(fuzzKeyParser(wire.ParsePublicKey, func(key *rsa.PublicKey) ([]byte, error) {
+		b64, err := wire.PublicKeyBase64(key)
+		return []byte(b64), err
+	}))
+}
+
+// fuzzKeyParser is the check of both key fuzz targets: parse either refuses
+// data with an error that wraps wire.ErrKey, comes without a key and does not
+// echo the input, or returns a key of at least wire.MinKeyBits that reads
+// back the same after encode.
+func fuzzKeyParser[K rsaKey](parse func([]byte) (K, error), encode func(K) ([]byte, error)) func(*testing.T, []byte) {
+	return func(t *testing.T, data []byte) {
+		key, err := parse(data)
 		if err != nil {
-			if !errors.Is(err, wire.ErrKey) {
-				t.Fatalf("got error %v, want it to wrap wire.ErrKey", err)
-			}
+			checkError(t, err, wire.ErrKey)
 			if key != nil {
 				t.Fatal("got a key together with an error, want nil")
 			}
 			checkNoInputEcho(t, err.Error(), data)
 			return
 		}
-		if bits := key.N.BitLen(); bits < wire.MinKeyBits {
+		if bits := publicOf(key).N.BitLen(); bits < wire.MinKeyBits {
 			t.Fatalf("got a %d-bit key, want at least %d", bits, wire.MinKeyBits)
 		}
-		b64, err := wire.PublicKeyBase64(key)
+		out, err := encode(key)
 		if err != nil {
-			t.Fatalf("PublicKeyBase64: got error %v, want nil", err)
+			t.Fatalf("encode: got error %v, want nil", err)
 		}
-		again, err := wire.ParsePublicKey([]byte(b64))
+		again, err := parse(out)
 		if err != nil {
 			t.Fatalf("re-parse: got error %v, want nil", err)
 		}
-		if !again.Equal(key) {
+		if !sameKey(again, key) {
 			t.Fatal("re-parse: got a different key, want the same")
 		}
-		if wire.Fingerprint(again) != wire.Fingerprint(key) {
+		if wire.Fingerprint(publicOf(again)) != wire.Fingerprint(publicOf(key)) {
 			t.Fatal("re-parse: got a different fingerprint, want the same")
 		}
-	})
+	}
 }
 
 // checkNoInputEcho fails if a key parser's error repeats a piece of its

@@ -2,7 +2,6 @@ package wire_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -76,15 +75,6 @@ func (o *opensslDir) try(t *testing.T, args ...string) ([]byte, error) {
 		return stdout.Bytes(), fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.Bytes(), nil
-}
-
-func randomBytes(tb testing.TB, n int) []byte {
-	tb.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		tb.Fatal(err)
-	}
-	return b
 }
 
 func TestOpenSSL(t *testing.T) {

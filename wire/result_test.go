@@ -129,19 +129,13 @@ func TestResultJSON(t *testing.T) {
 }
 
 func TestResultString(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		r    wire.Result
-		want string
-	}{
-		{"OK/WithMessage", wire.Result{Code: "SUCCESS", Status: "S", Message: "success"}, "S SUCCESS: success"},
-		{"OK/NoMessage", wire.Result{Code: "X", Status: "F"}, "F X"},
+	for r, want := range map[wire.Result]string{
+		{Code: "SUCCESS", Status: "S", Message: "success"}: "S SUCCESS: success",
+		{Code: "X", Status: "F"}:                           "F X",
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			if got := c.r.String(); got != c.want {
-				t.Errorf("got %q, want %q", got, c.want)
-			}
-		})
+		if got := r.String(); got != want {
+			t.Errorf("%+v.String(): got %q, want %q", r, got, want)
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package wire_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
@@ -199,21 +198,13 @@ func TestVerify(t *testing.T) {
 func TestEncodeDecodeSignature(t *testing.T) {
 	for _, n := range []int{1, 2, 3, 4, 62, 63, 64, 255, 256, 257, 512} {
 		t.Run(fmt.Sprintf("OK/%dBytes", n), func(t *testing.T) {
-			raw := make([]byte, n)
-			if _, err := rand.Read(raw); err != nil {
-				t.Fatal(err)
-			}
+			raw := randomBytes(t, n)
 			enc := wire.EncodeSignature(raw)
 			if want := strings.NewReplacer("+", "%2B", "/", "%2F", "=", "%3D").Replace(base64.StdEncoding.EncodeToString(raw)); enc != want {
 				t.Fatalf("got %q, want %q", enc, want)
 			}
 			got, err := wire.DecodeSignature(enc)
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
-			}
-			if !bytes.Equal(got, raw) {
-				t.Fatalf("got %x, want %x", got, raw)
-			}
+			checkBytes(t, "DecodeSignature", got, err, raw)
 		})
 	}
 }
@@ -233,9 +224,7 @@ func FuzzDecodeSignature(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value string) {
 		got, err := wire.DecodeSignature(value)
 		if err != nil {
-			if !errors.Is(err, wire.ErrSignatureEncoding) {
-				t.Fatalf("got error %v, want it to wrap wire.ErrSignatureEncoding", err)
-			}
+			checkError(t, err, wire.ErrSignatureEncoding)
 			if got != nil {
 				t.Fatalf("got %x with an error, want nil", got)
 			}
@@ -244,12 +233,7 @@ func FuzzDecodeSignature(f *testing.F) {
 				t.Fatal("got an empty signature and nil error, want an error")
 			}
 			again, err := wire.DecodeSignature(wire.EncodeSignature(got))
-			if err != nil {
-				t.Fatalf("re-decode: got error %v, want nil", err)
-			}
-			if !bytes.Equal(again, got) {
-				t.Fatalf("re-decode: got %x, want %x", again, got)
-			}
+			checkBytes(t, "re-decode", again, err, got)
 		}
 		switch err := wire.Verify(pub, content, value); {
 		case err == nil, err == wire.ErrSignature, errors.Is(err, wire.ErrSignatureEncoding):
