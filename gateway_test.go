@@ -1,21 +1,23 @@
 package antomgw_test
 
-// The SDK's end-to-end tests run against the real gateway: internal/httpapi
-// with gateway.Service, the simulated wallet and a SQLite store, on an
-// httptest server in this process. These imports live in _test files only:
-// the SDK itself imports nothing but the standard library and wire.
+// The SDK's end-to-end tests run against the real gateway:
+// internal/gatewaytest's in-process gateway (the node antomgw serve runs:
+// the HTTP API, the use cases, the simulated wallet, a SQLite store and the
+// two workers) on an httptest server. These imports live in _test files
+// only: the SDK itself imports nothing but the standard library and wire.
+//
+// The gateway runs on the real clock, with its workers in the background:
+// what these tests check (timeouts, retries, ResolvePayment's polls) runs
+// on the SDK's real timers, so the gateway's delays pass in real time too.
 
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,104 +27,51 @@ import (
 	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/antomtest"
 	"github.com/antomgw/antomgw/internal/gateway"
-	"github.com/antomgw/antomgw/internal/httpapi"
-	"github.com/antomgw/antomgw/internal/notify"
-	"github.com/antomgw/antomgw/internal/sim"
-	"github.com/antomgw/antomgw/internal/sqlite"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 )
 
 // gw is a real gateway for the SDK to call. Its client antomtest.ClientID
 // is registered with antomtest.MerchantKey; it signs with
 // antomtest.GatewayKey (version 1).
 type gw struct {
-	srv    *httptest.Server
-	store  *sqlite.Store
-	dbPath string
-	wallet *sim.Wallet
+	*gatewaytest.Gateway
+	srv *httptest.Server
 }
 
-type gwOption func(*gateway.Service, *sim.Wallet)
+type gwOption = gatewaytest.Option
 
-// withDelay sets how long the wallet's "later" takes (9903, 9904).
-func withDelay(d time.Duration) gwOption {
-	return func(_ *gateway.Service, w *sim.Wallet) { w.Delay = d }
-}
+// withDelay sets how long the wallet's "later" takes (9903, 9904); an hour
+// otherwise.
+func withDelay(d time.Duration) gwOption { return gatewaytest.WithSimDelay(d) }
 
-// withHold sets how long the 9902 answer is held back.
-func withHold(d time.Duration) gwOption {
-	return func(_ *gateway.Service, w *sim.Wallet) { w.Hold = d }
-}
+// withHold sets how long the 9902 answer is held back; 40s otherwise.
+func withHold(d time.Duration) gwOption { return gatewaytest.WithSimHold(d) }
 
-// withNotifications renders notification bodies and delivers them on the
-// fast schedule.
-func withNotifications() gwOption {
-	return func(s *gateway.Service, _ *sim.Wallet) {
-		s.NotificationBody = notify.Body
-		s.NotifySchedule = gateway.FastSchedule
-	}
-}
+// withNotifications delivers notifications on the fast schedule.
+func withNotifications() gwOption { return gatewaytest.WithNotifySchedule(gateway.FastSchedule) }
 
 func newGateway(tb testing.TB, opts ...gwOption) *gw {
 	tb.Helper()
-	ctx := context.Background()
-	g := &gw{dbPath: filepath.Join(tb.TempDir(), "antomgw.db")}
-	st, err := sqlite.Open(ctx, g.dbPath, sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	g.store = st
-	der, err := x509.MarshalPKCS8PrivateKey(antomtest.GatewayKey())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.AddGatewayKey(ctx, der, time.Now(), false); err != nil {
-		tb.Fatal(err)
-	}
-	spki, err := x509.MarshalPKIXPublicKey(&antomtest.MerchantKey().PublicKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	now := time.Now().UTC()
-	if err := st.AddClient(ctx, gateway.Client{ID: antomtest.ClientID, CreatedAt: now},
-		gateway.ClientKey{ClientID: antomtest.ClientID, Version: 1, PublicKey: spki, CreatedAt: now}); err != nil {
-		tb.Fatal(err)
-	}
-	g.wallet = &sim.Wallet{Delay: time.Hour, Hold: 40 * time.Second, Marks: st}
-	svc := &gateway.Service{Store: st, Processor: g.wallet}
-	for _, o := range opts {
-		o(svc, g.wallet)
-	}
-	keyring := &gateway.Keyring{Store: st}
-	wctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { svc.RunWorker(wctx, 10*time.Millisecond, nil) })
-	if svc.NotificationBody != nil {
-		w := &notify.Worker{Store: st, Keyring: keyring, Schedule: gateway.FastSchedule, AllowPrivate: true, Poll: 10 * time.Millisecond}
-		wg.Go(func() { w.Run(wctx) })
-	}
-	g.srv = httptest.NewServer(&httpapi.Server{Service: svc, Keyring: keyring})
-	tb.Cleanup(func() {
-		g.srv.Close()
-		stop()
-		wg.Wait()
-		st.Close()
-	})
-	return g
+	g := gatewaytest.New(tb, append([]gatewaytest.Option{
+		gatewaytest.WithClock(gatewaytest.NewWallClock()),
+		gatewaytest.WithWorkers(),
+		gatewaytest.WithClientID(antomtest.ClientID),
+		gatewaytest.WithMerchantKey(antomtest.MerchantKey()),
+		gatewaytest.WithGatewayKey(antomtest.GatewayKey()),
+		gatewaytest.WithSimDelay(time.Hour),
+		gatewaytest.WithSimHold(40 * time.Second),
+	}, opts...)...)
+	return &gw{Gateway: g, srv: g.Server()}
 }
 
 // payments counts the payments of a paymentRequestId in the store.
 func (g *gw) payments(tb testing.TB, requestID string) int {
 	tb.Helper()
-	db, err := sql.Open("sqlite", "file:"+g.dbPath+"?mode=ro")
+	ps, err := g.Store().Payments(context.Background(), gateway.PaymentFilter{ClientID: antomtest.ClientID, RequestID: requestID, Limit: 1000})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM payments WHERE request_id = ?`, requestID).Scan(&n); err != nil {
-		tb.Fatal(err)
-	}
-	return n
+	return len(ps)
 }
 
 // clientOption changes the Config of a test client.

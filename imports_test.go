@@ -69,6 +69,8 @@ func TestImportRules(t *testing.T) {
 		mod + "/internal/view":      {mod + "/internal/gateway", mod + "/wire"},
 		mod + "/internal/migrate":   {},
 		mod + "/internal/node":      {mod + "/internal/gateway", mod + "/internal/httpapi", mod + "/internal/notify", mod + "/internal/sqlite", mod + "/internal/postgres", mod + "/internal/migrate"},
+
+		mod + "/internal/gatewaytest": {mod + "/internal/gateway", mod + "/internal/sqlite", mod + "/internal/sim", mod + "/internal/node", mod + "/internal/httpapi", mod + "/internal/notify", mod, mod + "/wire"},
 	}
 	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").CombinedOutput()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/internal/sim"
 	"github.com/antomgw/antomgw/wire"
 )
@@ -36,8 +37,8 @@ func (c *countingProcessor) Refund(ctx context.Context, p *gateway.Payment, r *g
 	return c.Processor.Refund(ctx, p, r)
 }
 
-func withCounting(c *countingProcessor) harnessOption {
-	return withProcessor(func(p gateway.Processor) gateway.Processor {
+func withCounting(c *countingProcessor) gatewaytest.Option {
+	return gatewaytest.WithProcessor(func(p gateway.Processor) gateway.Processor {
 		c.Processor = p
 		return c
 	})
@@ -53,22 +54,22 @@ func loadClient(tb testing.TB) *http.Client {
 
 // burst sends n requests at once (each goroutine waits at one starting
 // line) and returns the verified answers in request order.
-func (h *harness) burst(tb testing.TB, n int, build func(i int) req) []*reply {
+func (h gw) burst(tb testing.TB, n int, build func(i int) gatewaytest.Request) []*gatewaytest.Reply {
 	tb.Helper()
 	client := loadClient(tb)
-	reqs := make([]req, n)
+	reqs := make([]gatewaytest.Request, n)
 	for i := range reqs {
 		reqs[i] = build(i)
-		reqs[i].client = client
+		reqs[i].Client = client
 	}
-	replies := make([]*reply, n)
+	replies := make([]*gatewaytest.Reply, n)
 	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			replies[i], errs[i] = h.try(reqs[i])
+			replies[i], errs[i] = h.Try(reqs[i])
 		})
 	}
 	close(start)
@@ -86,15 +87,14 @@ func (h *harness) burst(tb testing.TB, n int, build func(i int) req) []*reply {
 
 // signed returns a fixed Request-Time and Signature header for body on
 // path, so that many copies of one request are byte-identical.
-func (h *harness) signed(tb testing.TB, path, body string) req {
+func (h gw) signed(tb testing.TB, path, body string) gatewaytest.Request {
 	tb.Helper()
-	reqTime := h.nextTime()
-	sig, err := wire.Sign(h.merchant, wire.SigningContent(http.MethodPost, path, h.clientID, reqTime, []byte(body)))
+	reqTime := h.RequestTime()
+	hdr, err := h.Sign(wire.SigningContent(http.MethodPost, path, h.ClientID(), reqTime, []byte(body)))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	hdr := wire.SignatureHeader{Algorithm: "RSA256", KeyVersion: 1, Signature: sig}.String()
-	return req{path: path, body: body, time: &reqTime, sigHdr: &hdr}
+	return gatewaytest.Request{Path: path, Body: body, Time: &reqTime, Signature: &hdr}
 }
 
 // TestConcurrentIdenticalPays sends 500 identical pay requests at once: one
@@ -103,12 +103,12 @@ func (h *harness) signed(tb testing.TB, path, body string) req {
 // byte-identical to it.
 func TestConcurrentIdenticalPays(t *testing.T) {
 	var cp countingProcessor
-	h := newHarness(t, withCounting(&cp))
+	h := newGateway(t, withCounting(&cp))
 	const id = "REQ_CONCURRENT_PAY"
 	one := h.signed(t, pathPay, payBody(id, 100))
-	replies := h.burst(t, 500, func(int) req { return one })
+	replies := h.burst(t, 500, func(int) gatewaytest.Request { return one })
 
-	if n := h.count(t, `SELECT count(*) FROM payments`); n != 1 {
+	if n := len(h.payments(t)); n != 1 {
 		t.Errorf("payments = %d, want 1", n)
 	}
 	if n := cp.authorizes.Load(); n != 1 {
@@ -118,29 +118,29 @@ func TestConcurrentIdenticalPays(t *testing.T) {
 	var successBody []byte
 	originals, inProcess, successes := 0, 0, 0
 	for i, rep := range replies {
-		pr := decodeBody[antomgw.PayResponse](t, rep)
+		pr := gatewaytest.Decode[antomgw.PayResponse](t, rep)
 		switch {
-		case rep.result.Status == wire.StatusSuccess && rep.result.Code == wire.CodeSuccess:
+		case rep.Result.Status == wire.StatusSuccess && rep.Result.Code == wire.CodeSuccess:
 			successes++
 			if successBody == nil {
-				successBody = rep.body
-			} else if string(rep.body) != string(successBody) {
-				t.Errorf("answer %d differs from another S answer:\ngot  %s\nwant %s", i, rep.body, successBody)
+				successBody = rep.Body
+			} else if string(rep.Body) != string(successBody) {
+				t.Errorf("answer %d differs from another S answer:\ngot  %s\nwant %s", i, rep.Body, successBody)
 			}
-		case rep.result.Status == wire.StatusUnknown && rep.result.Code == wire.CodePaymentInProcess:
+		case rep.Result.Status == wire.StatusUnknown && rep.Result.Code == wire.CodePaymentInProcess:
 			inProcess++
-			if rep.header.Get("x-idempotent-replay") != "" {
+			if rep.Header.Get("x-idempotent-replay") != "" {
 				t.Errorf("answer %d is U PAYMENT_IN_PROCESS marked as a replay", i)
 			}
 		default:
-			t.Errorf("answer %d: result = %v, want S SUCCESS or U PAYMENT_IN_PROCESS", i, rep.result)
+			t.Errorf("answer %d: result = %v, want S SUCCESS or U PAYMENT_IN_PROCESS", i, rep.Result)
 			continue
 		}
-		if rep.header.Get("x-idempotent-replay") == "" && rep.result.Status == wire.StatusSuccess {
+		if rep.Header.Get("x-idempotent-replay") == "" && rep.Result.Status == wire.StatusSuccess {
 			originals++
 		}
 		if pr.PaymentID == "" {
-			t.Errorf("answer %d has no paymentId: %s", i, rep.body)
+			t.Errorf("answer %d has no paymentId: %s", i, rep.Body)
 		} else if paymentID == "" {
 			paymentID = pr.PaymentID
 		} else if pr.PaymentID != paymentID {
@@ -154,17 +154,17 @@ func TestConcurrentIdenticalPays(t *testing.T) {
 
 	// Replays after completion: byte-identical, marked, and equal to the S
 	// answers of the burst.
-	a := h.do(t, one)
-	b := h.do(t, one)
-	for _, rep := range []*reply{a, b} {
-		wantResult(t, "replay", rep.result, wire.StatusSuccess, wire.CodeSuccess)
+	a := h.Do(t, one)
+	b := h.Do(t, one)
+	for _, rep := range []*gatewaytest.Reply{a, b} {
+		wantResult(t, "replay", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
 		wantReplay(t, "replay", rep, true)
 	}
-	if string(a.body) != string(b.body) {
-		t.Errorf("two replays differ:\n%s\n%s", a.body, b.body)
+	if string(a.Body) != string(b.Body) {
+		t.Errorf("two replays differ:\n%s\n%s", a.Body, b.Body)
 	}
-	if successBody != nil && string(a.body) != string(successBody) {
-		t.Errorf("replay differs from the burst's S answer:\ngot  %s\nwant %s", a.body, successBody)
+	if successBody != nil && string(a.Body) != string(successBody) {
+		t.Errorf("replay differs from the burst's S answer:\ngot  %s\nwant %s", a.Body, successBody)
 	}
 	if n := cp.authorizes.Load(); n != 1 {
 		t.Errorf("wallet executions after the replays = %d, want 1", n)
@@ -175,31 +175,31 @@ func TestConcurrentIdenticalPays(t *testing.T) {
 // against a payment of 1000: exactly 33 succeed, the rest are
 // REFUND_AMOUNT_EXCEED, and the refunded sum never passes the payment.
 func TestConcurrentRefundsNeverExceed(t *testing.T) {
-	h := newHarness(t)
+	h := newGateway(t)
 	pid := h.paid(t, "REQ_CONCURRENT_REFUND", 1000)
-	replies := h.burst(t, 100, func(i int) req {
-		return req{path: pathRefund, body: jsonBody(t, refundReq("RF_CONCURRENT_"+strconv.Itoa(i), pid, 30))}
+	replies := h.burst(t, 100, func(i int) gatewaytest.Request {
+		return gatewaytest.Request{Path: pathRefund, Body: jsonBody(t, refundReq("RF_CONCURRENT_"+strconv.Itoa(i), pid, 30))}
 	})
 	succeeded := map[string]string{} // refundRequestId -> refundId
 	var sum int64
 	exceeded := 0
 	for i, rep := range replies {
 		id := "RF_CONCURRENT_" + strconv.Itoa(i)
-		switch rep.result.Code {
+		switch rep.Result.Code {
 		case wire.CodeSuccess:
-			rr := decodeBody[antomgw.RefundResponse](t, rep)
+			rr := gatewaytest.Decode[antomgw.RefundResponse](t, rep)
 			if rr.RefundID == "" || rr.RefundRequestID != id {
-				t.Errorf("refund %d answer %s, want a refundId for %s", i, rep.body, id)
+				t.Errorf("refund %d answer %s, want a refundId for %s", i, rep.Body, id)
 			}
 			succeeded[id] = rr.RefundID
 			sum += 30
 		case wire.CodeRefundAmountExceed:
-			if rep.result.Status != wire.StatusFail {
-				t.Errorf("refund %d: %v, want F", i, rep.result)
+			if rep.Result.Status != wire.StatusFail {
+				t.Errorf("refund %d: %v, want F", i, rep.Result)
 			}
 			exceeded++
 		default:
-			t.Errorf("refund %d: result = %v, want S SUCCESS or F REFUND_AMOUNT_EXCEED", i, rep.result)
+			t.Errorf("refund %d: result = %v, want S SUCCESS or F REFUND_AMOUNT_EXCEED", i, rep.Result)
 		}
 	}
 	if len(succeeded) != 1000/30 || exceeded != 100-1000/30 {
@@ -225,17 +225,17 @@ func TestConcurrentRefundsNeverExceed(t *testing.T) {
 	if listed != sum || len(ip.Transactions) != len(succeeded) {
 		t.Errorf("inquiryPayment lists %d refunds summing %d, want %d summing %d", len(ip.Transactions), listed, len(succeeded), sum)
 	}
-	if n := h.count(t, `SELECT refunded FROM payments WHERE payment_id = ?`, pid); n != sum {
-		t.Errorf("payments.refunded = %d, want %d", n, sum)
+	if n := h.payment(t, pid).Refunded; n != sum {
+		t.Errorf("stored refunded sum = %d, want %d", n, sum)
 	}
-	if n := h.count(t, `SELECT count(*) FROM refunds`); n != int64(len(succeeded)) {
+	if n := len(h.refunds(t)); n != len(succeeded) {
 		t.Errorf("refund rows = %d, want %d (refused refunds are not recorded)", n, len(succeeded))
 	}
 	// What is left can still be refunded, and not a unit more.
 	left := 1000 - sum
 	h.refundOK(t, "RF_CONCURRENT_REST", pid, left)
 	rep, _ := h.refund(t, refundReq("RF_CONCURRENT_ONE_MORE", pid, 1))
-	wantResult(t, "refund past the total", rep.result, wire.StatusFail, wire.CodeRefundAmountExceed)
+	wantResult(t, "refund past the total", rep.Result, wire.StatusFail, wire.CodeRefundAmountExceed)
 }
 
 // TestConcurrentIdenticalRefunds: a merchant retrying one full refund many
@@ -243,24 +243,24 @@ func TestConcurrentRefundsNeverExceed(t *testing.T) {
 // from its own first attempt.
 func TestConcurrentIdenticalRefunds(t *testing.T) {
 	var cp countingProcessor
-	h := newHarness(t, withCounting(&cp))
+	h := newGateway(t, withCounting(&cp))
 	pid := h.paid(t, "REQ_CONCURRENT_SAME_REFUND", 1000)
 	one := h.signed(t, pathRefund, jsonBody(t, refundReq("RF_SAME", pid, 1000)))
-	replies := h.burst(t, 50, func(int) req { return one })
+	replies := h.burst(t, 50, func(int) gatewaytest.Request { return one })
 	var refundID string
 	for i, rep := range replies {
-		if rep.result.Status != wire.StatusSuccess {
-			t.Errorf("answer %d: result = %v, want S SUCCESS", i, rep.result)
+		if rep.Result.Status != wire.StatusSuccess {
+			t.Errorf("answer %d: result = %v, want S SUCCESS", i, rep.Result)
 			continue
 		}
-		rr := decodeBody[antomgw.RefundResponse](t, rep)
+		rr := gatewaytest.Decode[antomgw.RefundResponse](t, rep)
 		if refundID == "" {
 			refundID = rr.RefundID
 		} else if rr.RefundID != refundID {
 			t.Errorf("answer %d refundId = %s, want %s", i, rr.RefundID, refundID)
 		}
 	}
-	if n := h.count(t, `SELECT count(*) FROM refunds`); n != 1 {
+	if n := len(h.refunds(t)); n != 1 {
 		t.Errorf("refund rows = %d, want 1", n)
 	}
 	if n := cp.refunds.Load(); n != 1 {
@@ -271,29 +271,29 @@ func TestConcurrentIdenticalRefunds(t *testing.T) {
 // TestConcurrentCancelAndRefunds races a cancel against refunds of the same
 // SUCCESS payment: the cancel and a refund never both succeed.
 func TestConcurrentCancelAndRefunds(t *testing.T) {
-	h := newHarness(t)
+	h := newGateway(t)
 	pid := h.paid(t, "REQ_CANCEL_VS_REFUND", 1000)
-	replies := h.burst(t, 21, func(i int) req {
+	replies := h.burst(t, 21, func(i int) gatewaytest.Request {
 		if i == 10 {
-			return req{path: pathCancel, body: `{"paymentId":"` + pid + `"}`}
+			return gatewaytest.Request{Path: pathCancel, Body: `{"paymentId":"` + pid + `"}`}
 		}
-		return req{path: pathRefund, body: jsonBody(t, refundReq("RF_VS_CANCEL_"+strconv.Itoa(i), pid, 10))}
+		return gatewaytest.Request{Path: pathRefund, Body: jsonBody(t, refundReq("RF_VS_CANCEL_"+strconv.Itoa(i), pid, 10))}
 	})
-	cancelled := replies[10].result.Code == wire.CodeSuccess
+	cancelled := replies[10].Result.Code == wire.CodeSuccess
 	refunded := 0
 	for i, rep := range replies {
 		if i == 10 {
 			if !cancelled {
-				wantResult(t, "cancel", rep.result, wire.StatusFail, wire.CodeOrderStatusInvalid)
+				wantResult(t, "cancel", rep.Result, wire.StatusFail, wire.CodeOrderStatusInvalid)
 			}
 			continue
 		}
-		switch rep.result.Code {
+		switch rep.Result.Code {
 		case wire.CodeSuccess:
 			refunded++
 		case wire.CodeOrderStatusInvalid:
 		default:
-			t.Errorf("refund %d: %v, want S or F ORDER_STATUS_INVALID", i, rep.result)
+			t.Errorf("refund %d: %v, want S or F ORDER_STATUS_INVALID", i, rep.Result)
 		}
 	}
 	if cancelled && refunded > 0 {
@@ -301,12 +301,12 @@ func TestConcurrentCancelAndRefunds(t *testing.T) {
 	}
 	ip := h.inquire(t, pid, "")
 	if cancelled != (ip.PaymentStatus == "CANCELLED") {
-		t.Errorf("cancel answered %v, payment is %s", replies[10].result, ip.PaymentStatus)
+		t.Errorf("cancel answered %v, payment is %s", replies[10].Result, ip.PaymentStatus)
 	}
-	if n := h.count(t, `SELECT refunded FROM payments WHERE payment_id = ?`, pid); n != int64(refunded*10) {
-		t.Errorf("payments.refunded = %d, want %d", n, refunded*10)
+	if n := h.payment(t, pid).Refunded; n != int64(refunded*10) {
+		t.Errorf("stored refunded sum = %d, want %d", n, refunded*10)
 	}
-	t.Logf("cancel %v, %d refunds succeeded", replies[10].result, refunded)
+	t.Logf("cancel %v, %d refunds succeeded", replies[10].Result, refunded)
 }
 
 // TestConcurrentTrafficLimit: many first attempts of one 9910 request id at
@@ -314,23 +314,23 @@ func TestConcurrentCancelAndRefunds(t *testing.T) {
 // made.
 func TestConcurrentTrafficLimit(t *testing.T) {
 	var cp countingProcessor
-	h := newHarness(t, withCounting(&cp))
+	h := newGateway(t, withCounting(&cp))
 	one := h.signed(t, pathPay, payBody("REQ_CONCURRENT_9910", sim.AmountTrafficLimit))
-	replies := h.burst(t, 50, func(int) req { return one })
+	replies := h.burst(t, 50, func(int) gatewaytest.Request { return one })
 	limited := 0
 	for i, rep := range replies {
 		switch {
-		case rep.result.Code == wire.CodeRequestTrafficExceed && rep.result.Status == wire.StatusUnknown:
+		case rep.Result.Code == wire.CodeRequestTrafficExceed && rep.Result.Status == wire.StatusUnknown:
 			limited++
-		case rep.result.Code == wire.CodeSuccess, rep.result.Code == wire.CodePaymentInProcess:
+		case rep.Result.Code == wire.CodeSuccess, rep.Result.Code == wire.CodePaymentInProcess:
 		default:
-			t.Errorf("answer %d: %v", i, rep.result)
+			t.Errorf("answer %d: %v", i, rep.Result)
 		}
 	}
 	if limited != 1 {
 		t.Errorf("%d answers were REQUEST_TRAFFIC_EXCEED_LIMIT, want 1", limited)
 	}
-	if n := h.count(t, `SELECT count(*) FROM payments`); n != 1 {
+	if n := len(h.payments(t)); n != 1 {
 		t.Errorf("payments = %d, want 1", n)
 	}
 	if n := cp.authorizes.Load(); n != 1 {
@@ -342,10 +342,10 @@ func TestConcurrentTrafficLimit(t *testing.T) {
 // once: one payment is made with one of them, every request of the other
 // version is REPEAT_REQ_INCONSISTENT.
 func TestConcurrentMismatchedPays(t *testing.T) {
-	h := newHarness(t)
+	h := newGateway(t)
 	const id = "REQ_CONCURRENT_MISMATCH"
-	versions := []req{h.signed(t, pathPay, payBody(id, 100)), h.signed(t, pathPay, payBody(id, 200))}
-	replies := h.burst(t, 60, func(i int) req { return versions[i%2] })
+	versions := []gatewaytest.Request{h.signed(t, pathPay, payBody(id, 100)), h.signed(t, pathPay, payBody(id, 200))}
+	replies := h.burst(t, 60, func(i int) gatewaytest.Request { return versions[i%2] })
 	ip := h.inquire(t, "", id)
 	winner := 0
 	if ip.PaymentAmount.Value == "200" {
@@ -353,14 +353,14 @@ func TestConcurrentMismatchedPays(t *testing.T) {
 	}
 	for i, rep := range replies {
 		if i%2 == winner {
-			if rep.result.Code != wire.CodeSuccess && rep.result.Code != wire.CodePaymentInProcess {
-				t.Errorf("answer %d (the version that was recorded): %v, want S or U PAYMENT_IN_PROCESS", i, rep.result)
+			if rep.Result.Code != wire.CodeSuccess && rep.Result.Code != wire.CodePaymentInProcess {
+				t.Errorf("answer %d (the version that was recorded): %v, want S or U PAYMENT_IN_PROCESS", i, rep.Result)
 			}
 		} else {
-			wantResult(t, "answer "+strconv.Itoa(i)+" (the other version)", rep.result, wire.StatusFail, wire.CodeRepeatReqInconsistent)
+			wantResult(t, "answer "+strconv.Itoa(i)+" (the other version)", rep.Result, wire.StatusFail, wire.CodeRepeatReqInconsistent)
 		}
 	}
-	if n := h.count(t, `SELECT count(*) FROM payments`); n != 1 {
+	if n := len(h.payments(t)); n != 1 {
 		t.Errorf("payments = %d, want 1", n)
 	}
 }

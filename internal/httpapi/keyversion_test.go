@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -39,10 +39,10 @@ func (s *syncBuffer) String() string {
 // verifies; a signature no active key verifies names every version tried.
 func TestClientKeyVersionFallback(t *testing.T) {
 	var logs syncBuffer
-	h := newHarness(t, func(h *harness) { h.api.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	h := newGateway(t, gatewaytest.WithLog(slog.New(slog.NewTextHandler(&logs, nil))))
 	ctx := context.Background()
-	key2 := readKey(t, "merchant2-test-only.pem")
-	if err := h.store.AddClientKey(ctx, gateway.ClientKey{ClientID: h.clientID, Version: 2, PublicKey: spki(t, &key2.PublicKey), CreatedAt: time.Now()}); err != nil {
+	key2 := gatewaytest.OtherMerchantKey()
+	if err := h.Store().AddClientKey(ctx, gateway.ClientKey{ClientID: h.ClientID(), Version: 2, PublicKey: spki(t, &key2.PublicKey), CreatedAt: h.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	with := func(key *rsa.PrivateKey, header int) func([]byte) string {
@@ -55,14 +55,14 @@ func TestClientKeyVersionFallback(t *testing.T) {
 		}
 	}
 	mismatches := func() string {
-		resp, err := http.Get(h.srv.URL + "/metrics")
+		resp, err := http.Get(h.URL() + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		for line := range strings.SplitSeq(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, `antomgw_signature_key_version_mismatch_total{client_id="`+h.clientID+`"} `); ok {
+			if v, ok := strings.CutPrefix(line, `antomgw_signature_key_version_mismatch_total{client_id="`+h.ClientID()+`"} `); ok {
 				return v
 			}
 		}
@@ -70,9 +70,9 @@ func TestClientKeyVersionFallback(t *testing.T) {
 	}
 
 	for i := range 3 {
-		rep := h.do(t, req{path: pathPay, body: payBody("FALLBACK_"+string(rune('A'+i)), 100), sign: with(key2, 1)})
-		if rep.result.Status != wire.StatusSuccess {
-			t.Fatalf("pay signed with key v2 naming keyVersion=1: %v, want S", rep.result)
+		rep := h.Do(t, gatewaytest.Request{Path: pathPay, Body: payBody("FALLBACK_"+string(rune('A'+i)), 100), Sign: with(key2, 1)})
+		if rep.Result.Status != wire.StatusSuccess {
+			t.Fatalf("pay signed with key v2 naming keyVersion=1: %v, want S", rep.Result)
 		}
 	}
 	if got := mismatches(); got != "3" {
@@ -85,30 +85,30 @@ func TestClientKeyVersionFallback(t *testing.T) {
 		t.Errorf("log does not name the versions at warn:\n%s", logs.String())
 	}
 	// Signed with the version named: no mismatch.
-	h.do(t, req{path: pathInquiryPayment, body: `{"paymentRequestId":"FALLBACK_A"}`, sign: with(key2, 2)})
+	h.Do(t, gatewaytest.Request{Path: pathInquiryPayment, Body: `{"paymentRequestId":"FALLBACK_A"}`, Sign: with(key2, 2)})
 	if got := mismatches(); got != "3" {
 		t.Errorf("mismatch counter after a matching request = %v, want 3", got)
 	}
 
 	// A signature neither active key verifies: the diagnosis lists both.
-	other := readKey(t, "gateway-test-only.pem")
-	rep := h.do(t, req{path: pathInquiryPayment, body: `{"paymentRequestId":"FALLBACK_A"}`, sign: with(other, 1)})
-	if rep.result.Code != wire.CodeInvalidSignature || !strings.Contains(rep.result.Message, "key versions tried: v1 sha256 ") || !strings.Contains(rep.result.Message, ", v2 sha256 ") {
-		t.Errorf("a signature no key verifies: %v, want INVALID_SIGNATURE listing v1 and v2", rep.result)
+	other := gatewaytest.GatewayKey()
+	rep := h.Do(t, gatewaytest.Request{Path: pathInquiryPayment, Body: `{"paymentRequestId":"FALLBACK_A"}`, Sign: with(other, 1)})
+	if rep.Result.Code != wire.CodeInvalidSignature || !strings.Contains(rep.Result.Message, "key versions tried: v1 sha256 ") || !strings.Contains(rep.Result.Message, ", v2 sha256 ") {
+		t.Errorf("a signature no key verifies: %v, want INVALID_SIGNATURE listing v1 and v2", rep.Result)
 	}
 
 	// Retire v1: its key never verifies, whatever version is named.
-	if err := h.store.RetireClientKey(ctx, h.clientID, 1, time.Now()); err != nil {
+	if err := h.Store().RetireClientKey(ctx, h.ClientID(), 1, h.Now()); err != nil {
 		t.Fatal(err)
 	}
 	for _, named := range []int{0, 1, 2} {
-		rep := h.do(t, req{path: pathInquiryPayment, body: `{"paymentRequestId":"FALLBACK_A"}`, sign: with(h.merchant, named)})
-		if rep.result.Status != wire.StatusFail {
-			t.Errorf("signed with retired key v1, keyVersion %d: %v, want F", named, rep.result)
+		rep := h.Do(t, gatewaytest.Request{Path: pathInquiryPayment, Body: `{"paymentRequestId":"FALLBACK_A"}`, Sign: with(h.MerchantKey(), named)})
+		if rep.Result.Status != wire.StatusFail {
+			t.Errorf("signed with retired key v1, keyVersion %d: %v, want F", named, rep.Result)
 		}
 	}
-	rep = h.do(t, req{path: pathInquiryPayment, body: `{"paymentRequestId":"FALLBACK_A"}`, sign: with(key2, 1)})
-	if rep.result.Status != wire.StatusSuccess {
-		t.Errorf("signed with v2 naming retired v1: %v, want S", rep.result)
+	rep = h.Do(t, gatewaytest.Request{Path: pathInquiryPayment, Body: `{"paymentRequestId":"FALLBACK_A"}`, Sign: with(key2, 1)})
+	if rep.Result.Status != wire.StatusSuccess {
+		t.Errorf("signed with v2 naming retired v1: %v, want S", rep.Result)
 	}
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/internal/sim"
 	"github.com/antomgw/antomgw/wire"
 )
@@ -79,102 +81,62 @@ func wantResult(tb testing.TB, what string, got wire.Result, status wire.Status,
 	}
 }
 
-func wantReplay(tb testing.TB, what string, rep *reply, want bool) {
+func wantReplay(tb testing.TB, what string, rep *gatewaytest.Reply, want bool) {
 	tb.Helper()
-	if got := rep.header.Get("x-idempotent-replay"); (got == "true") != want {
+	if got := rep.Header.Get("x-idempotent-replay"); (got == "true") != want {
 		tb.Errorf("%s: x-idempotent-replay = %q, want replay %v", what, got, want)
 	}
 }
 
 // pay sends a v1 pay request.
-func (h *harness) pay(tb testing.TB, pr *antomgw.PayRequest) (*reply, antomgw.PayResponse) {
+func (h gw) pay(tb testing.TB, pr *antomgw.PayRequest) (*gatewaytest.Reply, antomgw.PayResponse) {
 	tb.Helper()
-	rep := h.do(tb, req{path: pathPay, body: jsonBody(tb, pr)})
-	return rep, decodeBody[antomgw.PayResponse](tb, rep)
+	rep := h.Do(tb, gatewaytest.Request{Path: pathPay, Body: jsonBody(tb, pr)})
+	return rep, gatewaytest.Decode[antomgw.PayResponse](tb, rep)
 }
 
 // paid makes a PaymentCode payment that succeeds at once and returns its
 // paymentId.
-func (h *harness) paid(tb testing.TB, id string, value int64) string {
+func (h gw) paid(tb testing.TB, id string, value int64) string {
 	tb.Helper()
 	rep, pr := h.pay(tb, payReq(id, value))
-	wantResult(tb, "pay "+id, rep.result, wire.StatusSuccess, wire.CodeSuccess)
+	wantResult(tb, "pay "+id, rep.Result, wire.StatusSuccess, wire.CodeSuccess)
 	if pr.PaymentID == "" {
-		tb.Fatalf("pay %s: no paymentId in %s", id, rep.body)
+		tb.Fatalf("pay %s: no paymentId in %s", id, rep.Body)
 	}
 	return pr.PaymentID
 }
 
 // inquiryReply sends inquiryPayment and returns the raw answer.
-func (h *harness) inquiryReply(tb testing.TB, paymentID, requestID string) *reply {
+func (h gw) inquiryReply(tb testing.TB, paymentID, requestID string) *gatewaytest.Reply {
 	tb.Helper()
-	return h.do(tb, req{path: pathInquiryPayment, body: jsonBody(tb, antomgw.InquiryPaymentRequest{PaymentID: paymentID, PaymentRequestID: requestID})})
+	return h.Do(tb, gatewaytest.Request{Path: pathInquiryPayment, Body: jsonBody(tb, antomgw.InquiryPaymentRequest{PaymentID: paymentID, PaymentRequestID: requestID})})
 }
 
 // inquire returns the payment as inquiryPayment shows it; the inquiry
 // itself must succeed.
-func (h *harness) inquire(tb testing.TB, paymentID, requestID string) antomgw.InquiryPaymentResponse {
+func (h gw) inquire(tb testing.TB, paymentID, requestID string) antomgw.InquiryPaymentResponse {
 	tb.Helper()
 	rep := h.inquiryReply(tb, paymentID, requestID)
-	wantResult(tb, "inquiryPayment", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	return decodeBody[antomgw.InquiryPaymentResponse](tb, rep)
+	wantResult(tb, "inquiryPayment", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	return gatewaytest.Decode[antomgw.InquiryPaymentResponse](tb, rep)
 }
 
-// waitPayment polls inquiryPayment by paymentRequestId until the payment
-// leaves PROCESSING. It asserts nothing about how long that took: the
-// deadline only stops a hung test.
-func (h *harness) waitPayment(tb testing.TB, requestID string) antomgw.InquiryPaymentResponse {
+func (h gw) cancel(tb testing.TB, paymentID, requestID string) *gatewaytest.Reply {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ip := h.inquire(tb, "", requestID)
-		if ip.PaymentStatus != antomgw.PaymentStatusProcessing {
-			return ip
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("payment %s is still PROCESSING after 10s (is the job worker running?)", requestID)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (h *harness) cancel(tb testing.TB, paymentID, requestID string) *reply {
-	tb.Helper()
-	return h.do(tb, req{path: pathCancel, body: jsonBody(tb, antomgw.CancelRequest{PaymentID: paymentID, PaymentRequestID: requestID})})
-}
-
-// testClock is a settable clock for gateway.Service.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{t: time.Now().UTC().Truncate(time.Millisecond)}
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	return h.Do(tb, gatewaytest.Request{Path: pathCancel, Body: jsonBody(tb, antomgw.CancelRequest{PaymentID: paymentID, PaymentRequestID: requestID})})
 }
 
 // --- the simulator's scenario table, row by row ------------------------------
 
 // TestPayScenarios is a contract test per row of sim.Scenarios: the pay
 // answer (status, code and the fields of its kind), then the state
-// inquiryPayment shows once the delayed transitions ran, then a repeated pay
-// that replays the final result.
+// inquiryPayment shows once the delayed transitions ran (not a millisecond
+// before they were due), then a repeated pay that replays the final result.
+// The rows share one gateway and its clock, so they run one after another.
 func TestPayScenarios(t *testing.T) {
-	t.Parallel() // mostly waiting for delayed transitions
-	h := newHarness(t, withSimDelay(200*time.Millisecond))
-	h.startWorker(t)
+	const delay = time.Minute
+	h := newGateway(t, gatewaytest.WithSimDelay(delay))
 
 	noForms := func(t *testing.T, pr antomgw.PayResponse) {
 		t.Helper()
@@ -244,7 +206,7 @@ func TestPayScenarios(t *testing.T) {
 			check: noForms, final: "SUCCESS", finalCode: "SUCCESS"},
 		{name: "9904_LaterFail", amount: sim.AmountLaterFail, build: payReq, status: wire.StatusUnknown, code: wire.CodePaymentInProcess,
 			check: noForms, final: "FAIL", finalCode: wire.CodeUserPaymentVerifyFail},
-		{name: "9905_Never", amount: sim.AmountNever, build: payReq, expiry: 1500 * time.Millisecond,
+		{name: "9905_Never", amount: sim.AmountNever, build: payReq, expiry: 2 * delay,
 			status: wire.StatusUnknown, code: wire.CodePaymentInProcess, check: noForms, final: "FAIL", finalCode: wire.CodeOrderIsClosed},
 		{name: "9906_Balance", amount: sim.AmountBalance, build: payReq, status: wire.StatusFail, code: wire.CodeUserBalanceNotEnough,
 			final: "FAIL", finalCode: wire.CodeUserBalanceNotEnough},
@@ -271,7 +233,6 @@ func TestPayScenarios(t *testing.T) {
 
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
-			t.Parallel()
 			id := "REQ_SCENARIO_" + r.name
 			value := r.amount
 			if value == 0 {
@@ -279,35 +240,35 @@ func TestPayScenarios(t *testing.T) {
 			}
 			pr := r.build(id, value)
 			if r.expiry > 0 {
-				pr.PaymentExpiryTime = wire.FormatTime(time.Now().Add(r.expiry))
+				pr.PaymentExpiryTime = wire.FormatTime(h.Now().Add(r.expiry))
 			}
 			body := jsonBody(t, pr)
 
 			if r.amount == sim.AmountTrafficLimit {
-				rep := h.do(t, req{path: pathPay, body: body})
-				wantResult(t, "first attempt", rep.result, wire.StatusUnknown, wire.CodeRequestTrafficExceed)
-				if got := decodeBody[antomgw.PayResponse](t, rep); got.PaymentID != "" {
+				rep := h.Do(t, gatewaytest.Request{Path: pathPay, Body: body})
+				wantResult(t, "first attempt", rep.Result, wire.StatusUnknown, wire.CodeRequestTrafficExceed)
+				if got := gatewaytest.Decode[antomgw.PayResponse](t, rep); got.PaymentID != "" {
 					t.Errorf("first attempt answered paymentId %q; want none, nothing was created", got.PaymentID)
 				}
-				if n := h.count(t, `SELECT count(*) FROM payments WHERE request_id = ?`, id); n != 0 {
-					t.Errorf("after the first attempt the store holds %d payments for %s, want 0", n, id)
+				if p, err := h.Store().PaymentByRequestID(context.Background(), h.ClientID(), id); !errors.Is(err, gateway.ErrNotFound) {
+					t.Errorf("after the first attempt the store holds payment %+v for %s (err %v), want none", p, id, err)
 				}
-				wantResult(t, "inquiry after the first attempt", h.inquiryReply(t, "", id).result, wire.StatusFail, wire.CodeOrderNotExist)
+				wantResult(t, "inquiry after the first attempt", h.inquiryReply(t, "", id).Result, wire.StatusFail, wire.CodeOrderNotExist)
 			}
 
-			rep := h.do(t, req{path: pathPay, body: body})
-			wantResult(t, "pay", rep.result, r.status, r.code)
+			rep := h.Do(t, gatewaytest.Request{Path: pathPay, Body: body})
+			wantResult(t, "pay", rep.Result, r.status, r.code)
 			wantReplay(t, "pay", rep, false)
-			got := decodeBody[antomgw.PayResponse](t, rep)
+			got := gatewaytest.Decode[antomgw.PayResponse](t, rep)
 			if got.PaymentRequestID != id {
 				t.Errorf("paymentRequestId = %q, want %q", got.PaymentRequestID, id)
 			}
 			if r.status != wire.StatusFail && got.PaymentID == "" {
-				t.Errorf("answer %s has no paymentId", rep.body)
+				t.Errorf("answer %s has no paymentId", rep.Body)
 			}
 			if r.status == wire.StatusSuccess {
 				if got.PaymentTime == "" {
-					t.Errorf("S answer has no paymentTime: %s", rep.body)
+					t.Errorf("S answer has no paymentTime: %s", rep.Body)
 				}
 				if a := got.PaymentAmount; a == nil || a.Value != strconv.FormatInt(value, 10) || a.Currency != "USD" {
 					t.Errorf("paymentAmount = %+v, want USD %d", a, value)
@@ -320,7 +281,20 @@ func TestPayScenarios(t *testing.T) {
 				r.check(t, got)
 			}
 
-			ip := h.waitPayment(t, id)
+			// A U answer's payment moves when its delayed transition (the
+			// wallet's "later", or the expiry) is due, not before.
+			if r.status == wire.StatusUnknown {
+				due := delay
+				if r.expiry > 0 {
+					due = r.expiry
+				}
+				h.Advance(t, due-time.Millisecond)
+				if ip := h.inquire(t, "", id); ip.PaymentStatus != "PROCESSING" {
+					t.Fatalf("a millisecond before the delayed transition: paymentStatus %s, want PROCESSING", ip.PaymentStatus)
+				}
+				h.Advance(t, time.Millisecond)
+			}
+			ip := h.inquire(t, "", id)
 			if ip.PaymentStatus != r.final || ip.PaymentResultCode != r.finalCode {
 				t.Fatalf("inquiryPayment: paymentStatus %s, paymentResultCode %s; want %s %s", ip.PaymentStatus, ip.PaymentResultCode, r.final, r.finalCode)
 			}
@@ -335,14 +309,14 @@ func TestPayScenarios(t *testing.T) {
 			}
 
 			// A repeat of the request after the final result replays it.
-			again := h.do(t, req{path: pathPay, body: body})
+			again := h.Do(t, gatewaytest.Request{Path: pathPay, Body: body})
 			wantStatus, wantCode := wire.StatusSuccess, wire.CodeSuccess
 			if r.final == "FAIL" {
 				wantStatus, wantCode = wire.StatusFail, r.finalCode
 			}
-			wantResult(t, "repeated pay", again.result, wantStatus, wantCode)
+			wantResult(t, "repeated pay", again.Result, wantStatus, wantCode)
 			wantReplay(t, "repeated pay", again, true)
-			if p := decodeBody[antomgw.PayResponse](t, again); p.PaymentID != ip.PaymentID {
+			if p := gatewaytest.Decode[antomgw.PayResponse](t, again); p.PaymentID != ip.PaymentID {
 				t.Errorf("repeated pay paymentId = %q, want %q", p.PaymentID, ip.PaymentID)
 			}
 		})
@@ -352,20 +326,24 @@ func TestPayScenarios(t *testing.T) {
 // TestPaymentExpiryDefault closes a payment that stays PROCESSING past
 // Service.PaymentExpiry when the request sets no paymentExpiryTime.
 func TestPaymentExpiryDefault(t *testing.T) {
-	t.Parallel() // mostly waiting for delayed transitions
-	h := newHarness(t, withSimDelay(time.Hour), withService(func(s *gateway.Service) { s.PaymentExpiry = 300 * time.Millisecond }))
-	h.startWorker(t)
+	const expiry = 10 * time.Minute
+	h := newGateway(t, gatewaytest.WithSimDelay(time.Hour), gatewaytest.WithPaymentExpiry(expiry))
 	// 9903 would succeed after Delay (an hour): the expiry comes first.
 	for _, amount := range []int64{sim.AmountNever, sim.AmountLater} {
 		id := "REQ_EXPIRY_" + strconv.FormatInt(amount, 10)
 		rep, _ := h.pay(t, payReq(id, amount))
-		wantResult(t, "pay", rep.result, wire.StatusUnknown, wire.CodePaymentInProcess)
-		ip := h.waitPayment(t, id)
+		wantResult(t, "pay", rep.Result, wire.StatusUnknown, wire.CodePaymentInProcess)
+		h.Advance(t, expiry-time.Millisecond)
+		if ip := h.inquire(t, "", id); ip.PaymentStatus != "PROCESSING" {
+			t.Fatalf("%d: a millisecond before the expiry: paymentStatus %s, want PROCESSING", amount, ip.PaymentStatus)
+		}
+		h.Advance(t, time.Millisecond)
+		ip := h.inquire(t, "", id)
 		if ip.PaymentStatus != "FAIL" || ip.PaymentResultCode != wire.CodeOrderIsClosed {
 			t.Fatalf("%d: paymentStatus %s %s, want FAIL ORDER_IS_CLOSED", amount, ip.PaymentStatus, ip.PaymentResultCode)
 		}
 		again, _ := h.pay(t, payReq(id, amount))
-		wantResult(t, "pay again", again.result, wire.StatusFail, wire.CodeOrderIsClosed)
+		wantResult(t, "pay again", again.Result, wire.StatusFail, wire.CodeOrderIsClosed)
 		wantReplay(t, "pay again", again, true)
 	}
 }
@@ -374,66 +352,77 @@ func TestPaymentExpiryDefault(t *testing.T) {
 // result code, and a repeat answers U PAYMENT_IN_PROCESS with the same
 // paymentId without starting anything.
 func TestPayInFlight(t *testing.T) {
-	h := newHarness(t) // Delay is an hour: 9903 stays PROCESSING
+	h := newGateway(t) // the clock stands still: 9903 stays PROCESSING
 	rep, first := h.pay(t, payReq("REQ_INFLIGHT", sim.AmountLater))
-	wantResult(t, "pay", rep.result, wire.StatusUnknown, wire.CodePaymentInProcess)
+	wantResult(t, "pay", rep.Result, wire.StatusUnknown, wire.CodePaymentInProcess)
 	ip := h.inquire(t, first.PaymentID, "")
 	if ip.PaymentStatus != "PROCESSING" || ip.PaymentResultCode != "" || ip.PaymentTime != "" {
 		t.Errorf("inquiry = %s %q time %q, want PROCESSING with no result code and no paymentTime", ip.PaymentStatus, ip.PaymentResultCode, ip.PaymentTime)
 	}
-	before := h.dump()
+	before := h.Snapshot(t)
 	again, second := h.pay(t, payReq("REQ_INFLIGHT", sim.AmountLater))
-	wantResult(t, "repeat", again.result, wire.StatusUnknown, wire.CodePaymentInProcess)
+	wantResult(t, "repeat", again.Result, wire.StatusUnknown, wire.CodePaymentInProcess)
 	wantReplay(t, "repeat while in flight", again, false)
 	if second.PaymentID != first.PaymentID {
 		t.Errorf("repeat paymentId = %q, want %q", second.PaymentID, first.PaymentID)
 	}
-	if after := h.dump(); after != before {
-		t.Errorf("a repeat while in flight changed the store:\nbefore %s\nafter %s", before, after)
-	}
+	h.wantUnchanged(t, "a repeat while in flight changed the store", before)
 	// An in-flight payment also refuses a mismatched duplicate.
 	mismatch, _ := h.pay(t, payReq("REQ_INFLIGHT", 100))
-	wantResult(t, "mismatched repeat", mismatch.result, wire.StatusFail, wire.CodeRepeatReqInconsistent)
+	wantResult(t, "mismatched repeat", mismatch.Result, wire.StatusFail, wire.CodeRepeatReqInconsistent)
+}
+
+// commitStore tells, on committed, of each transaction its store commits.
+type commitStore struct {
+	gateway.Store
+	committed chan struct{}
+}
+
+func (s *commitStore) Update(ctx context.Context, fn func(tx gateway.Tx) error) error {
+	err := s.Store.Update(ctx, fn)
+	if err == nil {
+		select {
+		case s.committed <- struct{}{}:
+		default:
+		}
+	}
+	return err
 }
 
 // TestPayHeldAnswerIsAlreadyDecided: 9902 holds the answer back (a response
 // lost to a client timeout), but the payment is decided before the hold, so
 // an inquiry during the hold sees SUCCESS and a retry is answered at once.
 func TestPayHeldAnswerIsAlreadyDecided(t *testing.T) {
-	t.Parallel() // mostly waiting for delayed transitions
 	// The hold is far longer than the test: it ends when the client gives up.
-	h := newHarness(t, withSimHold(time.Minute))
+	commits := &commitStore{committed: make(chan struct{}, 1)}
+	h := newGateway(t, gatewaytest.WithSimHold(time.Minute), gatewaytest.WithStore(func(st gateway.Store) gateway.Store {
+		commits.Store = st
+		return commits
+	}))
 	const id = "REQ_HELD"
 	body := payBody(id, sim.AmountTimeout)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	type answer struct {
-		rep *reply
+		rep *gatewaytest.Reply
 		err error
 	}
 	held := make(chan answer, 1)
 	go func() {
-		rep, err := h.try(req{path: pathPay, body: body, ctx: ctx})
+		rep, err := h.Try(gatewaytest.Request{Path: pathPay, Body: body, Context: ctx})
 		held <- answer{rep, err}
 	}()
 
-	var ip antomgw.InquiryPaymentResponse
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		rep := h.inquiryReply(t, "", id)
-		if rep.result.Code == wire.CodeSuccess {
-			ip = decodeBody[antomgw.InquiryPaymentResponse](t, rep)
-			if ip.PaymentStatus != "PROCESSING" {
-				break
-			}
-		} else if rep.result.Code != wire.CodeOrderNotExist {
-			t.Fatalf("inquiry during the hold: %v", rep.result)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the held payment was not decided within 10s (last inquiry %s)", rep.body)
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The pay's one transaction (the payment with its decision) commits
+	// before the answer is held back.
+	select {
+	case <-commits.committed:
+	case a := <-held:
+		t.Fatalf("the held pay answered before it committed anything: %v %v", a.rep, a.err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held pay committed nothing within 10s")
 	}
+	ip := h.inquire(t, "", id)
 	select {
 	case a := <-held:
 		t.Fatalf("the held pay answered before the inquiry saw its outcome: %v %v", a.rep, a.err)
@@ -445,13 +434,13 @@ func TestPayHeldAnswerIsAlreadyDecided(t *testing.T) {
 
 	// The merchant's retry after its timeout: the same request, answered
 	// now, as a replay.
-	retry := h.do(t, req{path: pathPay, body: body})
-	wantResult(t, "retry during the hold", retry.result, wire.StatusSuccess, wire.CodeSuccess)
+	retry := h.Do(t, gatewaytest.Request{Path: pathPay, Body: body})
+	wantResult(t, "retry during the hold", retry.Result, wire.StatusSuccess, wire.CodeSuccess)
 	wantReplay(t, "retry during the hold", retry, true)
-	if got := decodeBody[antomgw.PayResponse](t, retry); got.PaymentID != ip.PaymentID {
+	if got := gatewaytest.Decode[antomgw.PayResponse](t, retry); got.PaymentID != ip.PaymentID {
 		t.Errorf("retry paymentId = %q, want %q", got.PaymentID, ip.PaymentID)
 	}
-	if n := h.count(t, `SELECT count(*) FROM payments`); n != 1 {
+	if n := len(h.payments(t)); n != 1 {
 		t.Errorf("payments = %d, want 1", n)
 	}
 	cancel()
@@ -463,10 +452,10 @@ func TestPayHeldAnswerIsAlreadyDecided(t *testing.T) {
 // TestPayMismatchedDuplicate: the same paymentRequestId with another amount
 // or another paymentMethodId is refused and leaves the original untouched.
 func TestPayMismatchedDuplicate(t *testing.T) {
-	h := newHarness(t)
+	h := newGateway(t)
 	const id = "REQ_MISMATCH"
 	original := h.paid(t, id, 100)
-	before := h.dump()
+	before := h.Snapshot(t)
 
 	otherAmount := payReq(id, 200)
 	otherMethod := payReq(id, 100)
@@ -478,22 +467,20 @@ func TestPayMismatchedDuplicate(t *testing.T) {
 		"amount": otherAmount, "paymentMethodId": otherMethod, "currency": otherCurrency, "scenario": otherScenario,
 	} {
 		rep, _ := h.pay(t, pr)
-		wantResult(t, "duplicate with another "+name, rep.result, wire.StatusFail, wire.CodeRepeatReqInconsistent)
+		wantResult(t, "duplicate with another "+name, rep.Result, wire.StatusFail, wire.CodeRepeatReqInconsistent)
 		wantReplay(t, "duplicate with another "+name, rep, false)
-		if !strings.Contains(rep.result.Message, id) {
-			t.Errorf("message %q does not name the paymentRequestId", rep.result.Message)
+		if !strings.Contains(rep.Result.Message, id) {
+			t.Errorf("message %q does not name the paymentRequestId", rep.Result.Message)
 		}
 	}
-	if after := h.dump(); after != before {
-		t.Errorf("mismatched duplicates changed the store:\nbefore %s\nafter %s", before, after)
-	}
+	h.wantUnchanged(t, "mismatched duplicates changed the store", before)
 	ip := h.inquire(t, "", id)
 	if ip.PaymentID != original || ip.PaymentStatus != "SUCCESS" || ip.PaymentAmount == nil || ip.PaymentAmount.Value != "100" {
 		t.Errorf("inquiry = %s %s amount %+v, want %s SUCCESS 100", ip.PaymentID, ip.PaymentStatus, ip.PaymentAmount, original)
 	}
 	// The original request still replays.
 	rep, pr := h.pay(t, payReq(id, 100))
-	wantResult(t, "original again", rep.result, wire.StatusSuccess, wire.CodeSuccess)
+	wantResult(t, "original again", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
 	if pr.PaymentID != original {
 		t.Errorf("replay paymentId = %q, want %q", pr.PaymentID, original)
 	}
@@ -502,7 +489,7 @@ func TestPayMismatchedDuplicate(t *testing.T) {
 // TestPayValidationNotRecorded: a refused request records nothing, so the
 // same paymentRequestId with the fields corrected succeeds.
 func TestPayValidationNotRecorded(t *testing.T) {
-	h := newHarness(t)
+	h := newGateway(t)
 	cases := []struct {
 		name  string
 		spoil func(*antomgw.PayRequest)
@@ -527,20 +514,18 @@ func TestPayValidationNotRecorded(t *testing.T) {
 			id := "REQ_VALIDATION_" + c.name
 			bad := payReq(id, 100)
 			c.spoil(bad)
-			before := h.dump()
+			before := h.Snapshot(t)
 			rep, _ := h.pay(t, bad)
-			wantResult(t, "illegal pay", rep.result, wire.StatusFail, c.code)
-			if !strings.Contains(rep.result.Message, c.field) {
-				t.Errorf("message %q does not name %q", rep.result.Message, c.field)
+			wantResult(t, "illegal pay", rep.Result, wire.StatusFail, c.code)
+			if !strings.Contains(rep.Result.Message, c.field) {
+				t.Errorf("message %q does not name %q", rep.Result.Message, c.field)
 			}
-			if after := h.dump(); after != before {
-				t.Errorf("a refused pay changed the store:\nbefore %s\nafter %s", before, after)
-			}
+			h.wantUnchanged(t, "a refused pay changed the store", before)
 			rep, pr := h.pay(t, payReq(id, 100))
-			wantResult(t, "corrected pay", rep.result, wire.StatusSuccess, wire.CodeSuccess)
+			wantResult(t, "corrected pay", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
 			wantReplay(t, "corrected pay", rep, false)
 			if pr.PaymentID == "" {
-				t.Errorf("corrected pay has no paymentId: %s", rep.body)
+				t.Errorf("corrected pay has no paymentId: %s", rep.Body)
 			}
 		})
 	}
@@ -552,7 +537,7 @@ func TestPayValidationNotRecorded(t *testing.T) {
 // lets paymentId win when both are sent, and lists refunds and the cancel
 // as transactions.
 func TestInquiryPayment(t *testing.T) {
-	h := newHarness(t)
+	h := newGateway(t)
 	a := h.paid(t, "REQ_INQ_A", 1000)
 	b := h.paid(t, "REQ_INQ_B", 500)
 
@@ -565,11 +550,11 @@ func TestInquiryPayment(t *testing.T) {
 	if ip := h.inquire(t, a, "REQ_INQ_B"); ip.PaymentID != a || ip.PaymentAmount.Value != "1000" {
 		t.Errorf("both ids, disagreeing: got payment %s (amount %v), want paymentId %s to win", ip.PaymentID, ip.PaymentAmount, a)
 	}
-	wantResult(t, "unknown paymentId", h.inquiryReply(t, "20990101000000000000000000000000", "").result, wire.StatusFail, wire.CodeOrderNotExist)
-	wantResult(t, "unknown paymentRequestId", h.inquiryReply(t, "", "REQ_NOBODY").result, wire.StatusFail, wire.CodeOrderNotExist)
+	wantResult(t, "unknown paymentId", h.inquiryReply(t, "20990101000000000000000000000000", "").Result, wire.StatusFail, wire.CodeOrderNotExist)
+	wantResult(t, "unknown paymentRequestId", h.inquiryReply(t, "", "REQ_NOBODY").Result, wire.StatusFail, wire.CodeOrderNotExist)
 	// paymentId wins even when it is the unknown one.
-	wantResult(t, "unknown paymentId with a known paymentRequestId", h.inquiryReply(t, "20990101000000000000000000000000", "REQ_INQ_A").result, wire.StatusFail, wire.CodeOrderNotExist)
-	wantResult(t, "no id", h.do(t, req{path: pathInquiryPayment, body: `{}`}).result, wire.StatusFail, wire.CodeParamIllegal)
+	wantResult(t, "unknown paymentId with a known paymentRequestId", h.inquiryReply(t, "20990101000000000000000000000000", "REQ_INQ_A").Result, wire.StatusFail, wire.CodeOrderNotExist)
+	wantResult(t, "no id", h.Do(t, gatewaytest.Request{Path: pathInquiryPayment, Body: `{}`}).Result, wire.StatusFail, wire.CodeParamIllegal)
 
 	// Refunds appear as REFUND transactions, oldest first.
 	r1 := h.refundOK(t, "RF_INQ_1", a, 100)
@@ -590,7 +575,7 @@ func TestInquiryPayment(t *testing.T) {
 	}
 
 	// A cancel appears as a CANCEL transaction.
-	wantResult(t, "cancel", h.cancel(t, b, "").result, wire.StatusSuccess, wire.CodeSuccess)
+	wantResult(t, "cancel", h.cancel(t, b, "").Result, wire.StatusSuccess, wire.CodeSuccess)
 	ip = h.inquire(t, "", "REQ_INQ_B")
 	if ip.PaymentStatus != "CANCELLED" || ip.PaymentResultCode != wire.CodeOrderIsCanceled {
 		t.Errorf("cancelled payment: %s %s, want CANCELLED ORDER_IS_CANCELED", ip.PaymentStatus, ip.PaymentResultCode)
@@ -606,14 +591,14 @@ func TestInquiryPayment(t *testing.T) {
 // --- cancel -------------------------------------------------------------------
 
 func TestCancel(t *testing.T) {
-	h := newHarness(t) // Delay is an hour: 9903 stays PROCESSING
+	h := newGateway(t) // the clock stands still: 9903 stays PROCESSING
 
 	t.Run("Processing", func(t *testing.T) {
 		rep, pr := h.pay(t, payReq("REQ_CANCEL_PROCESSING", sim.AmountLater))
-		wantResult(t, "pay", rep.result, wire.StatusUnknown, wire.CodePaymentInProcess)
+		wantResult(t, "pay", rep.Result, wire.StatusUnknown, wire.CodePaymentInProcess)
 		c := h.cancel(t, pr.PaymentID, "")
-		wantResult(t, "cancel", c.result, wire.StatusSuccess, wire.CodeSuccess)
-		cr := decodeBody[antomgw.CancelResponse](t, c)
+		wantResult(t, "cancel", c.Result, wire.StatusSuccess, wire.CodeSuccess)
+		cr := gatewaytest.Decode[antomgw.CancelResponse](t, c)
 		if cr.PaymentID != pr.PaymentID || cr.PaymentRequestID != "REQ_CANCEL_PROCESSING" || cr.CancelTime == "" {
 			t.Errorf("cancel answer = %+v, want paymentId %s, paymentRequestId and cancelTime", cr, pr.PaymentID)
 		}
@@ -621,17 +606,17 @@ func TestCancel(t *testing.T) {
 		if ip.PaymentStatus != "CANCELLED" || ip.PaymentResultCode != wire.CodeOrderIsCanceled {
 			t.Errorf("inquiry = %s %s, want CANCELLED ORDER_IS_CANCELED", ip.PaymentStatus, ip.PaymentResultCode)
 		}
-		if n := h.count(t, `SELECT count(*) FROM jobs WHERE target_id = ?`, pr.PaymentID); n != 0 {
-			t.Errorf("the cancelled payment still has %d pending jobs", n)
-		}
+		// Its delayed SUCCESS and its expiry went with it: moving the
+		// clock past both runs nothing.
+		h.wantNoJobs(t)
 	})
 
 	t.Run("SuccessWithinWindow", func(t *testing.T) {
 		id := h.paid(t, "REQ_CANCEL_SUCCESS", 100)
 		// by paymentRequestId this time
 		c := h.cancel(t, "", "REQ_CANCEL_SUCCESS")
-		wantResult(t, "cancel", c.result, wire.StatusSuccess, wire.CodeSuccess)
-		if cr := decodeBody[antomgw.CancelResponse](t, c); cr.PaymentID != id {
+		wantResult(t, "cancel", c.Result, wire.StatusSuccess, wire.CodeSuccess)
+		if cr := gatewaytest.Decode[antomgw.CancelResponse](t, c); cr.PaymentID != id {
 			t.Errorf("cancel paymentId = %q, want %q", cr.PaymentID, id)
 		}
 		if ip := h.inquire(t, id, ""); ip.PaymentStatus != "CANCELLED" {
@@ -642,22 +627,20 @@ func TestCancel(t *testing.T) {
 	t.Run("Repeated", func(t *testing.T) {
 		id := h.paid(t, "REQ_CANCEL_TWICE", 100)
 		first := h.cancel(t, id, "")
-		wantResult(t, "first cancel", first.result, wire.StatusSuccess, wire.CodeSuccess)
-		before := h.dump()
+		wantResult(t, "first cancel", first.Result, wire.StatusSuccess, wire.CodeSuccess)
+		before := h.Snapshot(t)
 		second := h.cancel(t, id, "")
-		wantResult(t, "second cancel", second.result, wire.StatusSuccess, wire.CodeSuccess)
-		if a, b := decodeBody[antomgw.CancelResponse](t, first), decodeBody[antomgw.CancelResponse](t, second); a != b {
+		wantResult(t, "second cancel", second.Result, wire.StatusSuccess, wire.CodeSuccess)
+		if a, b := gatewaytest.Decode[antomgw.CancelResponse](t, first), gatewaytest.Decode[antomgw.CancelResponse](t, second); a != b {
 			t.Errorf("second cancel answered %+v, want the first's %+v", b, a)
 		}
-		if after := h.dump(); after != before {
-			t.Errorf("a repeated cancel changed the store:\nbefore %s\nafter %s", before, after)
-		}
+		h.wantUnchanged(t, "a repeated cancel changed the store", before)
 	})
 
 	t.Run("AfterRefund", func(t *testing.T) {
 		id := h.paid(t, "REQ_CANCEL_REFUNDED", 100)
 		h.refundOK(t, "RF_CANCEL_REFUNDED", id, 10)
-		wantResult(t, "cancel", h.cancel(t, id, "").result, wire.StatusFail, wire.CodeOrderStatusInvalid)
+		wantResult(t, "cancel", h.cancel(t, id, "").Result, wire.StatusFail, wire.CodeOrderStatusInvalid)
 		if ip := h.inquire(t, id, ""); ip.PaymentStatus != "SUCCESS" {
 			t.Errorf("inquiry = %s, want SUCCESS", ip.PaymentStatus)
 		}
@@ -665,28 +648,26 @@ func TestCancel(t *testing.T) {
 
 	t.Run("Failed", func(t *testing.T) {
 		rep, _ := h.pay(t, payReq("REQ_CANCEL_FAILED", sim.AmountBalance))
-		wantResult(t, "pay", rep.result, wire.StatusFail, wire.CodeUserBalanceNotEnough)
-		wantResult(t, "cancel", h.cancel(t, "", "REQ_CANCEL_FAILED").result, wire.StatusFail, wire.CodeOrderStatusInvalid)
+		wantResult(t, "pay", rep.Result, wire.StatusFail, wire.CodeUserBalanceNotEnough)
+		wantResult(t, "cancel", h.cancel(t, "", "REQ_CANCEL_FAILED").Result, wire.StatusFail, wire.CodeOrderStatusInvalid)
 		if ip := h.inquire(t, "", "REQ_CANCEL_FAILED"); ip.PaymentStatus != "FAIL" || ip.PaymentResultCode != wire.CodeUserBalanceNotEnough {
 			t.Errorf("inquiry = %s %s, want FAIL USER_BALANCE_NOT_ENOUGH", ip.PaymentStatus, ip.PaymentResultCode)
 		}
 	})
 
 	t.Run("Unknown", func(t *testing.T) {
-		before := h.dump()
-		wantResult(t, "unknown paymentId", h.cancel(t, "20990101000000000000000000000000", "").result, wire.StatusFail, wire.CodeOrderNotExist)
-		wantResult(t, "unknown paymentRequestId", h.cancel(t, "", "REQ_NOBODY").result, wire.StatusFail, wire.CodeOrderNotExist)
-		wantResult(t, "no id", h.do(t, req{path: pathCancel, body: `{}`}).result, wire.StatusFail, wire.CodeParamIllegal)
-		if after := h.dump(); after != before {
-			t.Errorf("refused cancels changed the store:\nbefore %s\nafter %s", before, after)
-		}
+		before := h.Snapshot(t)
+		wantResult(t, "unknown paymentId", h.cancel(t, "20990101000000000000000000000000", "").Result, wire.StatusFail, wire.CodeOrderNotExist)
+		wantResult(t, "unknown paymentRequestId", h.cancel(t, "", "REQ_NOBODY").Result, wire.StatusFail, wire.CodeOrderNotExist)
+		wantResult(t, "no id", h.Do(t, gatewaytest.Request{Path: pathCancel, Body: `{}`}).Result, wire.StatusFail, wire.CodeParamIllegal)
+		h.wantUnchanged(t, "refused cancels changed the store", before)
 	})
 
 	t.Run("PaymentIDWins", func(t *testing.T) {
 		a := h.paid(t, "REQ_CANCEL_WIN_A", 100)
 		b := h.paid(t, "REQ_CANCEL_WIN_B", 100)
 		c := h.cancel(t, a, "REQ_CANCEL_WIN_B")
-		wantResult(t, "cancel", c.result, wire.StatusSuccess, wire.CodeSuccess)
+		wantResult(t, "cancel", c.Result, wire.StatusSuccess, wire.CodeSuccess)
 		if ip := h.inquire(t, a, ""); ip.PaymentStatus != "CANCELLED" {
 			t.Errorf("payment named by paymentId: %s, want CANCELLED", ip.PaymentStatus)
 		}
@@ -697,69 +678,63 @@ func TestCancel(t *testing.T) {
 
 	t.Run("PayAfterCancel", func(t *testing.T) {
 		id := h.paid(t, "REQ_CANCEL_REPAY", 100)
-		wantResult(t, "cancel", h.cancel(t, id, "").result, wire.StatusSuccess, wire.CodeSuccess)
+		wantResult(t, "cancel", h.cancel(t, id, "").Result, wire.StatusSuccess, wire.CodeSuccess)
 		rep, pr := h.pay(t, payReq("REQ_CANCEL_REPAY", 100))
-		wantResult(t, "pay again", rep.result, wire.StatusFail, wire.CodeOrderIsCanceled)
+		wantResult(t, "pay again", rep.Result, wire.StatusFail, wire.CodeOrderIsCanceled)
 		wantReplay(t, "pay again", rep, true)
 		if pr.PaymentID != id {
 			t.Errorf("pay again paymentId = %q, want the cancelled %q", pr.PaymentID, id)
 		}
 		// A refund of a cancelled payment is refused too.
 		rr, _ := h.refund(t, refundReq("RF_CANCELLED", id, 10))
-		wantResult(t, "refund of a cancelled payment", rr.result, wire.StatusFail, wire.CodeOrderStatusInvalid)
+		wantResult(t, "refund of a cancelled payment", rr.Result, wire.StatusFail, wire.CodeOrderStatusInvalid)
 	})
 }
 
 // TestCancelWindow: a SUCCESS payment can be cancelled up to CancelWindow
 // after it was paid, not a millisecond later.
 func TestCancelWindow(t *testing.T) {
-	clock := newTestClock()
-	h := newHarness(t, withService(func(s *gateway.Service) {
-		s.Now = clock.now
-		s.CancelWindow = time.Hour
-	}))
+	h := newGateway(t, gatewaytest.WithCancelWindow(time.Hour))
+	clock := h.Clock() // moved alone: the delayed transitions do not run
 	inside := h.paid(t, "REQ_WINDOW_INSIDE", 100)
 	outside := h.paid(t, "REQ_WINDOW_OUTSIDE", 100)
-	clock.advance(time.Hour)
-	wantResult(t, "cancel at the end of the window", h.cancel(t, inside, "").result, wire.StatusSuccess, wire.CodeSuccess)
-	clock.advance(time.Millisecond)
-	before := h.dump()
+	clock.Advance(time.Hour)
+	wantResult(t, "cancel at the end of the window", h.cancel(t, inside, "").Result, wire.StatusSuccess, wire.CodeSuccess)
+	clock.Advance(time.Millisecond)
+	before := h.Snapshot(t)
 	c := h.cancel(t, outside, "")
-	wantResult(t, "cancel after the window", c.result, wire.StatusFail, wire.CodeCancelWindowExceed)
-	if after := h.dump(); after != before {
-		t.Errorf("a refused cancel changed the store:\nbefore %s\nafter %s", before, after)
-	}
+	wantResult(t, "cancel after the window", c.Result, wire.StatusFail, wire.CodeCancelWindowExceed)
+	h.wantUnchanged(t, "a refused cancel changed the store", before)
 	if ip := h.inquire(t, outside, ""); ip.PaymentStatus != "SUCCESS" {
 		t.Errorf("inquiry = %s, want SUCCESS", ip.PaymentStatus)
 	}
 	// A PROCESSING payment has no window: it is cancelled however old.
 	rep, pr := h.pay(t, payReq("REQ_WINDOW_PROCESSING", sim.AmountNever))
-	wantResult(t, "pay", rep.result, wire.StatusUnknown, wire.CodePaymentInProcess)
-	clock.advance(2 * time.Hour)
-	wantResult(t, "cancel of an old PROCESSING payment", h.cancel(t, pr.PaymentID, "").result, wire.StatusSuccess, wire.CodeSuccess)
+	wantResult(t, "pay", rep.Result, wire.StatusUnknown, wire.CodePaymentInProcess)
+	clock.Advance(2 * time.Hour)
+	wantResult(t, "cancel of an old PROCESSING payment", h.cancel(t, pr.PaymentID, "").Result, wire.StatusSuccess, wire.CodeSuccess)
 }
 
 // TestCancelBeatsDelayedCompletion: a PROCESSING payment cancelled before the
-// wallet's delayed answer stays CANCELLED after the worker went past that
+// wallet's delayed answer stays CANCELLED after the clock went past that
 // answer's time.
 func TestCancelBeatsDelayedCompletion(t *testing.T) {
-	t.Parallel() // mostly waiting for delayed transitions
-	h := newHarness(t, withSimDelay(200*time.Millisecond))
+	const delay = time.Minute
+	h := newGateway(t, gatewaytest.WithSimDelay(delay))
 	var cancelled []string
 	for _, amount := range []int64{sim.AmountLater, sim.AmountLaterFail} {
 		id := "REQ_CANCEL_RACE_" + strconv.FormatInt(amount, 10)
 		rep, _ := h.pay(t, payReq(id, amount))
-		wantResult(t, "pay", rep.result, wire.StatusUnknown, wire.CodePaymentInProcess)
-		wantResult(t, "cancel", h.cancel(t, "", id).result, wire.StatusSuccess, wire.CodeSuccess)
+		wantResult(t, "pay", rep.Result, wire.StatusUnknown, wire.CodePaymentInProcess)
+		wantResult(t, "cancel", h.cancel(t, "", id).Result, wire.StatusSuccess, wire.CodeSuccess)
 		cancelled = append(cancelled, id)
 	}
-	// The worker starts only now, so the cancels certainly came first. A
-	// control payment made after them: once the worker completed it, it has
-	// gone past every delayed transition due before.
-	h.startWorker(t)
+	// A control payment, made at the same instant: the step that completes
+	// it runs every delayed transition due by then.
 	rep, _ := h.pay(t, payReq("REQ_CANCEL_RACE_CONTROL", sim.AmountLater))
-	wantResult(t, "control pay", rep.result, wire.StatusUnknown, wire.CodePaymentInProcess)
-	if ip := h.waitPayment(t, "REQ_CANCEL_RACE_CONTROL"); ip.PaymentStatus != "SUCCESS" {
+	wantResult(t, "control pay", rep.Result, wire.StatusUnknown, wire.CodePaymentInProcess)
+	h.Advance(t, delay)
+	if ip := h.inquire(t, "", "REQ_CANCEL_RACE_CONTROL"); ip.PaymentStatus != "SUCCESS" {
 		t.Fatalf("control payment: %s, want SUCCESS", ip.PaymentStatus)
 	}
 	for _, id := range cancelled {
@@ -794,20 +769,20 @@ func (s *claimHookStore) ClaimJobs(ctx context.Context, now time.Time, lease tim
 // payment's delayed SUCCESS when the merchant's cancel commits; the claimed
 // job then finds the payment CANCELLED and leaves it so.
 func TestCancelBeatsClaimedCompletion(t *testing.T) {
-	t.Parallel() // mostly waiting for delayed transitions
+	const delay = time.Minute
 	hs := &claimHookStore{}
-	h := newHarness(t, withSimDelay(50*time.Millisecond), withService(func(s *gateway.Service) {
-		hs.Store = s.Store
-		s.Store = hs
+	h := newGateway(t, gatewaytest.WithSimDelay(delay), gatewaytest.WithStore(func(st gateway.Store) gateway.Store {
+		hs.Store = st
+		return hs
 	}))
 	rep, pr := h.pay(t, payReq("REQ_CLAIMED", sim.AmountLater))
-	wantResult(t, "pay", rep.result, wire.StatusUnknown, wire.CodePaymentInProcess)
+	wantResult(t, "pay", rep.Result, wire.StatusUnknown, wire.CodePaymentInProcess)
 	fired := false
 	hs.mu.Lock()
 	hs.hook = func(jobs []gateway.Job) bool {
 		for _, j := range jobs {
 			if j.TargetID == pr.PaymentID && j.Kind == gateway.JobPaymentSettle {
-				wantResult(t, "cancel", h.cancel(t, pr.PaymentID, "").result, wire.StatusSuccess, wire.CodeSuccess)
+				wantResult(t, "cancel", h.cancel(t, pr.PaymentID, "").Result, wire.StatusSuccess, wire.CodeSuccess)
 				fired = true
 				return true
 			}
@@ -815,30 +790,21 @@ func TestCancelBeatsClaimedCompletion(t *testing.T) {
 		return false
 	}
 	hs.mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for !fired {
-		if _, err := h.svc.RunJobs(context.Background(), 10); err != nil {
-			t.Fatalf("RunJobs: %v", err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the delayed transition was not claimed within 10s")
-		}
-		time.Sleep(10 * time.Millisecond)
+	if jobs, _ := h.Advance(t, delay); !fired || jobs != 1 {
+		t.Fatalf("at the delay: %d delayed transitions ran, hook fired %v; want the delayed SUCCESS claimed and run", jobs, fired)
 	}
 	ip := h.inquire(t, pr.PaymentID, "")
 	if ip.PaymentStatus != "CANCELLED" || ip.PaymentResultCode != wire.CodeOrderIsCanceled {
 		t.Errorf("after the claimed completion ran: %s %s, want CANCELLED ORDER_IS_CANCELED", ip.PaymentStatus, ip.PaymentResultCode)
 	}
-	if n := h.count(t, `SELECT count(*) FROM jobs`); n != 0 {
-		t.Errorf("%d jobs left, want 0", n)
-	}
+	h.wantNoJobs(t)
 }
 
 // --- other path families ------------------------------------------------------
 
 // TestOmnichannelV2 runs the v2 paths with their body shapes.
 func TestOmnichannelV2(t *testing.T) {
-	h := newHarness(t)
+	h := newGateway(t)
 	const (
 		v2Pay            = "/openapi/v2/payments/pay"
 		v2InquiryPayment = "/openapi/v2/payments/inquiryPayment"
@@ -864,18 +830,18 @@ func TestOmnichannelV2(t *testing.T) {
 		} `json:"paymentAmount"`
 	}
 
-	rep := h.do(t, req{path: v2Pay, body: payV2Body("V2_PAY_1", 1000)})
-	wantResult(t, "v2 pay", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	p := decodeBody[payV2](t, rep)
+	rep := h.Do(t, gatewaytest.Request{Path: v2Pay, Body: payV2Body("V2_PAY_1", 1000)})
+	wantResult(t, "v2 pay", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	p := gatewaytest.Decode[payV2](t, rep)
 	if p.PaymentID == "" || p.PaymentRequestID != "V2_PAY_1" || p.PaymentTime == "" || p.PaymentCreateTime == "" {
-		t.Errorf("v2 pay answer %s, want paymentId, paymentRequestId, paymentCreateTime and paymentTime", rep.body)
+		t.Errorf("v2 pay answer %s, want paymentId, paymentRequestId, paymentCreateTime and paymentTime", rep.Body)
 	}
 
-	rep = h.do(t, req{path: v2InquiryPayment, body: `{"paymentRequestId":"V2_PAY_1"}`})
-	wantResult(t, "v2 inquiry", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	ip := decodeBody[inquiryV2](t, rep)
+	rep = h.Do(t, gatewaytest.Request{Path: v2InquiryPayment, Body: `{"paymentRequestId":"V2_PAY_1"}`})
+	wantResult(t, "v2 inquiry", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	ip := gatewaytest.Decode[inquiryV2](t, rep)
 	if ip.PaymentID != p.PaymentID || ip.PaymentStatus != "SUCCESS" || ip.PaymentMethod != "ALIPAY_CN" || ip.PaymentTime == "" {
-		t.Errorf("v2 inquiry %s, want paymentId %s, SUCCESS, ALIPAY_CN, a paymentTime", rep.body, p.PaymentID)
+		t.Errorf("v2 inquiry %s, want paymentId %s, SUCCESS, ALIPAY_CN, a paymentTime", rep.Body, p.PaymentID)
 	}
 	if ip.PaymentAmount.Currency != "USD" || string(ip.PaymentAmount.Value) != "1000" {
 		t.Errorf("v2 paymentAmount = %s %s, want USD and the integer 1000", ip.PaymentAmount.Currency, ip.PaymentAmount.Value)
@@ -886,67 +852,66 @@ func TestOmnichannelV2(t *testing.T) {
 	}
 
 	// Refund part, then the rest (no refundAmount: a full refund).
-	rep = h.do(t, req{path: v2Refund, body: `{"refundRequestId":"V2_RF_1","paymentId":"` + p.PaymentID + `","refundAmount":{"currency":"USD","value":300},"memo":"broken cup"}`})
-	wantResult(t, "v2 partial refund", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	part := decodeBody[antomgw.RefundResponse](t, rep)
+	rep = h.Do(t, gatewaytest.Request{Path: v2Refund, Body: `{"refundRequestId":"V2_RF_1","paymentId":"` + p.PaymentID + `","refundAmount":{"currency":"USD","value":300},"memo":"broken cup"}`})
+	wantResult(t, "v2 partial refund", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	part := gatewaytest.Decode[antomgw.RefundResponse](t, rep)
 	rest := `{"refundRequestId":"V2_RF_2","paymentId":"` + p.PaymentID + `"}`
-	rep = h.do(t, req{path: v2Refund, body: rest})
-	wantResult(t, "v2 refund of the rest", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	full := decodeBody[antomgw.RefundResponse](t, rep)
+	rep = h.Do(t, gatewaytest.Request{Path: v2Refund, Body: rest})
+	wantResult(t, "v2 refund of the rest", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	full := gatewaytest.Decode[antomgw.RefundResponse](t, rep)
 	if full.RefundAmount == nil || full.RefundAmount.Value != "700" || full.RefundID == "" {
-		t.Errorf("v2 refund of the rest: %s, want a refundId and 700", rep.body)
+		t.Errorf("v2 refund of the rest: %s, want a refundId and 700", rep.Body)
 	}
 	// A retry of the no-amount refund is the same refund, not a new one
 	// and not a refusal because nothing is left.
-	rep = h.do(t, req{path: v2Refund, body: rest})
-	wantResult(t, "v2 refund of the rest, retried", rep.result, wire.StatusSuccess, wire.CodeSuccess)
+	rep = h.Do(t, gatewaytest.Request{Path: v2Refund, Body: rest})
+	wantResult(t, "v2 refund of the rest, retried", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
 	wantReplay(t, "v2 refund of the rest, retried", rep, true)
-	if again := decodeBody[antomgw.RefundResponse](t, rep); again.RefundID != full.RefundID {
+	if again := gatewaytest.Decode[antomgw.RefundResponse](t, rep); again.RefundID != full.RefundID {
 		t.Errorf("retried refundId = %q, want %q", again.RefundID, full.RefundID)
 	}
-	rep = h.do(t, req{path: v2Refund, body: `{"refundRequestId":"V2_RF_3","paymentId":"` + p.PaymentID + `","refundAmount":{"currency":"USD","value":1}}`})
-	wantResult(t, "v2 refund beyond the amount", rep.result, wire.StatusFail, wire.CodeRefundAmountExceed)
-	rep = h.do(t, req{path: v2Refund, body: `{"refundRequestId":"V2_RF_4","paymentId":"` + p.PaymentID + `"}`})
-	wantResult(t, "v2 full refund of a refunded payment", rep.result, wire.StatusFail, wire.CodeRefundAmountExceed)
+	rep = h.Do(t, gatewaytest.Request{Path: v2Refund, Body: `{"refundRequestId":"V2_RF_3","paymentId":"` + p.PaymentID + `","refundAmount":{"currency":"USD","value":1}}`})
+	wantResult(t, "v2 refund beyond the amount", rep.Result, wire.StatusFail, wire.CodeRefundAmountExceed)
+	rep = h.Do(t, gatewaytest.Request{Path: v2Refund, Body: `{"refundRequestId":"V2_RF_4","paymentId":"` + p.PaymentID + `"}`})
+	wantResult(t, "v2 full refund of a refunded payment", rep.Result, wire.StatusFail, wire.CodeRefundAmountExceed)
 
 	for _, c := range []struct{ body, id, value string }{
 		{`{"refundRequestId":"V2_RF_1"}`, part.RefundID, "300"},
 		{`{"refundId":"` + full.RefundID + `"}`, full.RefundID, "700"},
 	} {
-		rep = h.do(t, req{path: v2InquiryRefund, body: c.body})
-		wantResult(t, "v2 inquiryRefund", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-		ir := decodeBody[antomgw.InquiryRefundResponse](t, rep)
+		rep = h.Do(t, gatewaytest.Request{Path: v2InquiryRefund, Body: c.body})
+		wantResult(t, "v2 inquiryRefund", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+		ir := gatewaytest.Decode[antomgw.InquiryRefundResponse](t, rep)
 		if ir.RefundID != c.id || ir.RefundStatus != "SUCCESS" || ir.RefundAmount == nil || ir.RefundAmount.Value != c.value {
-			t.Errorf("v2 inquiryRefund %s = %s, want %s SUCCESS %s", c.body, rep.body, c.id, c.value)
+			t.Errorf("v2 inquiryRefund %s = %s, want %s SUCCESS %s", c.body, rep.Body, c.id, c.value)
 		}
 	}
 
 	// Cancel a second payment on the v2 path.
-	rep = h.do(t, req{path: v2Pay, body: payV2Body("V2_PAY_2", 500)})
-	wantResult(t, "v2 pay 2", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	p2 := decodeBody[payV2](t, rep)
-	rep = h.do(t, req{path: v2Cancel, body: `{"paymentId":"` + p2.PaymentID + `"}`})
-	wantResult(t, "v2 cancel", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	rep = h.do(t, req{path: v2InquiryPayment, body: `{"paymentRequestId":"V2_PAY_2"}`})
-	if got := decodeBody[inquiryV2](t, rep); got.PaymentStatus != "CANCELLED" {
-		t.Errorf("v2 inquiry after cancel: %s, want CANCELLED", rep.body)
+	rep = h.Do(t, gatewaytest.Request{Path: v2Pay, Body: payV2Body("V2_PAY_2", 500)})
+	wantResult(t, "v2 pay 2", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	p2 := gatewaytest.Decode[payV2](t, rep)
+	rep = h.Do(t, gatewaytest.Request{Path: v2Cancel, Body: `{"paymentId":"` + p2.PaymentID + `"}`})
+	wantResult(t, "v2 cancel", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	rep = h.Do(t, gatewaytest.Request{Path: v2InquiryPayment, Body: `{"paymentRequestId":"V2_PAY_2"}`})
+	if got := gatewaytest.Decode[inquiryV2](t, rep); got.PaymentStatus != "CANCELLED" {
+		t.Errorf("v2 inquiry after cancel: %s, want CANCELLED", rep.Body)
 	}
-	rep = h.do(t, req{path: v2Pay, body: payV2Body("V2_PAY_2", 500)})
-	wantResult(t, "v2 pay of a cancelled id", rep.result, wire.StatusFail, wire.CodeOrderIsCanceled)
+	rep = h.Do(t, gatewaytest.Request{Path: v2Pay, Body: payV2Body("V2_PAY_2", 500)})
+	wantResult(t, "v2 pay of a cancelled id", rep.Result, wire.StatusFail, wire.CodeOrderIsCanceled)
 
 	// A delayed v2 payment: U, then SUCCESS.
-	h2 := newHarness(t, withSimDelay(100*time.Millisecond))
-	h2.startWorker(t)
-	rep = h2.do(t, req{path: v2Pay, body: payV2Body("V2_LATER", sim.AmountLater)})
-	wantResult(t, "v2 pay 9903", rep.result, wire.StatusUnknown, wire.CodePaymentInProcess)
-	if ip := h2.waitPayment(t, "V2_LATER"); ip.PaymentStatus != "SUCCESS" {
+	rep = h.Do(t, gatewaytest.Request{Path: v2Pay, Body: payV2Body("V2_LATER", sim.AmountLater)})
+	wantResult(t, "v2 pay 9903", rep.Result, wire.StatusUnknown, wire.CodePaymentInProcess)
+	h.Advance(t, h.Wallet().Delay)
+	if ip := h.inquire(t, "", "V2_LATER"); ip.PaymentStatus != "SUCCESS" {
 		t.Errorf("v2 9903 later: %s, want SUCCESS", ip.PaymentStatus)
 	}
-	rep = h2.do(t, req{path: v2Pay, body: payV2Body("V2_FAIL", sim.AmountRisk)})
-	wantResult(t, "v2 pay 9907", rep.result, wire.StatusFail, wire.CodeRiskReject)
+	rep = h.Do(t, gatewaytest.Request{Path: v2Pay, Body: payV2Body("V2_FAIL", sim.AmountRisk)})
+	wantResult(t, "v2 pay 9907", rep.Result, wire.StatusFail, wire.CodeRiskReject)
 
 	// v2 validation: request ids are [A-Za-z0-9_], value an Integer.
-	before := h.dump()
+	before := h.Snapshot(t)
 	for _, c := range []struct{ body, field string }{
 		{payV2Body("V2-DASH", 100), "paymentRequestId"},
 		{payV2Body("V2_BIG", 2147483648), "paymentAmount.value"},
@@ -954,44 +919,42 @@ func TestOmnichannelV2(t *testing.T) {
 		{`{"paymentRequestId":"V2_NOAMOUNT","paymentMethod":"ALIPAY_CN"}`, "paymentAmount"},
 		{`{"paymentRequestId":"V2_FRACTION","paymentMethod":"ALIPAY_CN","paymentAmount":{"currency":"USD","value":1.5}}`, "paymentAmount.value"},
 	} {
-		rep := h.do(t, req{path: v2Pay, body: c.body})
-		wantResult(t, "v2 pay "+c.body, rep.result, wire.StatusFail, wire.CodeParamIllegal)
-		if !strings.Contains(rep.result.Message, c.field) {
-			t.Errorf("v2 pay %s: message %q does not name %s", c.body, rep.result.Message, c.field)
+		rep := h.Do(t, gatewaytest.Request{Path: v2Pay, Body: c.body})
+		wantResult(t, "v2 pay "+c.body, rep.Result, wire.StatusFail, wire.CodeParamIllegal)
+		if !strings.Contains(rep.Result.Message, c.field) {
+			t.Errorf("v2 pay %s: message %q does not name %s", c.body, rep.Result.Message, c.field)
 		}
 	}
-	if after := h.dump(); after != before {
-		t.Errorf("refused v2 pays changed the store:\nbefore %s\nafter %s", before, after)
-	}
+	h.wantUnchanged(t, "refused v2 pays changed the store", before)
 }
 
 // TestSandboxPaths: the SDKs call /ams/sandbox/api/... for SANDBOX_ client
 // ids; it is the same API on the same data.
 func TestSandboxPaths(t *testing.T) {
-	h := newHarness(t)
+	h := newGateway(t)
 	const sandbox = "/ams/sandbox/api/v1/payments/"
-	rep := h.do(t, req{path: sandbox + "pay", body: payBody("REQ_SANDBOX", 100)})
-	wantResult(t, "sandbox pay", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	pr := decodeBody[antomgw.PayResponse](t, rep)
+	rep := h.Do(t, gatewaytest.Request{Path: sandbox + "pay", Body: payBody("REQ_SANDBOX", 100)})
+	wantResult(t, "sandbox pay", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	pr := gatewaytest.Decode[antomgw.PayResponse](t, rep)
 	if pr.PaymentID == "" {
-		t.Fatalf("sandbox pay: no paymentId in %s", rep.body)
+		t.Fatalf("sandbox pay: no paymentId in %s", rep.Body)
 	}
-	rep = h.do(t, req{path: sandbox + "inquiryPayment", body: `{"paymentRequestId":"REQ_SANDBOX"}`})
-	wantResult(t, "sandbox inquiry", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	if ip := decodeBody[antomgw.InquiryPaymentResponse](t, rep); ip.PaymentID != pr.PaymentID || ip.PaymentStatus != "SUCCESS" {
-		t.Errorf("sandbox inquiry = %s, want %s SUCCESS", rep.body, pr.PaymentID)
+	rep = h.Do(t, gatewaytest.Request{Path: sandbox + "inquiryPayment", Body: `{"paymentRequestId":"REQ_SANDBOX"}`})
+	wantResult(t, "sandbox inquiry", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	if ip := gatewaytest.Decode[antomgw.InquiryPaymentResponse](t, rep); ip.PaymentID != pr.PaymentID || ip.PaymentStatus != "SUCCESS" {
+		t.Errorf("sandbox inquiry = %s, want %s SUCCESS", rep.Body, pr.PaymentID)
 	}
-	rep = h.do(t, req{path: sandbox + "refund", body: jsonBody(t, refundReq("RF_SANDBOX", pr.PaymentID, 40))})
-	wantResult(t, "sandbox refund", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	rep = h.do(t, req{path: sandbox + "inquiryRefund", body: `{"refundRequestId":"RF_SANDBOX"}`})
-	wantResult(t, "sandbox inquiryRefund", rep.result, wire.StatusSuccess, wire.CodeSuccess)
-	rep = h.do(t, req{path: sandbox + "pay", body: payBody("REQ_SANDBOX", 100)})
-	wantResult(t, "sandbox pay replay", rep.result, wire.StatusSuccess, wire.CodeSuccess)
+	rep = h.Do(t, gatewaytest.Request{Path: sandbox + "refund", Body: jsonBody(t, refundReq("RF_SANDBOX", pr.PaymentID, 40))})
+	wantResult(t, "sandbox refund", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	rep = h.Do(t, gatewaytest.Request{Path: sandbox + "inquiryRefund", Body: `{"refundRequestId":"RF_SANDBOX"}`})
+	wantResult(t, "sandbox inquiryRefund", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	rep = h.Do(t, gatewaytest.Request{Path: sandbox + "pay", Body: payBody("REQ_SANDBOX", 100)})
+	wantResult(t, "sandbox pay replay", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
 	wantReplay(t, "sandbox pay replay", rep, true)
 	// The production path sees the same payment.
 	if ip := h.inquire(t, "", "REQ_SANDBOX"); ip.PaymentID != pr.PaymentID || len(ip.Transactions) != 1 {
 		t.Errorf("v1 inquiry of the sandbox payment: %s with %d transactions, want %s with 1", ip.PaymentID, len(ip.Transactions), pr.PaymentID)
 	}
-	rep = h.do(t, req{path: sandbox + "cancel", body: `{"paymentRequestId":"REQ_SANDBOX"}`})
-	wantResult(t, "sandbox cancel of a refunded payment", rep.result, wire.StatusFail, wire.CodeOrderStatusInvalid)
+	rep = h.Do(t, gatewaytest.Request{Path: sandbox + "cancel", Body: `{"paymentRequestId":"REQ_SANDBOX"}`})
+	wantResult(t, "sandbox cancel of a refunded payment", rep.Result, wire.StatusFail, wire.CodeOrderStatusInvalid)
 }

@@ -143,12 +143,12 @@ var sdkProfiles = []sdkProfile{
 // inquiryPayment, refund, inquiryRefund and cancel, and reads every answer
 // as that SDK does.
 func TestSDKWireProfiles(t *testing.T) {
-	h := newHarness(t)
-	tlsSrv := httptest.NewTLSServer(h.api)
+	h := newGateway(t)
+	tlsSrv := httptest.NewTLSServer(h.Node().API)
 	t.Cleanup(tlsSrv.Close)
 	for i, p := range sdkProfiles {
 		t.Run(p.name, func(t *testing.T) {
-			c := &sdkCaller{h: h, p: p, base: h.srv.URL, gw: h.gatewayKeys}
+			c := &sdkCaller{h: h, p: p, base: h.URL(), gw: h.GatewayPublicKeys()}
 			if p.tls {
 				c.base, c.tlsConf = tlsSrv.URL, &tls.Config{InsecureSkipVerify: true} // the Python SDK does not verify TLS either
 			}
@@ -216,12 +216,12 @@ func TestSDKWireProfiles(t *testing.T) {
 
 // sdkCaller sends requests the way one SDK does.
 type sdkCaller struct {
-	h       *harness
+	h       gw
 	p       sdkProfile
 	base    string
 	tlsConf *tls.Config
 	gw      map[int]*rsa.PublicKey
-	key     *rsa.PrivateKey // signs; the harness merchant key when nil
+	key     *rsa.PrivateKey // signs; the registered client's key when nil
 }
 
 // call sends body to path and decodes the answer, read as the SDK reads
@@ -242,12 +242,13 @@ func (c *sdkCaller) send(tb testing.TB, path, body string, keyVersion int) rawAn
 	if err != nil {
 		tb.Fatal(err)
 	}
-	reqTime := c.p.time(time.Now().Add(time.Duration(c.h.seq.Add(1)) * time.Second))
+	// A second apart on the gateway's clock: some SDKs write whole seconds.
+	reqTime := c.p.time(c.h.Clock().Advance(time.Second))
 	key := c.key
 	if key == nil {
-		key = c.h.merchant
+		key = c.h.MerchantKey()
 	}
-	sig, err := wire.Sign(key, wire.SigningContent("POST", path, c.h.clientID, reqTime, []byte(body)))
+	sig, err := wire.Sign(key, wire.SigningContent("POST", path, c.h.ClientID(), reqTime, []byte(body)))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -265,7 +266,7 @@ func (c *sdkCaller) send(tb testing.TB, path, body string, keyVersion int) rawAn
 	fmt.Fprintf(&req, "POST %s HTTP/1.1\r\nHost: %s\r\n", target, u.Host)
 	fmt.Fprintf(&req, "%s: algorithm=RSA256,keyVersion=%d,signature=%s\r\n", c.p.signature, keyVersion, c.p.escape(std))
 	fmt.Fprintf(&req, "%s: %s\r\n", c.p.requestTime, reqTime)
-	fmt.Fprintf(&req, "%s: %s\r\n", c.p.clientID, c.h.clientID)
+	fmt.Fprintf(&req, "%s: %s\r\n", c.p.clientID, c.h.ClientID())
 	for _, kv := range c.p.extra {
 		fmt.Fprintf(&req, "%s: %s\r\n", kv[0], kv[1])
 	}
@@ -296,7 +297,7 @@ func (c *sdkCaller) send(tb testing.TB, path, body string, keyVersion int) rawAn
 		tb.Fatal(err)
 	}
 	head, _, _ := bytes.Cut(raw.Bytes(), []byte("\r\n\r\n"))
-	return rawAnswer{status: resp.StatusCode, head: string(head), body: b, path: path, clientID: c.h.clientID, gw: c.gw, merchant: key}
+	return rawAnswer{status: resp.StatusCode, head: string(head), body: b, path: path, clientID: c.h.ClientID(), gw: c.gw, merchant: key}
 }
 
 // rawAnswer is an answer as it came off the wire: the header block with
