@@ -17,61 +17,7 @@ const benchSynopsis = `antomgw bench --target URL --client-id ID --private-key F
                      [--scenario pay|inquiry|mixed|duplicates] [--json FILE] [--limit]
        antomgw bench --limit [--json FILE]`
 
-const benchDoc = `Load a running gateway with signed requests and report its throughput,
-its latency and the result codes it answered.
-
-Every request is signed before the timed part starts, so the load
-generator's own RSA signatures do not take CPU from the server during the
-run. The signed Request-Time is therefore the time of pre-signing; the
-server accepts it unless it runs with --max-clock-skew. The pre-signed set
-is sized from the run: --rate N for --duration D needs N×D requests; --max
-needs at most what a server on these cores could answer, estimated from a
-short measurement of this machine's sign+verify rate (×1.5). The automatic
-size is capped at 200000 requests (about 1 KB each, so about 200 MB);
---requests sets it explicitly. A --max run that uses up its requests ends
-early and says so.
-
-Scenarios (the AMS v1 paths, /ams/api/v1/payments/...):
-  pay         every request a new in-store PaymentCode payment of 1.00 USD
-              (value 100: the simulated wallet answers S SUCCESS at once);
-              paymentRequestIds start with a fresh run id, so runs never
-              collide.
-  inquiry     first (untimed) creates --payments payments, then sends
-              inquiryPayment by paymentId for them, round robin.
-  mixed       first creates --payments payments of 10000.00 USD, then per
-              10 requests: 6 new pays, 3 inquiryPayment, 1 refund of 0.01 USD
-              of a created payment (each refund has its own refundRequestId).
-  duplicates  pays in bursts of --burst requests with the same
-              paymentRequestId, sent back to back by the workers (so
-              concurrently when --concurrency > 1): the first creates the
-              payment, the others answer a replay or PAYMENT_IN_PROCESS.
-
-Load:
-  --max       closed loop: --concurrency workers each send the next request
-              as soon as the previous answer arrives. Latency is from send
-              to the end of the answer. The default.
-  --rate N    open loop: request i is due at start + i/N whatever the
-              server does; --concurrency workers send them on schedule
-              (and late when all are busy). Latency is measured from the
-              scheduled time, not the actual send, so a stalled server
-              shows in the percentiles instead of slowing the generator
-              down (no coordinated omission). Requests sent more than 1 ms
-              late are counted: many of them mean --concurrency is too
-              small for the rate.
-
-A progress line (req/s in the last second, p99 so far, errors) goes to
-stderr every second. One response in --verify-every (and always the first)
-has its signature verified with --gateway-public-key; a failure counts as
-an error. The table on stdout ends the run; --json FILE writes the same
-figures.
-
---limit measures this machine's crypto ceiling: GOMAXPROCS goroutines do
-RSA-2048 sign+verify pairs with package wire for --limit-duration. Every
-gateway request costs one verification and one signature, so a server on
-these cores cannot answer more requests per second than that; with
---target the run's requests/s is also shown as a fraction of it (measured
-before the run, while the server is idle). --limit alone prints only the
-ceiling.`
+var benchDoc = helpText("bench")
 
 // benchFlags are the flags of bench that are not loadgen.Config fields.
 type benchFlags struct {

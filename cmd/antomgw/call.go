@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -17,20 +18,7 @@ import (
 	"github.com/antomgw/antomgw"
 )
 
-const callCommonDoc = `The request is signed with --private-key, sent to --base-url (AMS v1 paths, or
-omnichannel v2 with --family omnichannel, encrypted with --encrypt), and the
-answer is verified with the gateway public key before anything is printed:
-an answer without a valid signature is an error. The verified response
-(decrypted when encrypted) goes to stdout as JSON. Retries follow the SDK:
-network errors, timeouts, HTTP 5xx, U UNKNOWN_EXCEPTION and
-REQUEST_TRAFFIC_EXCEED_LIMIT are sent again with the same body.
-
---body-file sends a JSON body exactly as written (stdin with "-") instead of
-the body the field flags build. --verbose prints every attempt's exact
-request and response (headers and body) to stderr.
-
-Exit status: 0 for an S result, 1 for F or U (the response is still printed)
-and for any error.`
+var callCommonDoc = helpText("call-common")
 
 // callFlags are the flags every call subcommand has.
 type callFlags struct {
@@ -179,24 +167,20 @@ func (d *dumpTransport) write(prefix string, b []byte) {
 	fmt.Fprintln(d.w)
 }
 
-// printJSON writes v as indented JSON: raw JSON bytes are re-indented,
-// anything else is marshalled.
+// printJSON writes v as indented JSON: raw JSON bytes are re-indented
+// (and printed as they are when they are not JSON), anything else is
+// marshalled.
 func printJSON(w io.Writer, v any) error {
-	var b []byte
-	if raw, ok := v.([]byte); ok {
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, raw, "", "  "); err != nil {
-			b = raw
-		} else {
-			b = buf.Bytes()
-		}
-	} else {
-		var err error
-		if b, err = json.MarshalIndent(v, "", "  "); err != nil {
-			return err
-		}
+	raw, ok := v.([]byte)
+	if !ok {
+		return writeJSON(w, v)
 	}
-	_, err := fmt.Fprintf(w, "%s\n", b)
+	var buf bytes.Buffer
+	if json.Indent(&buf, raw, "", "  ") != nil {
+		buf.Reset()
+		buf.Write(raw)
+	}
+	_, err := fmt.Fprintf(w, "%s\n", buf.Bytes())
 	return err
 }
 
@@ -218,21 +202,8 @@ func finish(e *env, resp any, err error) error {
 }
 
 func isNil(v any) bool {
-	switch r := v.(type) {
-	case *antomgw.PayResponse:
-		return r == nil
-	case *antomgw.InquiryPaymentResponse:
-		return r == nil
-	case *antomgw.CancelResponse:
-		return r == nil
-	case *antomgw.RefundResponse:
-		return r == nil
-	case *antomgw.InquiryRefundResponse:
-		return r == nil
-	case *antomgw.RawResponse:
-		return r == nil
-	}
-	return false
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // doRaw sends --body-file through the SDK's verified path.
@@ -252,17 +223,7 @@ func doRaw(ctx context.Context, e *env, c *antomgw.Client, api antomgw.API, file
 
 // --- pay ------------------------------------------------------------------------
 
-const callPayDoc = `Create a payment: an in-store PaymentCode payment by default (the user shows a
-code, --payment-code is what the terminal scanned), or --scenario OrderCode,
-EntryCode or cashier. Amounts are in minor units: --amount 450 --currency USD
-is 4.50 USD. Against antomgw serve, amounts 9901–9910 rehearse the simulated
-wallet's scenarios (docs/simulator.md).
-
---resolve is what a POS terminal does: when the answer is U or lost, poll
-inquiryPayment until the payment is final, cancel it at --resolve-deadline,
-and print the outcome (SUCCESS, FAIL, CANCELLED, NOT_FOUND or UNRESOLVED).
-
-`
+var callPayDoc = helpText("call-pay")
 
 func runCallPay(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         --payment-request-id ID --amount VALUE [--payment-code CODE] [flags]", callPayDoc+callCommonDoc)

@@ -10,7 +10,6 @@ import (
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/node"
 	"github.com/antomgw/antomgw/internal/notify"
-	"github.com/antomgw/antomgw/wire"
 )
 
 // defaultDataDir is where serve and the registry commands keep their data
@@ -91,13 +90,9 @@ func (sf *storeFlag) service(ctx context.Context, e *env) (*gateway.Service, fun
 // readPublicKeyFile reads an RSA public key file (PEM or bare base64 DER) and
 // returns it as SPKI DER.
 func readPublicKeyFile(path string) ([]byte, *rsa.PublicKey, error) {
-	data, err := os.ReadFile(path)
+	pub, err := loadPublicKey(path)
 	if err != nil {
 		return nil, nil, err
-	}
-	pub, err := wire.ParsePublicKey(data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {

@@ -16,13 +16,7 @@ import (
 // gateway key version is published (exportable, signing only for clients
 // pinned to it), active (signing for everyone else) or retired.
 
-const keysExportDoc = `Print a gateway public key (PEM SPKI) on stdout: what merchants verify
-answers and notifications with. Without --key-version it prints the active
-version; stderr says which version it wrote. Creates the gateway key on a
-new data directory.
-
-Example:
-  antomgw keys export --key-version 2 > gateway-v2.pub`
+var keysExportDoc = helpText("keys-export")
 
 func runKeysExport(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" [--key-version N] [--data DIR]", keysExportDoc)
@@ -54,27 +48,9 @@ func runKeysExport(ctx context.Context, e *env, path string, args []string) erro
 	})
 }
 
-const keysRotateDoc = `Create the next gateway key version, published: exportable, but not yet
-signing. Answers and notifications keep the active version until
-"antomgw keys activate" switches them, so merchants can install the new
-key first. --activate switches at once (for development: every merchant
-whose SDK holds one key fails signature checks from that moment).
+var keysRotateDoc = helpText("keys-rotate")
 
-The staged rotation, step by step:
-  1. antomgw keys rotate                  (prints the new version N)
-  2. antomgw keys export --key-version N  (give it to every merchant)
-  3. antomgw clients update --client-id ID --gateway-key-version OLD
-                                          (for merchants not ready yet)
-  4. antomgw keys activate --key-version N
-  5. unpin each merchant once it has switched (--gateway-key-version 0)
-  6. antomgw keys retire --key-version OLD`
-
-const rotateNextSteps = `Next steps:
-  1. give merchants the new key:        antomgw keys export --key-version %[1]d > gateway-v%[1]d.pub
-  2. keep a merchant on the old key:    antomgw clients update --client-id ID --gateway-key-version %[2]d
-  3. switch answers and notifications:  antomgw keys activate --key-version %[1]d
-  4. once no client is pinned to it:    antomgw keys retire --key-version %[2]d
-`
+var rotateNextSteps = helpText("keys-rotate-next")
 
 func runKeysRotate(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" [--activate] [--data DIR]", keysRotateDoc)

@@ -11,21 +11,7 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
-const keysGenerateDoc = `Generate a new RSA-2048 key pair. The private key is written as PEM
-"PRIVATE KEY" (PKCS #8) with mode 0600, the public key as PEM "PUBLIC KEY"
-(X.509 SubjectPublicKeyInfo) with mode 0644. Existing files are not
-replaced unless --force is given; with --force each file is replaced
-atomically (a new file is written beside it, then renamed), so the private
-key file is never readable by others, not even for a moment.
-
-The private key is never printed. stdout gets the two file names and the
-public key's fingerprint (SHA256:<hex of the SPKI DER>), the value that
-"antomgw verify" prints and that
-  openssl pkey -pubin -in PUBLIC.pem -outform DER | sha256sum
-computes.
-
-Example:
-  antomgw keys generate --private-out merchant-private.pem --public-out merchant-public.pem`
+var keysGenerateDoc = helpText("keys-generate")
 
 func runKeysGenerate(_ context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --private-out FILE --public-out FILE [--force]", keysGenerateDoc)

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,24 +19,7 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
-const listenDoc = `Receive notifications as a merchant would, for development: every POST is
-verified with the gateway's public key (over POST <path>\n<client-id>.<request-time>.<body>),
-printed readably, and acknowledged with
-  {"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}
-A notification whose signature does not verify is answered HTTP 401 and not
-acknowledged, so the gateway retries it.
-
---fail-first N answers the first N notifications with HTTP 500, to rehearse
-the gateway's retries. --forward-to URL passes each verified notification
-(same body and headers) to your own server and returns its answer instead of
-acknowledging.
-
-Example, with a client registered with --notify-url http://127.0.0.1:9000/notify:
-  antomgw keys export > gateway.pub
-  antomgw listen --listen 127.0.0.1:9000 --gateway-public-key gateway.pub --fail-first 2
-
-During a gateway key rotation, give every version you trust:
-  --gateway-public-key 1=gateway-v1.pub --gateway-public-key 2=gateway-v2.pub`
+var listenDoc = helpText("listen")
 
 func runListen(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" --listen ADDR --gateway-public-key [N=]FILE ... [--fail-first N] [--forward-to URL]", listenDoc)
@@ -57,12 +39,8 @@ func runListen(ctx context.Context, e *env, path string, args []string) error {
 	}
 	var priv *rsa.PrivateKey
 	if *privFile != "" {
-		data, err := os.ReadFile(*privFile)
-		if err != nil {
+		if priv, err = loadPrivateKey(*privFile); err != nil {
 			return err
-		}
-		if priv, err = wire.ParsePrivateKey(data); err != nil {
-			return fmt.Errorf("%s: %w", *privFile, err)
 		}
 	}
 	ln, err := net.Listen("tcp", *addr)
@@ -97,8 +75,6 @@ type listener struct {
 	mu   sync.Mutex // serialises output
 	out  io.Writer
 }
-
-const ackBody = `{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}`
 
 func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -142,8 +118,7 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case l.forward != "":
 		l.relay(w, r, body)
 	default:
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, ackBody)
+		antomgw.WriteNotificationAck(w)
 		l.say("  → acknowledged\n")
 	}
 }

@@ -173,11 +173,7 @@ func writePaymentText(w io.Writer, d *gateway.PaymentDetail) {
 	}
 }
 
-const paymentsResolveDoc = `Decide a PROCESSING payment by hand, as the wallet would have: success (the
-user paid), fail (with --code, a result code of status F; PROCESS_FAIL when
-not given), or close (FAIL with ORDER_IS_CLOSED). The payment's pending
-transitions are dropped and its notifyPayment is sent, exactly as for any
-other completion. A payment that is no longer PROCESSING is left alone.`
+var paymentsResolveDoc = helpText("payments-resolve")
 
 func runPaymentsResolve(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, path+" (--payment-id ID | --client-id ID --payment-request-id ID) --outcome success|fail|close [--code CODE] [--message TEXT] [--data DIR]", paymentsResolveDoc)

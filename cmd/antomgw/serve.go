@@ -20,26 +20,7 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
-const serveDoc = `Serve the Antom payment APIs (AMS v1, its sandbox paths, and omnichannel v2)
-on a simulated wallet, with every client, key and payment kept in an embedded
-SQLite store in --data. With no flags it listens on 127.0.0.1:8080, keeps its
-data in ./antomgw-data and creates the gateway's RSA-2048 signing key there on
-first start.
-
-It logs one line when it is listening: the address actually bound (useful with
---listen 127.0.0.1:0), the data directory and the gateway key's version and
-fingerprint. GET /healthz answers 200 while the process is up, GET /readyz
-once the store is open and migrated, GET /metrics has Prometheus metrics.
-With --database-url (or ANTOMGW_DATABASE_URL) it keeps everything in
-PostgreSQL instead, and several nodes can serve one database (see
-docs/operations.md).
-SIGINT or SIGTERM stops accepting, lets requests in flight finish (at most
---shutdown-timeout), closes the store and exits 0.
-
-Register a client first (in another terminal, while it runs):
-  antomgw keys generate --private-out merchant.pem --public-out merchant.pub
-  antomgw clients add --client-id MY_CLIENT --public-key merchant.pub
-  antomgw keys export > gateway.pub     # what merchants verify answers with`
+var serveDoc = helpText("serve")
 
 // serveConfig is everything serve reads from its flags.
 type serveConfig struct {

@@ -13,31 +13,7 @@ import (
 const signSynopsis = `antomgw sign --private-key FILE --client-id ID --time TIME --path PATH
                     [--method POST] [--key-version N] [--body-file FILE]`
 
-const signDoc = `Sign a request (or a response or notification) the way Antom does and print
-the Signature header value, then a newline:
-
-  algorithm=RSA256,keyVersion=N,signature=<url-encoded base64>
-
-The signed bytes are
-
-  <method> <path>\n<client-id>.<time>.<body>
-
-with every value used exactly as given: --time is the Request-Time (or
-Response-Time) header text and is not reformatted, --path is the path of
-the URL with its ?query if it has one, and the body is read byte for byte
-from --body-file, or from stdin without it. Nothing is trimmed: a trailing
-newline in the body is signed too (echo adds one; use printf or a file).
-The signature is RSASSA-PKCS1-v1_5 over SHA-256, standard base64,
-URL-encoded (+ / = become %2B %2F %3D).
-
-Warnings (a time no Antom sender uses, a path without a leading /) go to
-stderr; stdout carries only the header value. The private key is never
-printed.
-
-Example:
-  antomgw sign --private-key merchant-private.pem --client-id SANDBOX_5X00000000000000 \
-      --time 2024-01-01T08:00:00.000+08:00 --path /ams/sandbox/api/v1/payments/pay \
-      --body-file pay.json`
+var signDoc = helpText("sign")
 
 func runSign(_ context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, signSynopsis, signDoc)
@@ -95,29 +71,25 @@ func signWarnings(method, uri, timeHeader string) []string {
 	return w
 }
 
-// loadPrivateKey reads and parses a private key file. Errors name the file
-// and say what was found; they never contain key material.
+// loadPrivateKey and loadPublicKey read and parse a key file. Errors name
+// the file and say what was found; they never contain key material.
 func loadPrivateKey(file string) (*rsa.PrivateKey, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("read private key: %w", err)
-	}
-	key, err := wire.ParsePrivateKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("private key %s: %w", file, err)
-	}
-	return key, nil
+	return loadKey(file, "private key", wire.ParsePrivateKey)
 }
 
-// loadPublicKey reads and parses a public key file.
 func loadPublicKey(file string) (*rsa.PublicKey, error) {
+	return loadKey(file, "public key", wire.ParsePublicKey)
+}
+
+func loadKey[K any](file, what string, parse func([]byte) (K, error)) (K, error) {
+	var zero K
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("read public key: %w", err)
+		return zero, fmt.Errorf("read %s: %w", what, err)
 	}
-	key, err := wire.ParsePublicKey(data)
+	key, err := parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("public key %s: %w", file, err)
+		return zero, fmt.Errorf("%s %s: %w", what, file, err)
 	}
 	return key, nil
 }

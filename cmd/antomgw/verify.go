@@ -10,35 +10,7 @@ import (
 const verifySynopsis = `antomgw verify --public-key FILE --client-id ID --time TIME --path PATH --signature HEADER_VALUE
                       [--method POST] [--body-file FILE]`
 
-const verifyDoc = `Verify a Signature header value over
-
-  <method> <path>\n<client-id>.<time>.<body>
-
-with every value used exactly as given (see "antomgw sign --help"); the body
-is read byte for byte from --body-file, or from stdin without it.
---signature takes the whole header value
-(algorithm=RSA256,keyVersion=1,signature=...) or only the signature value;
-it may be URL-encoded with upper- or lower-case escapes, or raw base64.
-
-Output and exit status:
-  0  stdout: "valid". Warnings (the value would fail a strict verifier,
-     e.g. it is not URL-encoded) go to stderr.
-  1  stdout: a diagnosis. It shows the exact content verified (LF as \n and a
-     line break, CR as \r, tab as \t, backslash as \\, other control bytes as
-     \xNN; the middle of a long content is elided), the body's length and
-     SHA-256, the key's size and fingerprint, the keyVersion of the header,
-     what the RSA block of the signature reveals (made with this key or
-     not; a variant of the inputs that it does match), the causes these
-     inputs make plausible and the usual causes. A value that cannot be
-     decoded at all is said to be so.
-     Errors such as an unreadable or unusable key file also exit 1, with a
-     message on stderr and nothing on stdout.
-  2  bad usage (unknown or missing flag), message on stderr.
-
-Example:
-  antomgw verify --public-key merchant-public.pem --client-id SANDBOX_5X00000000000000 \
-      --time 2024-01-01T08:00:00.000+08:00 --path /ams/sandbox/api/v1/payments/pay \
-      --body-file pay.json --signature 'algorithm=RSA256,keyVersion=1,signature=...'`
+var verifyDoc = helpText("verify")
 
 func runVerify(_ context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, verifySynopsis, verifyDoc)
