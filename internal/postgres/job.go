@@ -3,10 +3,10 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/jackc/pgx/v5"
 )
 
 // InsertJob schedules j and sets j.ID. A zero DueAt is due at once.
@@ -14,19 +14,14 @@ func (t *tx) InsertJob(j *gateway.Job) error {
 	err := t.tx.QueryRow(t.ctx, `INSERT INTO jobs (kind, client_id, target_id, due_at, status, code, message, attempts)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		string(j.Kind), j.ClientID, j.TargetID, j.DueAt.UnixMilli(), j.Status, j.Code, j.Message, j.Attempts).Scan(&j.ID)
-	if err != nil {
-		return t.fail("insert job", err)
-	}
-	return nil
+	return t.fail("insert job", err)
 }
 
 // DeleteJob removes a job. Removing a job that is gone already (another
 // transaction finished it or made it obsolete) is not an error.
 func (t *tx) DeleteJob(id int64) error {
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM jobs WHERE id = $1`, id); err != nil {
-		return t.fail(fmt.Sprintf("delete job %d", id), err)
-	}
-	return nil
+	_, err := t.tx.Exec(t.ctx, `DELETE FROM jobs WHERE id = $1`, id)
+	return t.fail(fmt.Sprintf("delete job %d", id), err)
 }
 
 // DeleteJobs removes every job of targetID of the given kinds, or of any
@@ -42,10 +37,7 @@ func (t *tx) DeleteJobs(targetID string, kinds ...gateway.JobKind) error {
 		}
 		_, err = t.tx.Exec(t.ctx, `DELETE FROM jobs WHERE target_id = $1 AND kind = ANY($2)`, targetID, names)
 	}
-	if err != nil {
-		return t.fail("delete jobs of "+targetID, err)
-	}
-	return nil
+	return t.fail("delete jobs of "+targetID, err)
 }
 
 // ClaimJobs leases up to limit jobs due at now and not leased by anyone at
@@ -62,7 +54,7 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `UPDATE jobs SET lease_until = $1, attempts = attempts + 1
+	jobs, err := queryAll(ctx, s.pool, "claim jobs", scanJob, `UPDATE jobs SET lease_until = $1, attempts = attempts + 1
 		WHERE id IN (
 			SELECT id FROM jobs
 			WHERE due_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
@@ -72,31 +64,17 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 		RETURNING id, kind, client_id, target_id, due_at, status, code, message, attempts`,
 		now.Add(lease).UnixMilli(), now.UnixMilli(), limit)
 	if err != nil {
-		return nil, storeErr("claim jobs", err)
-	}
-	defer rows.Close()
-	var jobs []gateway.Job
-	for rows.Next() {
-		var j gateway.Job
-		var kind string
-		if err := rows.Scan(&j.ID, &kind, &j.ClientID, &j.TargetID, timeCol{&j.DueAt},
-			&j.Status, &j.Code, &j.Message, &j.Attempts); err != nil {
-			return nil, storeErr("claim jobs", err)
-		}
-		j.Kind = gateway.JobKind(kind)
-		jobs = append(jobs, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("claim jobs", err)
+		return nil, err
 	}
 	// RETURNING comes in no promised order.
-	sort.Slice(jobs, func(i, k int) bool {
-		if !jobs[i].DueAt.Equal(jobs[k].DueAt) {
-			return jobs[i].DueAt.Before(jobs[k].DueAt)
-		}
-		return jobs[i].ID < jobs[k].ID
-	})
+	sortClaimed(jobs, func(j gateway.Job) (time.Time, int64) { return j.DueAt, j.ID })
 	return jobs, nil
+}
+
+func scanJob(row pgx.CollectableRow) (gateway.Job, error) {
+	var j gateway.Job
+	err := row.Scan(&j.ID, &j.Kind, &j.ClientID, &j.TargetID, timeCol{&j.DueAt}, &j.Status, &j.Code, &j.Message, &j.Attempts)
+	return j, err
 }
 
 // Mark records key and reports whether this call recorded it first, also

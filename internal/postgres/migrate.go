@@ -4,12 +4,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/antomgw/antomgw/internal/migrate"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -22,42 +19,6 @@ var migrationFiles embed.FS
 // quick and rare.
 const migrationLock int64 = 0x616e746f6d6777
 
-// migration is one file of migrations/, NNNN_name.sql.
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range entries {
-		name := e.Name()
-		digits, _, ok := strings.Cut(name, "_")
-		v, err := strconv.ParseInt(digits, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", name)
-		}
-		b, err := migrationFiles.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s have the same version", out[i-1].name, out[i].name)
-		}
-	}
-	return out, nil
-}
-
 // migrate creates schema when it is set and missing, and applies the
 // migrations the database lacks, all in one transaction that first takes
 // pg_advisory_xact_lock(migrationLock). Nodes that start together queue on
@@ -65,12 +26,9 @@ func migrations() ([]migration, error) {
 // schema_migrations. The lock ends with the transaction, also when the
 // connection dies, so it cannot be left behind.
 func (s *Store) migrate(ctx context.Context, schema string, now func() time.Time) error {
-	all, err := migrations()
+	all, err := migrate.Load(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
-	}
-	if len(all) == 0 {
-		return fmt.Errorf("postgres: no migrations embedded")
 	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
@@ -96,27 +54,22 @@ func (s *Store) migrate(ctx context.Context, schema string, now func() time.Time
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&applied); err != nil {
 		return storeErr("postgres: migrate: read schema_migrations", err)
 	}
-	if known := all[len(all)-1].version; applied > known {
-		return fmt.Errorf("postgres: the database schema is at version %d, newer than this antomgw's %d; upgrade antomgw", applied, known)
+	pending, err := migrate.Pending(all, applied)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
-	for _, m := range all {
-		if m.version <= applied {
-			continue
-		}
+	for _, m := range pending {
 		// No arguments: pgx sends it with the simple protocol, which runs
 		// the file's several statements in this transaction.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return storeErr("postgres: migrate: "+m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return storeErr("postgres: migrate: "+m.Name, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, m.name, now().UnixMilli()); err != nil {
-			return storeErr("postgres: migrate: record "+m.name, err)
+			m.Version, m.Name, now().UnixMilli()); err != nil {
+			return storeErr("postgres: migrate: record "+m.Name, err)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return storeErr("postgres: migrate: commit", err)
-	}
-	return nil
+	return storeErr("postgres: migrate: commit", tx.Commit(ctx))
 }
 
 // rollback ends tx when it was not committed (a no-op after Commit), also

@@ -2,11 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -16,38 +12,22 @@ import (
 const notificationCols = `id, client_id, kind, payment_id, refund_id, url, body, created_at,
 	due_at, attempts, delivered_at, given_up_at, last_error`
 
-func scanNotification(row pgx.Row) (*gateway.Notification, error) {
+func scanNotification(row pgx.CollectableRow) (gateway.Notification, error) {
 	var n gateway.Notification
-	var kind string
-	err := row.Scan(&n.ID, &n.ClientID, &kind, &n.PaymentID, &n.RefundID, &n.URL, &n.Body,
+	err := row.Scan(&n.ID, &n.ClientID, &n.Kind, &n.PaymentID, &n.RefundID, &n.URL, &n.Body,
 		timeCol{&n.CreatedAt}, timeCol{&n.DueAt}, &n.Attempts, timeCol{&n.DeliveredAt},
 		timeCol{&n.GivenUpAt}, &n.LastError)
+	return n, err
+}
+
+// notification reads one notification with query, through q; ErrNotFound
+// when there is none.
+func notification(ctx context.Context, q querier, id, query string) (*gateway.Notification, error) {
+	n, err := queryOne(ctx, q, "notification "+id, scanNotification, query, id)
 	if err != nil {
 		return nil, err
 	}
-	n.Kind = gateway.NotificationKind(kind)
 	return &n, nil
-}
-
-// notifications reads the notifications a query returns.
-func notifications(ctx context.Context, q querier, op, query string, args ...any) ([]gateway.Notification, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, storeErr(op, err)
-	}
-	defer rows.Close()
-	var out []gateway.Notification
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, storeErr(op, err)
-		}
-		out = append(out, *n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr(op, err)
-	}
-	return out, nil
 }
 
 // InsertNotification adds n to the outbox, in the transaction of the state
@@ -62,10 +42,7 @@ func (t *tx) InsertNotification(n *gateway.Notification) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		n.ID, n.ClientID, string(n.Kind), n.PaymentID, n.RefundID, n.URL, body,
 		n.CreatedAt.UnixMilli(), n.DueAt.UnixMilli(), n.Attempts)
-	if err != nil {
-		return t.fail("insert notification", err)
-	}
-	return nil
+	return t.fail("insert notification", err)
 }
 
 // ClaimNotifications leases up to limit pending notifications due at now and
@@ -76,7 +53,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 	if limit <= 0 {
 		return nil, nil
 	}
-	out, err := notifications(ctx, s.pool, "claim notifications", `UPDATE notifications SET lease_until = $1
+	out, err := queryAll(ctx, s.pool, "claim notifications", scanNotification, `UPDATE notifications SET lease_until = $1
 		WHERE id IN (
 			SELECT id FROM notifications
 			WHERE delivered_at IS NULL AND given_up_at IS NULL AND due_at <= $2
@@ -88,12 +65,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, k int) bool {
-		if !out[i].DueAt.Equal(out[k].DueAt) {
-			return out[i].DueAt.Before(out[k].DueAt)
-		}
-		return out[i].ID < out[k].ID
-	})
+	sortClaimed(out, func(n gateway.Notification) (time.Time, string) { return n.DueAt, n.ID })
 	return out, nil
 }
 
@@ -101,44 +73,32 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 // transaction ends, so two records of one notification (two nodes after a
 // lease takeover) take turns and number their attempts apart.
 func (t *tx) NotificationForUpdate(id string) (*gateway.Notification, error) {
-	n, err := scanNotification(t.tx.QueryRow(t.ctx, `SELECT `+notificationCols+` FROM notifications WHERE id = $1 FOR UPDATE`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("notification %s: %w", id, gateway.ErrNotFound)
-	}
-	if err != nil {
-		return nil, t.fail("notification", err)
-	}
-	return n, nil
+	n, err := notification(t.ctx, t.tx, id, `SELECT `+notificationCols+` FROM notifications WHERE id = $1 FOR UPDATE`)
+	return n, t.note(err)
 }
 
 // UpdateNotification writes n's delivery state and releases its lease.
 func (t *tx) UpdateNotification(n *gateway.Notification) error {
-	tag, err := t.tx.Exec(t.ctx, `UPDATE notifications SET attempts = $1, lease_until = NULL,
+	updated, err := t.execOne("update notification", `UPDATE notifications SET attempts = $1, lease_until = NULL,
 		due_at = $2, delivered_at = $3, given_up_at = $4, last_error = $5 WHERE id = $6`,
 		n.Attempts, n.DueAt.UnixMilli(), millis(n.DeliveredAt), millis(n.GivenUpAt), n.LastError, n.ID)
-	if err != nil {
-		return t.fail("update notification", err)
+	if err == nil && !updated {
+		err = fmt.Errorf("notification %s: %w", n.ID, gateway.ErrNotFound)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("notification %s: %w", n.ID, gateway.ErrNotFound)
-	}
-	return nil
+	return err
 }
 
 // InsertAttempt stores a delivery attempt; ErrConflict when its number is
 // taken.
 func (t *tx) InsertAttempt(a *gateway.Attempt) error {
-	tag, err := t.tx.Exec(t.ctx, `INSERT INTO notification_attempts
+	inserted, err := t.execOne("insert attempt", `INSERT INTO notification_attempts
 		(notification_id, number, at, duration_ms, outcome, http_status, error) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (notification_id, number) DO NOTHING`,
 		a.NotificationID, a.Number, a.At.UnixMilli(), a.Duration.Milliseconds(), string(a.Outcome), a.HTTPStatus, a.Error)
-	if err != nil {
-		return t.fail("insert attempt", err)
+	if err == nil && !inserted {
+		err = fmt.Errorf("attempt %d of notification %s: %w", a.Number, a.NotificationID, gateway.ErrConflict)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("attempt %d of notification %s: %w", a.Number, a.NotificationID, gateway.ErrConflict)
-	}
-	return nil
+	return err
 }
 
 // DeferNotification releases a claim without an attempt and makes the
@@ -151,64 +111,34 @@ func (s *Store) DeferNotification(ctx context.Context, id string, until time.Tim
 // Notifications lists notifications, newest first (by creation time, then
 // id), at most f.Limit (default 100).
 func (s *Store) Notifications(ctx context.Context, f gateway.NotificationFilter) ([]gateway.Notification, error) {
-	var where []string
-	var args []any
+	var l listQuery
 	if f.Undelivered {
-		where = append(where, "delivered_at IS NULL")
+		l.add("delivered_at IS NULL")
 	}
 	if f.PaymentID != "" {
-		args = append(args, f.PaymentID)
-		where = append(where, "payment_id = $"+strconv.Itoa(len(args)))
+		l.add("payment_id = ?", f.PaymentID)
 	}
-	q := `SELECT ` + notificationCols + ` FROM notifications`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit)
-	q += ` ORDER BY created_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args))
-	return notifications(ctx, s.pool, "list notifications", q, args...)
+	q, args := l.sql(notificationCols+` FROM notifications`, `created_at DESC, id DESC`, f.Limit, 100)
+	return queryAll(ctx, s.pool, "list notifications", scanNotification, q, args...)
 }
 
 // Notification returns one notification; ErrNotFound when there is none.
 func (s *Store) Notification(ctx context.Context, id string) (*gateway.Notification, error) {
-	n, err := scanNotification(s.pool.QueryRow(ctx, `SELECT `+notificationCols+` FROM notifications WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("notification %s: %w", id, gateway.ErrNotFound)
-	}
-	if err != nil {
-		return nil, storeErr("notification", err)
-	}
-	return n, nil
+	return notification(ctx, s.pool, id, `SELECT `+notificationCols+` FROM notifications WHERE id = $1`)
 }
 
 // NotificationAttempts lists the attempts of a notification, oldest first.
 func (s *Store) NotificationAttempts(ctx context.Context, id string) ([]gateway.Attempt, error) {
-	rows, err := s.pool.Query(ctx, `SELECT notification_id, number, at, duration_ms, outcome, http_status, error
+	return queryAll(ctx, s.pool, "notification attempts", scanAttempt, `SELECT notification_id, number, at, duration_ms, outcome, http_status, error
 		FROM notification_attempts WHERE notification_id = $1 ORDER BY number`, id)
-	if err != nil {
-		return nil, storeErr("notification attempts", err)
-	}
-	defer rows.Close()
-	var out []gateway.Attempt
-	for rows.Next() {
-		var a gateway.Attempt
-		var ms int64
-		var outcome string
-		if err := rows.Scan(&a.NotificationID, &a.Number, timeCol{&a.At}, &ms, &outcome, &a.HTTPStatus, &a.Error); err != nil {
-			return nil, storeErr("notification attempts", err)
-		}
-		a.Duration = time.Duration(ms) * time.Millisecond
-		a.Outcome = gateway.AttemptOutcome(outcome)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("notification attempts", err)
-	}
-	return out, nil
+}
+
+func scanAttempt(row pgx.CollectableRow) (gateway.Attempt, error) {
+	var a gateway.Attempt
+	var ms int64
+	err := row.Scan(&a.NotificationID, &a.Number, timeCol{&a.At}, &ms, &a.Outcome, &a.HTTPStatus, &a.Error)
+	a.Duration = time.Duration(ms) * time.Millisecond
+	return a, err
 }
 
 // NotificationStats counts notifications, and the pending ones among them.

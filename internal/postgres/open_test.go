@@ -2,27 +2,27 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/migrate"
+	"github.com/antomgw/antomgw/internal/storetest"
 	"github.com/jackc/pgx/v5"
 )
 
 // allMigrations returns the versions of the embedded migrations.
 func allMigrations(tb testing.TB) []int64 {
 	tb.Helper()
-	ms, err := migrations()
+	ms, err := migrate.Load(migrationFiles, "migrations")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var out []int64
 	for _, m := range ms {
-		out = append(out, m.version)
+		out = append(out, m.Version)
 	}
 	return out
 }
@@ -48,51 +48,17 @@ func migrationRows(tb testing.TB, schema string) []int64 {
 	return out
 }
 
-func TestMigrationsAppliedOnce(t *testing.T) {
-	schema := newSchema(t)
-	for range 2 {
-		s, err := Open(context.Background(), databaseURL(t), Options{Schema: schema})
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		s.Close()
-	}
-	if got, want := migrationRows(t, schema), allMigrations(t); !slices.Equal(got, want) {
-		t.Errorf("schema_migrations = %v, want %v", got, want)
-	}
-}
-
-// TestMigrationsConcurrentOpen starts nodes together on a schema that does
-// not exist yet: every Open succeeds, the schema and its tables are created
-// once, and each node can write at once.
-func TestMigrationsConcurrentOpen(t *testing.T) {
-	const nodes = 3
+// TestMigrations starts several nodes at once on a schema that does not
+// exist yet, and one more after them: every Open succeeds, the schema and
+// its tables are created once, and each migration is applied once.
+func TestMigrations(t *testing.T) {
 	for round := range 3 {
 		schema := newSchema(t)
-		var wg sync.WaitGroup
-		errs := make([]error, nodes)
-		start := make(chan struct{})
-		for i := range nodes {
-			wg.Go(func() {
-				<-start
-				s, err := Open(context.Background(), databaseURL(t), Options{Schema: schema})
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				defer s.Close()
-				errs[i] = s.Update(context.Background(), func(tx gateway.Tx) error {
-					return tx.InsertJob(&gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: fmt.Sprintf("pay-%d", i)})
-				})
-			})
+		open := func() (storetest.Closer, error) {
+			return Open(context.Background(), databaseURL(t), Options{Schema: schema})
 		}
-		close(start)
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				t.Errorf("round %d, node %d: %v", round, i, err)
-			}
-		}
+		storetest.OpenTogether(t, 3, open)
+		storetest.OpenTogether(t, 1, open)
 		if got, want := migrationRows(t, schema), allMigrations(t); !slices.Equal(got, want) {
 			t.Errorf("round %d: schema_migrations = %v, want %v", round, got, want)
 		}

@@ -31,12 +31,15 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"crypto/cipher"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -246,3 +249,75 @@ var (
 	_ querier = (*pgxpool.Pool)(nil)
 	_ querier = pgx.Tx(nil)
 )
+
+// listQuery builds the SELECT of a list: the conditions added, an order
+// and a limit, with numbered parameters.
+type listQuery struct {
+	where []string
+	args  []any
+}
+
+// add adds cond, with an argument for each ? in it; the ? become $n.
+func (l *listQuery) add(cond string, args ...any) {
+	for _, a := range args {
+		l.args = append(l.args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(l.args)), 1)
+	}
+	l.where = append(l.where, cond)
+}
+
+// sql returns the SELECT of what (columns FROM table) under the conditions,
+// in order, of at most limit rows (def when limit is not above zero), and
+// its arguments.
+func (l *listQuery) sql(what, order string, limit, def int) (string, []any) {
+	q := `SELECT ` + what
+	if len(l.where) > 0 {
+		q += ` WHERE ` + strings.Join(l.where, " AND ")
+	}
+	if limit <= 0 {
+		limit = def
+	}
+	args := append(l.args, limit)
+	return q + ` ORDER BY ` + order + ` LIMIT $` + strconv.Itoa(len(args)), args
+}
+
+// sortClaimed sorts claimed rows by due time, then id, the order claims
+// return them in: RETURNING comes in no promised order. key returns a row's
+// due time and id.
+func sortClaimed[T any, I cmp.Ordered](rows []T, key func(T) (time.Time, I)) {
+	slices.SortFunc(rows, func(a, b T) int {
+		aDue, aID := key(a)
+		bDue, bID := key(b)
+		return cmp.Or(aDue.Compare(bDue), cmp.Compare(aID, bID))
+	})
+}
+
+// queryAll runs query through q and reads every row it returns with scan;
+// op names the read in errors.
+func queryAll[T any](ctx context.Context, q querier, op string, scan pgx.RowToFunc[T], query string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, storeErr(op, err)
+	}
+	out, err := pgx.AppendRows([]T(nil), rows, scan)
+	return out, storeErr(op, err)
+}
+
+// queryOne runs query through q and reads the row it returns with scan;
+// an error wrapping gateway.ErrNotFound, named op, when there is none. On
+// an error it returns the zero T.
+func queryOne[T any](ctx context.Context, q querier, op string, scan pgx.RowToFunc[T], query string, args ...any) (T, error) {
+	var v T
+	rows, err := q.Query(ctx, query, args...)
+	if err == nil {
+		v, err = pgx.CollectOneRow(rows, scan)
+	}
+	if err != nil {
+		var zero T
+		if errors.Is(err, pgx.ErrNoRows) {
+			return zero, fmt.Errorf("%s: %w", op, gateway.ErrNotFound)
+		}
+		return zero, storeErr(op, err)
+	}
+	return v, nil
+}

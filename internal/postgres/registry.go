@@ -40,76 +40,64 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, storeErr("load registry: version", err)
 	}
 
-	rows, err := tx.Query(ctx, `SELECT client_id, notify_url, encrypted, gateway_key_version, created_at FROM clients ORDER BY client_id`)
+	reg.Clients, err = queryAll(ctx, tx, "load registry: clients", scanClient,
+		`SELECT client_id, notify_url, encrypted, gateway_key_version, created_at FROM clients ORDER BY client_id`)
 	if err != nil {
-		return nil, storeErr("load registry: clients", err)
+		return nil, err
 	}
-	index := map[string]int{}
-	for rows.Next() {
-		var c gateway.Client
-		if err := rows.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, &c.GatewayKeyVersion, timeCol{&c.CreatedAt}); err != nil {
-			rows.Close()
-			return nil, storeErr("load registry: clients", err)
-		}
-		index[c.ID] = len(reg.Clients)
-		reg.Clients = append(reg.Clients, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("load registry: clients", err)
-	}
-
-	rows, err = tx.Query(ctx, `SELECT client_id, version, public_key, created_at, retired_at
-		FROM client_keys ORDER BY client_id, version`)
+	keys, err := queryAll(ctx, tx, "load registry: client keys", scanClientKey,
+		`SELECT client_id, version, public_key, created_at, retired_at FROM client_keys ORDER BY client_id, version`)
 	if err != nil {
-		return nil, storeErr("load registry: client keys", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var k gateway.ClientKey
-		if err := rows.Scan(&k.ClientID, &k.Version, &k.PublicKey, timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt}); err != nil {
-			rows.Close()
-			return nil, storeErr("load registry: client keys", err)
+	index := make(map[string]int, len(reg.Clients))
+	for i, c := range reg.Clients {
+		index[c.ID] = i
+	}
+	for _, k := range keys {
+		if i, ok := index[k.ClientID]; ok { // always: a foreign key
+			reg.Clients[i].Keys = append(reg.Clients[i].Keys, k)
 		}
-		i, ok := index[k.ClientID]
-		if !ok {
-			continue // impossible: a foreign key
-		}
-		reg.Clients[i].Keys = append(reg.Clients[i].Keys, k)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("load registry: client keys", err)
-	}
-
-	rows, err = tx.Query(ctx, `SELECT version, private_key, sealed, state, created_at, activated_at, retired_at
-		FROM gateway_keys ORDER BY version`)
+	stored, err := queryAll(ctx, tx, "load registry: gateway keys", scanGatewayKey,
+		`SELECT version, private_key, sealed, state, created_at, activated_at, retired_at FROM gateway_keys ORDER BY version`)
 	if err != nil {
-		return nil, storeErr("load registry: gateway keys", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var k gateway.GatewayKey
-		var sealed bool
-		var state string
-		if err := rows.Scan(&k.Version, &k.PrivateKey, &sealed, &state, timeCol{&k.CreatedAt}, timeCol{&k.ActivatedAt}, timeCol{&k.RetiredAt}); err != nil {
-			rows.Close()
-			return nil, storeErr("load registry: gateway keys", err)
-		}
-		if sealed {
-			der, err := unseal(s.kek, k.Version, k.PrivateKey)
-			if err != nil {
-				rows.Close()
+	for _, k := range stored {
+		if k.sealed {
+			if k.PrivateKey, err = unseal(s.kek, k.Version, k.PrivateKey); err != nil {
 				return nil, fmt.Errorf("load registry: %w", err)
 			}
-			k.PrivateKey = der
 		}
-		k.State = gateway.GatewayKeyState(state)
-		reg.GatewayKeys = append(reg.GatewayKeys, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, storeErr("load registry: gateway keys", err)
+		reg.GatewayKeys = append(reg.GatewayKeys, k.GatewayKey)
 	}
 	return reg, nil
+}
+
+func scanClient(row pgx.CollectableRow) (gateway.Client, error) {
+	var c gateway.Client
+	err := row.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, &c.GatewayKeyVersion, timeCol{&c.CreatedAt})
+	return c, err
+}
+
+func scanClientKey(row pgx.CollectableRow) (gateway.ClientKey, error) {
+	var k gateway.ClientKey
+	err := row.Scan(&k.ClientID, &k.Version, &k.PublicKey, timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt})
+	return k, err
+}
+
+// storedGatewayKey is a row of gateway_keys: PrivateKey is sealed when
+// sealed is set.
+type storedGatewayKey struct {
+	gateway.GatewayKey
+	sealed bool
+}
+
+func scanGatewayKey(row pgx.CollectableRow) (storedGatewayKey, error) {
+	var k storedGatewayKey
+	err := row.Scan(&k.Version, &k.PrivateKey, &k.sealed, &k.State, timeCol{&k.CreatedAt}, timeCol{&k.ActivatedAt}, timeCol{&k.RetiredAt})
+	return k, err
 }
 
 // AddClient registers c with its first key; key.ClientID may be empty.
@@ -119,12 +107,12 @@ func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.Cli
 		return fmt.Errorf("add client %s: key is for client %s", c.ID, key.ClientID)
 	}
 	return s.registryWrite(ctx, "add client", func(t *tx) error {
-		tag, err := t.tx.Exec(t.ctx, `INSERT INTO clients (client_id, notify_url, encrypted, created_at) VALUES ($1, $2, $3, $4)
+		inserted, err := t.execOne("add client", `INSERT INTO clients (client_id, notify_url, encrypted, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, c.Encrypted, millis(c.CreatedAt))
 		if err != nil {
-			return t.fail("add client", err)
+			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if !inserted {
 			return fmt.Errorf("client %s: %w", c.ID, gateway.ErrConflict)
 		}
 		return insertClientKey(t, c.ID, key)
@@ -147,15 +135,12 @@ func (s *Store) UpdateClient(ctx context.Context, c gateway.Client) error {
 				return t.fail("update client", err)
 			}
 		}
-		tag, err := t.tx.Exec(t.ctx, `UPDATE clients SET notify_url = $1, encrypted = $2, gateway_key_version = $3 WHERE client_id = $4`,
+		updated, err := t.execOne("update client", `UPDATE clients SET notify_url = $1, encrypted = $2, gateway_key_version = $3 WHERE client_id = $4`,
 			c.NotifyURL, c.Encrypted, c.GatewayKeyVersion, c.ID)
-		if err != nil {
-			return t.fail("update client", err)
+		if err == nil && !updated {
+			err = fmt.Errorf("client %s: %w", c.ID, gateway.ErrNotFound)
 		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("client %s: %w", c.ID, gateway.ErrNotFound)
-		}
-		return nil
+		return err
 	})
 }
 
@@ -180,16 +165,13 @@ func insertClientKey(t *tx, clientID string, key gateway.ClientKey) error {
 	if publicKey == nil {
 		publicKey = []byte{}
 	}
-	tag, err := t.tx.Exec(t.ctx, `INSERT INTO client_keys (client_id, version, public_key, created_at, retired_at)
+	inserted, err := t.execOne("add client key", `INSERT INTO client_keys (client_id, version, public_key, created_at, retired_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, version) DO NOTHING`,
 		clientID, key.Version, publicKey, millis(key.CreatedAt), millis(key.RetiredAt))
-	if err != nil {
-		return t.fail("add client key", err)
+	if err == nil && !inserted {
+		err = fmt.Errorf("client %s key version %d: %w", clientID, key.Version, gateway.ErrConflict)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("client %s key version %d: %w", clientID, key.Version, gateway.ErrConflict)
-	}
-	return nil
+	return err
 }
 
 // RetireClientKey sets a key's retired time. ErrNotFound when the client
@@ -199,15 +181,12 @@ func (s *Store) RetireClientKey(ctx context.Context, clientID string, version in
 		return fmt.Errorf("retire client key: zero time")
 	}
 	return s.registryWrite(ctx, "retire client key", func(t *tx) error {
-		tag, err := t.tx.Exec(t.ctx, `UPDATE client_keys SET retired_at = $1
+		retired, err := t.execOne("retire client key", `UPDATE client_keys SET retired_at = $1
 			WHERE client_id = $2 AND version = $3 AND retired_at IS NULL`, at.UnixMilli(), clientID, version)
-		if err != nil {
-			return t.fail("retire client key", err)
+		if err == nil && !retired {
+			err = fmt.Errorf("client %s active key version %d: %w", clientID, version, gateway.ErrNotFound)
 		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("client %s active key version %d: %w", clientID, version, gateway.ErrNotFound)
-		}
-		return nil
+		return err
 	})
 }
 
@@ -306,16 +285,9 @@ func (s *Store) insertGatewayKey(t *tx, version int, der []byte, active bool, at
 // version.
 func (s *Store) ActivateGatewayKey(ctx context.Context, version int, at time.Time) error {
 	return s.registryWrite(ctx, "activate gateway key", func(t *tx) error {
-		var state string
-		err := t.tx.QueryRow(t.ctx, `SELECT state FROM gateway_keys WHERE version = $1`, version).Scan(&state)
-		if errors.Is(err, pgx.ErrNoRows) || state == string(gateway.GatewayKeyRetired) {
-			return fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
-		}
-		if err != nil {
-			return t.fail("activate gateway key", err)
-		}
-		if state == string(gateway.GatewayKeyActive) {
-			return nil
+		state, err := liveGatewayKey(t, "activate gateway key", version)
+		if err != nil || state == gateway.GatewayKeyActive {
+			return err
 		}
 		if _, err := t.tx.Exec(t.ctx, `UPDATE gateway_keys SET state = 'published' WHERE state = 'active'`); err != nil {
 			return t.fail("activate gateway key", err)
@@ -334,15 +306,11 @@ func (s *Store) RetireGatewayKey(ctx context.Context, version int, at time.Time)
 		return fmt.Errorf("retire gateway key: zero time")
 	}
 	return s.registryWrite(ctx, "retire gateway key", func(t *tx) error {
-		var state string
-		err := t.tx.QueryRow(t.ctx, `SELECT state FROM gateway_keys WHERE version = $1`, version).Scan(&state)
-		if errors.Is(err, pgx.ErrNoRows) || state == string(gateway.GatewayKeyRetired) {
-			return fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
-		}
+		state, err := liveGatewayKey(t, "retire gateway key", version)
 		if err != nil {
-			return t.fail("retire gateway key", err)
+			return err
 		}
-		if state == string(gateway.GatewayKeyActive) {
+		if state == gateway.GatewayKeyActive {
 			return fmt.Errorf("gateway key version %d is active: %w", version, gateway.ErrConflict)
 		}
 		var pinned int
@@ -355,6 +323,20 @@ func (s *Store) RetireGatewayKey(ctx context.Context, version int, at time.Time)
 		_, err = t.tx.Exec(t.ctx, `UPDATE gateway_keys SET state = 'retired', retired_at = $1 WHERE version = $2`, at.UnixMilli(), version)
 		return t.fail("retire gateway key", err)
 	})
+}
+
+// liveGatewayKey returns the state of a gateway key version; ErrNotFound
+// when it is missing or retired.
+func liveGatewayKey(t *tx, op string, version int) (gateway.GatewayKeyState, error) {
+	var state string
+	err := t.tx.QueryRow(t.ctx, `SELECT state FROM gateway_keys WHERE version = $1`, version).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) || state == string(gateway.GatewayKeyRetired) {
+		return "", fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
+	}
+	if err != nil {
+		return "", t.fail(op, err)
+	}
+	return gateway.GatewayKeyState(state), nil
 }
 
 // registryWrite runs fn in a transaction (retried as Update's are) that

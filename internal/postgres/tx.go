@@ -31,10 +31,27 @@ type tx struct {
 
 // fail records a retryable err and returns it classified, with op.
 func (t *tx) fail(op string, err error) error {
+	t.note(err)
+	return storeErr(op, err)
+}
+
+// note records err when it is retryable (also when wrapped) and returns it.
+func (t *tx) note(err error) error {
 	if err != nil && t.retry == nil && retryable(err) {
 		t.retry = err
 	}
-	return storeErr(op, err)
+	return err
+}
+
+// execOne runs a statement that changes at most one row (an UPDATE by key,
+// an INSERT … ON CONFLICT DO NOTHING) and reports whether it changed one;
+// op names it in errors.
+func (t *tx) execOne(op, query string, args ...any) (bool, error) {
+	tag, err := t.tx.Exec(t.ctx, query, args...)
+	if err != nil {
+		return false, t.fail(op, err)
+	}
+	return tag.RowsAffected() > 0, nil
 }
 
 // Update runs fn in a READ COMMITTED transaction and commits it when fn

@@ -93,9 +93,8 @@ func TestReadOnly(t *testing.T) {
 func TestPragmas(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
-		opts Options
-		sync int
-		busy int
+		opts       Options
+		sync, busy int
 	}{
 		{Options{}, 2, 5000},
 		{Options{Synchronous: "normal", BusyTimeout: 1500 * time.Millisecond}, 1, 1500},

@@ -1,9 +1,10 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,19 +16,14 @@ func (t *tx) InsertJob(j *gateway.Job) error {
 	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO jobs (kind, client_id, target_id, due_at, status, code, message, attempts)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		string(j.Kind), j.ClientID, j.TargetID, j.DueAt.UnixMilli(), j.Status, j.Code, j.Message, j.Attempts).Scan(&j.ID)
-	if err != nil {
-		return storeErr("insert job", err)
-	}
-	return nil
+	return storeErr("insert job", err)
 }
 
 // DeleteJob removes a job. Removing a job that is gone already (another
 // transaction finished it or made it obsolete) is not an error.
 func (t *tx) DeleteJob(id int64) error {
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM jobs WHERE id = ?`, id); err != nil {
-		return storeErr(fmt.Sprintf("delete job %d", id), err)
-	}
-	return nil
+	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM jobs WHERE id = ?`, id)
+	return storeErr(fmt.Sprintf("delete job %d", id), err)
 }
 
 // DeleteJobs removes every job of targetID of the given kinds, or of any
@@ -41,10 +37,8 @@ func (t *tx) DeleteJobs(targetID string, kinds ...gateway.JobKind) error {
 			args = append(args, string(k))
 		}
 	}
-	if _, err := t.tx.ExecContext(t.ctx, q, args...); err != nil {
-		return storeErr("delete jobs of "+targetID, err)
-	}
-	return nil
+	_, err := t.tx.ExecContext(t.ctx, q, args...)
+	return storeErr("delete jobs of "+targetID, err)
 }
 
 // ClaimJobs leases up to limit jobs due at now and not leased by anyone at
@@ -55,7 +49,7 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 		return nil, nil
 	}
 	at := now.UnixMilli()
-	rows, err := s.wr.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
+	jobs, err := queryAll(ctx, s.wr, "claim jobs", scanJob, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
 		WHERE id IN (
 			SELECT id FROM jobs
 			WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
@@ -64,43 +58,22 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 		RETURNING id, kind, client_id, target_id, due_at, status, code, message, attempts`,
 		now.Add(lease).UnixMilli(), at, at, limit)
 	if err != nil {
-		return nil, storeErr("claim jobs", err)
-	}
-	var jobs []gateway.Job
-	for rows.Next() {
-		var j gateway.Job
-		var kind string
-		if err := rows.Scan(&j.ID, &kind, &j.ClientID, &j.TargetID, timeCol{&j.DueAt},
-			&j.Status, &j.Code, &j.Message, &j.Attempts); err != nil {
-			rows.Close()
-			return nil, storeErr("claim jobs", err)
-		}
-		j.Kind = gateway.JobKind(kind)
-		jobs = append(jobs, j)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, storeErr("claim jobs", err)
+		return nil, err
 	}
 	// RETURNING comes in no promised order.
-	sort.Slice(jobs, func(i, k int) bool {
-		if !jobs[i].DueAt.Equal(jobs[k].DueAt) {
-			return jobs[i].DueAt.Before(jobs[k].DueAt)
-		}
-		return jobs[i].ID < jobs[k].ID
-	})
+	slices.SortFunc(jobs, func(a, b gateway.Job) int { return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.ID, b.ID)) })
 	return jobs, nil
+}
+
+func scanJob(row scanner) (gateway.Job, error) {
+	var j gateway.Job
+	err := row.Scan(&j.ID, &j.Kind, &j.ClientID, &j.TargetID, timeCol{&j.DueAt}, &j.Status, &j.Code, &j.Message, &j.Attempts)
+	return j, err
 }
 
 // Mark records key and reports whether this call recorded it first.
 func (s *Store) Mark(ctx context.Context, key string, at time.Time) (bool, error) {
-	res, err := s.wr.ExecContext(ctx, `INSERT INTO marks (key, created_at) VALUES (?, ?)
-		ON CONFLICT (key) DO NOTHING`, key, millis(at))
-	if err != nil {
-		return false, storeErr("mark "+key, err)
-	}
-	n, err := rowsAffected("mark "+key, res)
-	if err != nil {
-		return false, err
-	}
-	return n == 1, nil
+	first, err := changed(s.wr.ExecContext(ctx, `INSERT INTO marks (key, created_at) VALUES (?, ?)
+		ON CONFLICT (key) DO NOTHING`, key, millis(at)))
+	return first, storeErr("mark "+key, err)
 }

@@ -3,17 +3,16 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/sqlite"
+	"github.com/antomgw/antomgw/internal/storetest"
 )
 
 // migrationRows returns the versions recorded in schema_migrations, read
@@ -44,55 +43,15 @@ func migrationRows(tb testing.TB, path string) []int64 {
 	return out
 }
 
-func TestMigrationsAppliedOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "antomgw.db")
-	for range 2 {
-		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		if err := s.Close(); err != nil {
-			t.Fatalf("Close: %v", err)
-		}
-	}
-	if got, want := migrationRows(t, path), allMigrations(t); !slices.Equal(got, want) {
-		t.Errorf("schema_migrations = %v, want %v", got, want)
-	}
-}
-
-func TestMigrationsConcurrentOpen(t *testing.T) {
-	// Two processes starting at once on a new file: both open it, the
-	// schema is created once. Several rounds, as a race hides.
-	const stores = 4
+// TestMigrations starts several processes at once on a new file, and
+// one more after them: every Open succeeds, and each migration is applied
+// once. Several rounds, as a race hides.
+func TestMigrations(t *testing.T) {
 	for round := range 5 {
 		path := filepath.Join(t.TempDir(), fmt.Sprintf("antomgw-%d.db", round))
-		var wg sync.WaitGroup
-		errs := make([]error, stores)
-		start := make(chan struct{})
-		for i := range stores {
-			wg.Go(func() {
-				<-start
-				s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				// Each can write at once.
-				errs[i] = s.Update(context.Background(), func(tx gateway.Tx) error {
-					return tx.InsertJob(&gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay"})
-				})
-				if err := s.Close(); err != nil && errs[i] == nil {
-					errs[i] = err
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				t.Errorf("round %d, store %d: %v", round, i, err)
-			}
-		}
+		open := func() (storetest.Closer, error) { return sqlite.Open(context.Background(), path, sqlite.Options{}) }
+		storetest.OpenTogether(t, 4, open)
+		storetest.OpenTogether(t, 1, open)
 		if got, want := migrationRows(t, path), allMigrations(t); !slices.Equal(got, want) {
 			t.Errorf("round %d: schema_migrations = %v, want %v", round, got, want)
 		}
@@ -137,67 +96,6 @@ func TestReopen(t *testing.T) {
 	}
 	if reg.Version != version || len(reg.Clients) != 1 {
 		t.Errorf("registry after reopen = version %d, %d clients, want %d, 1", reg.Version, len(reg.Clients), version)
-	}
-}
-
-// TestTwoStoresOneFile is two processes on one database: each Store has its
-// own writer connection, so only SQLite's file lock (BEGIN IMMEDIATE, busy
-// timeout) keeps their transactions apart.
-func TestTwoStoresOneFile(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "antomgw.db")
-	stores := []*sqlite.Store{open(t, path, sqlite.Options{}), open(t, path, sqlite.Options{})}
-	p := &gateway.Payment{ID: "pay-1", ClientID: "client-a", RequestID: "req-1",
-		Amount: gateway.Money{Value: 100, Currency: "USD"}, Status: gateway.PaymentSuccess}
-	if err := stores[0].Update(ctx, func(tx gateway.Tx) error { return tx.InsertPayment(p) }); err != nil {
-		t.Fatalf("InsertPayment: %v", err)
-	}
-
-	const n = 40
-	var wg sync.WaitGroup
-	insertErrs := make([]error, n)
-	for i := range n {
-		s := stores[i%2]
-		wg.Go(func() {
-			// Read-modify-write of one row from both stores.
-			err := s.Update(ctx, func(tx gateway.Tx) error {
-				p, err := tx.PaymentForUpdate("client-a", "pay-1")
-				if err != nil {
-					return err
-				}
-				p.Refunded++
-				return tx.UpdatePayment(p)
-			})
-			if err != nil {
-				t.Errorf("Update: %v", err)
-			}
-		})
-		wg.Go(func() {
-			// And a race for one request id.
-			q := &gateway.Payment{ID: fmt.Sprintf("pay-race-%d", i), ClientID: "client-a", RequestID: "req-race",
-				Amount: gateway.Money{Value: 1, Currency: "USD"}, Status: gateway.PaymentProcessing}
-			insertErrs[i] = s.Update(ctx, func(tx gateway.Tx) error { return tx.InsertPayment(q) })
-		})
-	}
-	wg.Wait()
-	got, err := stores[1].Payment(ctx, "client-a", "pay-1")
-	if err != nil {
-		t.Fatalf("Payment: %v", err)
-	}
-	if got.Refunded != n {
-		t.Errorf("Refunded = %d, want %d", got.Refunded, n)
-	}
-	won := 0
-	for i, err := range insertErrs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, gateway.ErrConflict):
-			t.Errorf("insert %d: %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d inserts of one request id succeeded, want 1", won)
 	}
 }
 

@@ -2,10 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/antomgw/antomgw/internal/gateway"
 )
@@ -15,31 +12,20 @@ const paymentColumns = `payment_id, client_id, request_id, product_code, scenari
 	reference_id, fingerprint, action_url, status, decided, result_code, result_message,
 	created_at, updated_at, expires_at, paid_at, cancelled_at, refunded`
 
+// scanPayment reads a row of paymentColumns. After an error its result is
+// garbage, to drop, as queryOne and queryAll do.
 func scanPayment(row scanner) (*gateway.Payment, error) {
-	var p gateway.Payment
-	var status string
-	err := row.Scan(&p.ID, &p.ClientID, &p.RequestID, &p.ProductCode, &p.Scenario,
+	p := new(gateway.Payment)
+	return p, row.Scan(&p.ID, &p.ClientID, &p.RequestID, &p.ProductCode, &p.Scenario,
 		&p.Amount.Value, &p.Amount.Currency, &p.MethodType, &p.MethodID, &p.NotifyURL, &p.RedirectURL,
-		&p.ReferenceID, &p.Fingerprint, &p.ActionURL, &status, &p.Decided, &p.ResultCode, &p.ResultMessage,
+		&p.ReferenceID, &p.Fingerprint, &p.ActionURL, &p.Status, &p.Decided, &p.ResultCode, &p.ResultMessage,
 		timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt}, timeCol{&p.ExpiresAt}, timeCol{&p.PaidAt},
 		timeCol{&p.CancelledAt}, &p.Refunded)
-	if err != nil {
-		return nil, err
-	}
-	p.Status = gateway.PaymentStatus(status)
-	return &p, nil
 }
 
 // payment reads one payment through q; ErrNotFound when there is none.
 func payment(ctx context.Context, q queryer, op, where string, args ...any) (*gateway.Payment, error) {
-	p, err := scanPayment(q.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%s: %w", op, gateway.ErrNotFound)
-	}
-	if err != nil {
-		return nil, storeErr(op, err)
-	}
-	return p, nil
+	return queryOne(ctx, q, op, scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE `+where, args...)
 }
 
 // Payment returns a client's payment by paymentId; ErrNotFound when the
@@ -56,62 +42,36 @@ func (s *Store) PaymentByRequestID(ctx context.Context, clientID, requestID stri
 
 // Payments lists the payments f selects, newest first.
 func (s *Store) Payments(ctx context.Context, f gateway.PaymentFilter) ([]*gateway.Payment, error) {
-	var where []string
-	var args []any
-	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
+	var l listQuery
 	if f.ClientID != "" {
-		add("client_id = ?", f.ClientID)
+		l.add("client_id = ?", f.ClientID)
 	}
 	if f.PaymentID != "" {
-		add("payment_id = ?", f.PaymentID)
+		l.add("payment_id = ?", f.PaymentID)
 	}
 	if f.RequestID != "" {
-		add("request_id = ?", f.RequestID)
+		l.add("request_id = ?", f.RequestID)
 	}
 	if f.Status != "" {
-		add("status = ?", string(f.Status))
+		l.add("status = ?", string(f.Status))
 	}
 	if !f.From.IsZero() {
-		add("created_at >= ?", f.From.UnixMilli())
+		l.add("created_at >= ?", f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		add("created_at < ?", f.To.UnixMilli())
+		l.add("created_at < ?", f.To.UnixMilli())
 	}
 	if c := f.After; c != nil {
-		add("(created_at < ? OR (created_at = ? AND payment_id < ?))", c.CreatedAt.UnixMilli(), c.CreatedAt.UnixMilli(), c.ID)
+		l.add("(created_at < ? OR (created_at = ? AND payment_id < ?))", c.CreatedAt.UnixMilli(), c.CreatedAt.UnixMilli(), c.ID)
 	}
-	q := `SELECT ` + paymentColumns + ` FROM payments`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	q += ` ORDER BY created_at DESC, payment_id DESC LIMIT ?`
-	rows, err := s.rd.QueryContext(ctx, q, append(args, limit)...)
-	if err != nil {
-		return nil, storeErr("list payments", err)
-	}
-	var out []*gateway.Payment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			rows.Close()
-			return nil, storeErr("list payments", err)
-		}
-		out = append(out, p)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, storeErr("list payments", err)
-	}
-	return out, nil
+	q, args := l.sql(paymentColumns+` FROM payments`, `created_at DESC, payment_id DESC`, f.Limit, 50)
+	return queryAll(ctx, s.rd, "list payments", scanPayment, q, args...)
 }
 
 // InsertPayment inserts p in one statement that also claims (ClientID,
 // RequestID); ErrConflict when another payment holds the pair.
 func (t *tx) InsertPayment(p *gateway.Payment) error {
-	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO payments (`+paymentColumns+`)
+	inserted, err := t.execOne("insert payment "+p.ID, `INSERT INTO payments (`+paymentColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (client_id, request_id) DO NOTHING`,
 		p.ID, p.ClientID, p.RequestID, p.ProductCode, p.Scenario,
@@ -119,17 +79,10 @@ func (t *tx) InsertPayment(p *gateway.Payment) error {
 		p.ReferenceID, p.Fingerprint, p.ActionURL, string(p.Status), boolInt(p.Decided), p.ResultCode, p.ResultMessage,
 		millis(p.CreatedAt), millis(p.UpdatedAt), millis(p.ExpiresAt), millis(p.PaidAt),
 		millis(p.CancelledAt), p.Refunded)
-	if err != nil {
-		return storeErr("insert payment "+p.ID, err)
+	if err == nil && !inserted {
+		err = fmt.Errorf("payment request %s of client %s: %w", p.RequestID, p.ClientID, gateway.ErrConflict)
 	}
-	n, err := rowsAffected("insert payment "+p.ID, res)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("payment request %s of client %s: %w", p.RequestID, p.ClientID, gateway.ErrConflict)
-	}
-	return nil
+	return err
 }
 
 // PaymentForUpdate reads a client's payment inside the transaction. The
@@ -142,22 +95,15 @@ func (t *tx) PaymentForUpdate(clientID, paymentID string) (*gateway.Payment, err
 // UpdatePayment writes the mutable fields of p; ErrNotFound when the
 // payment does not exist.
 func (t *tx) UpdatePayment(p *gateway.Payment) error {
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE payments SET
+	updated, err := t.execOne("update payment "+p.ID, `UPDATE payments SET
 		action_url = ?, status = ?, decided = ?, result_code = ?, result_message = ?,
 		updated_at = ?, expires_at = ?, paid_at = ?, cancelled_at = ?, refunded = ?
 		WHERE payment_id = ? AND client_id = ?`,
 		p.ActionURL, string(p.Status), boolInt(p.Decided), p.ResultCode, p.ResultMessage,
 		millis(p.UpdatedAt), millis(p.ExpiresAt), millis(p.PaidAt), millis(p.CancelledAt), p.Refunded,
 		p.ID, p.ClientID)
-	if err != nil {
-		return storeErr("update payment "+p.ID, err)
+	if err == nil && !updated {
+		err = fmt.Errorf("update payment %s: %w", p.ID, gateway.ErrNotFound)
 	}
-	n, err := rowsAffected("update payment "+p.ID, res)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("update payment %s: %w", p.ID, gateway.ErrNotFound)
-	}
-	return nil
+	return err
 }

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -13,29 +11,18 @@ const refundColumns = `refund_id, client_id, request_id, payment_id, amount_valu
 	reason, reference_id, notify_url, async, fingerprint, status, result_code, result_message,
 	created_at, updated_at, refunded_at`
 
+// scanRefund reads a row of refundColumns. After an error its result is
+// garbage, to drop, as queryOne and queryAll do.
 func scanRefund(row scanner) (*gateway.Refund, error) {
-	var r gateway.Refund
-	var status string
-	err := row.Scan(&r.ID, &r.ClientID, &r.RequestID, &r.PaymentID, &r.Amount.Value, &r.Amount.Currency,
-		&r.Reason, &r.ReferenceID, &r.NotifyURL, &r.Async, &r.Fingerprint, &status, &r.ResultCode, &r.ResultMessage,
+	r := new(gateway.Refund)
+	return r, row.Scan(&r.ID, &r.ClientID, &r.RequestID, &r.PaymentID, &r.Amount.Value, &r.Amount.Currency,
+		&r.Reason, &r.ReferenceID, &r.NotifyURL, &r.Async, &r.Fingerprint, &r.Status, &r.ResultCode, &r.ResultMessage,
 		timeCol{&r.CreatedAt}, timeCol{&r.UpdatedAt}, timeCol{&r.RefundedAt})
-	if err != nil {
-		return nil, err
-	}
-	r.Status = gateway.RefundStatus(status)
-	return &r, nil
 }
 
 // refund reads one refund through q; ErrNotFound when there is none.
 func refund(ctx context.Context, q queryer, op, where string, args ...any) (*gateway.Refund, error) {
-	r, err := scanRefund(q.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE `+where, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%s: %w", op, gateway.ErrNotFound)
-	}
-	if err != nil {
-		return nil, storeErr(op, err)
-	}
-	return r, nil
+	return queryOne(ctx, q, op, scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE `+where, args...)
 }
 
 // Refund returns a client's refund by refundId; ErrNotFound when the client
@@ -53,46 +40,23 @@ func (s *Store) RefundByRequestID(ctx context.Context, clientID, requestID strin
 // Refunds returns the refunds of a payment, oldest first (by creation
 // time, then insertion order); none is not an error.
 func (s *Store) Refunds(ctx context.Context, paymentID string) ([]*gateway.Refund, error) {
-	rows, err := s.rd.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds
+	return queryAll(ctx, s.rd, "refunds of payment "+paymentID, scanRefund, `SELECT `+refundColumns+` FROM refunds
 		WHERE payment_id = ? ORDER BY created_at, rowid`, paymentID)
-	if err != nil {
-		return nil, storeErr("refunds of payment "+paymentID, err)
-	}
-	var out []*gateway.Refund
-	for rows.Next() {
-		r, err := scanRefund(rows)
-		if err != nil {
-			rows.Close()
-			return nil, storeErr("refunds of payment "+paymentID, err)
-		}
-		out = append(out, r)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, storeErr("refunds of payment "+paymentID, err)
-	}
-	return out, nil
 }
 
 // InsertRefund inserts r in one statement that also claims (ClientID,
 // RequestID); ErrConflict when another refund holds the pair.
 func (t *tx) InsertRefund(r *gateway.Refund) error {
-	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO refunds (`+refundColumns+`)
+	inserted, err := t.execOne("insert refund "+r.ID, `INSERT INTO refunds (`+refundColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (client_id, request_id) DO NOTHING`,
 		r.ID, r.ClientID, r.RequestID, r.PaymentID, r.Amount.Value, r.Amount.Currency,
 		r.Reason, r.ReferenceID, r.NotifyURL, boolInt(r.Async), r.Fingerprint, string(r.Status), r.ResultCode, r.ResultMessage,
 		millis(r.CreatedAt), millis(r.UpdatedAt), millis(r.RefundedAt))
-	if err != nil {
-		return storeErr("insert refund "+r.ID, err)
+	if err == nil && !inserted {
+		err = fmt.Errorf("refund request %s of client %s: %w", r.RequestID, r.ClientID, gateway.ErrConflict)
 	}
-	n, err := rowsAffected("insert refund "+r.ID, res)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("refund request %s of client %s: %w", r.RequestID, r.ClientID, gateway.ErrConflict)
-	}
-	return nil
+	return err
 }
 
 // RefundForUpdate reads a client's refund inside the transaction, which
@@ -104,20 +68,13 @@ func (t *tx) RefundForUpdate(clientID, refundID string) (*gateway.Refund, error)
 // UpdateRefund writes the mutable fields of r (status, result, update and
 // refund times); ErrNotFound when the refund does not exist.
 func (t *tx) UpdateRefund(r *gateway.Refund) error {
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE refunds SET
+	updated, err := t.execOne("update refund "+r.ID, `UPDATE refunds SET
 		status = ?, result_code = ?, result_message = ?, updated_at = ?, refunded_at = ?
 		WHERE refund_id = ? AND client_id = ?`,
 		string(r.Status), r.ResultCode, r.ResultMessage, millis(r.UpdatedAt), millis(r.RefundedAt),
 		r.ID, r.ClientID)
-	if err != nil {
-		return storeErr("update refund "+r.ID, err)
+	if err == nil && !updated {
+		err = fmt.Errorf("update refund %s: %w", r.ID, gateway.ErrNotFound)
 	}
-	n, err := rowsAffected("update refund "+r.ID, res)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("update refund %s: %w", r.ID, gateway.ErrNotFound)
-	}
-	return nil
+	return err
 }

@@ -36,71 +36,54 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, storeErr("load registry: version", err)
 	}
 
-	rows, err := tx.QueryContext(ctx, `SELECT client_id, notify_url, encrypted, gateway_key_version, created_at FROM clients ORDER BY client_id`)
+	reg.Clients, err = queryAll(ctx, tx, "load registry: clients", scanClient,
+		`SELECT client_id, notify_url, encrypted, gateway_key_version, created_at FROM clients ORDER BY client_id`)
 	if err != nil {
-		return nil, storeErr("load registry: clients", err)
+		return nil, err
 	}
-	index := map[string]int{}
-	for rows.Next() {
-		var c gateway.Client
-		if err := rows.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, &c.GatewayKeyVersion, timeCol{&c.CreatedAt}); err != nil {
-			rows.Close()
-			return nil, storeErr("load registry: clients", err)
-		}
-		index[c.ID] = len(reg.Clients)
-		reg.Clients = append(reg.Clients, c)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, storeErr("load registry: clients", err)
-	}
-
-	rows, err = tx.QueryContext(ctx, `SELECT client_id, version, public_key, created_at, retired_at
-		FROM client_keys ORDER BY client_id, version`)
+	keys, err := queryAll(ctx, tx, "load registry: client keys", scanClientKey,
+		`SELECT client_id, version, public_key, created_at, retired_at FROM client_keys ORDER BY client_id, version`)
 	if err != nil {
-		return nil, storeErr("load registry: client keys", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var k gateway.ClientKey
-		if err := rows.Scan(&k.ClientID, &k.Version, &k.PublicKey, timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt}); err != nil {
-			rows.Close()
-			return nil, storeErr("load registry: client keys", err)
-		}
-		i, ok := index[k.ClientID]
-		if !ok {
-			continue // impossible with foreign keys on
-		}
-		reg.Clients[i].Keys = append(reg.Clients[i].Keys, k)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, storeErr("load registry: client keys", err)
-	}
-
-	rows, err = tx.QueryContext(ctx, `SELECT version, private_key, state, created_at, activated_at, retired_at
-		FROM gateway_keys ORDER BY version`)
+	addClientKeys(reg.Clients, keys)
+	reg.GatewayKeys, err = queryAll(ctx, tx, "load registry: gateway keys", scanGatewayKey,
+		`SELECT version, private_key, state, created_at, activated_at, retired_at FROM gateway_keys ORDER BY version`)
 	if err != nil {
-		return nil, storeErr("load registry: gateway keys", err)
-	}
-	for rows.Next() {
-		var k gateway.GatewayKey
-		if err := rows.Scan(&k.Version, &k.PrivateKey, &k.State, timeCol{&k.CreatedAt}, timeCol{&k.ActivatedAt}, timeCol{&k.RetiredAt}); err != nil {
-			rows.Close()
-			return nil, storeErr("load registry: gateway keys", err)
-		}
-		reg.GatewayKeys = append(reg.GatewayKeys, k)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, storeErr("load registry: gateway keys", err)
+		return nil, err
 	}
 	return reg, nil
 }
 
-// closeRows closes rows and returns the error that ended the iteration.
-func closeRows(rows *sql.Rows) error {
-	err := rows.Err()
-	if cerr := rows.Close(); err == nil {
-		err = cerr
+func scanClient(row scanner) (gateway.Client, error) {
+	var c gateway.Client
+	err := row.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, &c.GatewayKeyVersion, timeCol{&c.CreatedAt})
+	return c, err
+}
+
+func scanClientKey(row scanner) (gateway.ClientKey, error) {
+	var k gateway.ClientKey
+	err := row.Scan(&k.ClientID, &k.Version, &k.PublicKey, timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt})
+	return k, err
+}
+
+func scanGatewayKey(row scanner) (gateway.GatewayKey, error) {
+	var k gateway.GatewayKey
+	err := row.Scan(&k.Version, &k.PrivateKey, &k.State, timeCol{&k.CreatedAt}, timeCol{&k.ActivatedAt}, timeCol{&k.RetiredAt})
+	return k, err
+}
+
+// addClientKeys appends each key, in order, to the keys of its client.
+func addClientKeys(clients []gateway.Client, keys []gateway.ClientKey) {
+	index := make(map[string]int, len(clients))
+	for i, c := range clients {
+		index[c.ID] = i
 	}
-	return err
+	for _, k := range keys {
+		if i, ok := index[k.ClientID]; ok { // always, with foreign keys on
+			clients[i].Keys = append(clients[i].Keys, k)
+		}
+	}
 }
 
 // AddClient registers c with its first key; key.ClientID may be empty.
@@ -110,14 +93,12 @@ func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.Cli
 		return fmt.Errorf("add client %s: key is for client %s", c.ID, key.ClientID)
 	}
 	return s.registryWrite(ctx, "add client", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO clients (client_id, notify_url, encrypted, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, boolInt(c.Encrypted), millis(c.CreatedAt))
+		inserted, err := changed(tx.ExecContext(ctx, `INSERT INTO clients (client_id, notify_url, encrypted, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, boolInt(c.Encrypted), millis(c.CreatedAt)))
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		if !inserted {
 			return fmt.Errorf("client %s: %w", c.ID, gateway.ErrConflict)
 		}
 		return insertClientKey(ctx, tx, c.ID, key)
@@ -139,17 +120,12 @@ func (s *Store) UpdateClient(ctx context.Context, c gateway.Client) error {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE clients SET notify_url = ?, encrypted = ?, gateway_key_version = ? WHERE client_id = ?`,
-			c.NotifyURL, boolInt(c.Encrypted), c.GatewayKeyVersion, c.ID)
-		if err != nil {
-			return err
+		updated, err := changed(tx.ExecContext(ctx, `UPDATE clients SET notify_url = ?, encrypted = ?, gateway_key_version = ? WHERE client_id = ?`,
+			c.NotifyURL, boolInt(c.Encrypted), c.GatewayKeyVersion, c.ID))
+		if err == nil && !updated {
+			err = fmt.Errorf("client %s: %w", c.ID, gateway.ErrNotFound)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("client %s: %w", c.ID, gateway.ErrNotFound)
-		}
-		return nil
+		return err
 	})
 }
 
@@ -170,18 +146,13 @@ func (s *Store) AddClientKey(ctx context.Context, key gateway.ClientKey) error {
 }
 
 func insertClientKey(ctx context.Context, tx *sql.Tx, clientID string, key gateway.ClientKey) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO client_keys (client_id, version, public_key, created_at, retired_at)
+	inserted, err := changed(tx.ExecContext(ctx, `INSERT INTO client_keys (client_id, version, public_key, created_at, retired_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id, version) DO NOTHING`,
-		clientID, key.Version, key.PublicKey, millis(key.CreatedAt), millis(key.RetiredAt))
-	if err != nil {
-		return err
+		clientID, key.Version, key.PublicKey, millis(key.CreatedAt), millis(key.RetiredAt)))
+	if err == nil && !inserted {
+		err = fmt.Errorf("client %s key version %d: %w", clientID, key.Version, gateway.ErrConflict)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return fmt.Errorf("client %s key version %d: %w", clientID, key.Version, gateway.ErrConflict)
-	}
-	return nil
+	return err
 }
 
 // RetireClientKey sets a key's retired time. ErrNotFound when the client
@@ -191,17 +162,12 @@ func (s *Store) RetireClientKey(ctx context.Context, clientID string, version in
 		return fmt.Errorf("retire client key: zero time")
 	}
 	return s.registryWrite(ctx, "retire client key", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE client_keys SET retired_at = ?
-			WHERE client_id = ? AND version = ? AND retired_at IS NULL`, at.UnixMilli(), clientID, version)
-		if err != nil {
-			return err
+		retired, err := changed(tx.ExecContext(ctx, `UPDATE client_keys SET retired_at = ?
+			WHERE client_id = ? AND version = ? AND retired_at IS NULL`, at.UnixMilli(), clientID, version))
+		if err == nil && !retired {
+			err = fmt.Errorf("client %s active key version %d: %w", clientID, version, gateway.ErrNotFound)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("client %s active key version %d: %w", clientID, version, gateway.ErrNotFound)
-		}
-		return nil
+		return err
 	})
 }
 
@@ -274,12 +240,8 @@ func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time
 // version.
 func (s *Store) ActivateGatewayKey(ctx context.Context, version int, at time.Time) error {
 	return s.registryWrite(ctx, "activate gateway key", func(tx *sql.Tx) error {
-		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state FROM gateway_keys WHERE version = ?`, version).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) || state == string(gateway.GatewayKeyRetired) {
-			return fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
-		}
-		if err != nil || state == string(gateway.GatewayKeyActive) {
+		state, err := liveGatewayKey(ctx, tx, version)
+		if err != nil || state == gateway.GatewayKeyActive {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'published' WHERE state = 'active'`); err != nil {
@@ -298,15 +260,11 @@ func (s *Store) RetireGatewayKey(ctx context.Context, version int, at time.Time)
 		return fmt.Errorf("retire gateway key: zero time")
 	}
 	return s.registryWrite(ctx, "retire gateway key", func(tx *sql.Tx) error {
-		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state FROM gateway_keys WHERE version = ?`, version).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) || state == string(gateway.GatewayKeyRetired) {
-			return fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
-		}
+		state, err := liveGatewayKey(ctx, tx, version)
 		if err != nil {
 			return err
 		}
-		if state == string(gateway.GatewayKeyActive) {
+		if state == gateway.GatewayKeyActive {
 			return fmt.Errorf("gateway key version %d is active: %w", version, gateway.ErrConflict)
 		}
 		var pinned int
@@ -319,6 +277,17 @@ func (s *Store) RetireGatewayKey(ctx context.Context, version int, at time.Time)
 		_, err = tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'retired', retired_at = ? WHERE version = ?`, at.UnixMilli(), version)
 		return err
 	})
+}
+
+// liveGatewayKey returns the state of a gateway key version; ErrNotFound
+// when it is missing or retired.
+func liveGatewayKey(ctx context.Context, tx *sql.Tx, version int) (gateway.GatewayKeyState, error) {
+	var state gateway.GatewayKeyState
+	err := tx.QueryRowContext(ctx, `SELECT state FROM gateway_keys WHERE version = ?`, version).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) || state == gateway.GatewayKeyRetired {
+		return "", fmt.Errorf("gateway key version %d: %w", version, gateway.ErrNotFound)
+	}
+	return state, err
 }
 
 // registryWrite runs fn in a write transaction and bumps the registry
@@ -335,8 +304,5 @@ func (s *Store) registryWrite(ctx context.Context, op string, fn func(tx *sql.Tx
 	if _, err := tx.ExecContext(ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
 		return storeErr(op+": bump registry version", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return storeErr(op+": commit", err)
-	}
-	return nil
+	return storeErr(op+": commit", tx.Commit())
 }

@@ -317,11 +317,89 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
-// rowsAffected returns how many rows res changed.
-func rowsAffected(op string, res sql.Result) (int64, error) {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, storeErr(op, err)
+// listQuery builds the SELECT of a list: the conditions added, an order
+// and a limit.
+type listQuery struct {
+	where []string
+	args  []any
+}
+
+// add adds cond, with an argument for each ? in it.
+func (l *listQuery) add(cond string, args ...any) {
+	l.where = append(l.where, cond)
+	l.args = append(l.args, args...)
+}
+
+// sql returns the SELECT of what (columns FROM table) under the conditions,
+// in order, of at most limit rows (def when limit is not above zero), and
+// its arguments.
+func (l *listQuery) sql(what, order string, limit, def int) (string, []any) {
+	q := `SELECT ` + what
+	if len(l.where) > 0 {
+		q += ` WHERE ` + strings.Join(l.where, " AND ")
 	}
-	return n, nil
+	if limit <= 0 {
+		limit = def
+	}
+	return q + ` ORDER BY ` + order + ` LIMIT ?`, append(l.args, limit)
+}
+
+// queryAll runs query through q and reads every row it returns with scan;
+// op names the read in errors.
+func queryAll[T any](ctx context.Context, q queryer, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, storeErr(op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, storeErr(op, err)
+		}
+		out = append(out, v)
+	}
+	// Close too, not just Err: a write statement (UPDATE … RETURNING)
+	// reports some failures only when it is reset.
+	err = rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, storeErr(op, err)
+	}
+	return out, nil
+}
+
+// queryOne runs query, which selects by a unique key, through q and reads
+// the row it returns with scan; an error wrapping gateway.ErrNotFound,
+// named op, when there is none. On an error it returns the zero T.
+func queryOne[T any](ctx context.Context, q queryer, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	rows, err := queryAll(ctx, q, op, scan, query, args...)
+	if err == nil && len(rows) == 0 {
+		err = fmt.Errorf("%s: %w", op, gateway.ErrNotFound)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return rows[0], nil
+}
+
+// changed takes the outcome of a statement that changes at most one row
+// (an UPDATE by key, an INSERT … ON CONFLICT DO NOTHING) and reports
+// whether it changed one.
+func changed(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// execOne runs such a statement in the transaction; op names it in errors.
+func (t *tx) execOne(op, query string, args ...any) (bool, error) {
+	ok, err := changed(t.tx.ExecContext(t.ctx, query, args...))
+	return ok, storeErr(op, err)
 }

@@ -11,9 +11,13 @@ import (
 )
 
 // TestStore runs the store conformance suite on an in-memory database (fast,
-// one connection) and on a file (WAL, a writer and a reader pool: where
-// concurrency really happens).
+// one connection), on a file (WAL, a writer and a reader pool: where
+// concurrency really happens), and its concurrency tests on two stores on
+// one file, as two processes: each Store has its own writer connection, so
+// only SQLite's file lock (BEGIN IMMEDIATE, busy timeout) keeps their
+// transactions apart.
 func TestStore(t *testing.T) {
+	file := func(t *testing.T) string { return filepath.Join(t.TempDir(), "antomgw.db") }
 	t.Run("Memory", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) gateway.Store { return open(t, sqlite.Memory, sqlite.Options{}) })
 	})
@@ -22,7 +26,13 @@ func TestStore(t *testing.T) {
 		// disk made this run take 1s or 15s at random; locking, WAL and the
 		// two pools are the same as with the default FULL.
 		opts := sqlite.Options{Synchronous: "NORMAL"}
-		storetest.Run(t, func(t *testing.T) gateway.Store { return open(t, filepath.Join(t.TempDir(), "antomgw.db"), opts) })
+		storetest.Run(t, func(t *testing.T) gateway.Store { return open(t, file(t), opts) })
+	})
+	t.Run("SharedFile", func(t *testing.T) {
+		storetest.RunShared(t, func(t *testing.T) []gateway.Store {
+			path := file(t)
+			return []gateway.Store{open(t, path, sqlite.Options{}), open(t, path, sqlite.Options{})}
+		})
 	})
 }
 

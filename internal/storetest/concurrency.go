@@ -11,132 +11,212 @@ import (
 	"github.com/antomgw/antomgw/internal/gateway"
 )
 
+// RunShared runs the suite's concurrency tests on several stores that
+// share one database, as processes (gateway nodes) sharing a database file
+// or server do: one winner per request id, no lost update, one claimant per
+// job and notification, whichever store each call goes through. newStores
+// must return new stores, all on one new, empty database, and close them
+// when t ends. Run runs the same tests on a single store.
+func RunShared(t *testing.T, newStores func(t *testing.T) []gateway.Store) {
+	t.Helper()
+	testConcurrency(t, newStores)
+}
+
+// Closer is a store that can be closed, as a store's Open returns it.
+type Closer interface {
+	gateway.Store
+	Close() error
+}
+
+// OpenTogether calls open n times at one moment, as processes (gateway
+// nodes) starting together on one database do, writes a job through each
+// store at once, and closes them; it fails the test for each store whose
+// open, write or close fails.
+func OpenTogether(t *testing.T, n int, open func() (Closer, error)) {
+	t.Helper()
+	errs := make([]error, n)
+	together(n, func(i int) {
+		s, err := open()
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		errs[i] = s.Update(context.Background(), func(tx gateway.Tx) error {
+			return tx.InsertJob(&gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: fmt.Sprintf("pay-%d", i)})
+		})
+		if err := s.Close(); err != nil && errs[i] == nil {
+			errs[i] = err
+		}
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("store %d: %v", i, err)
+		}
+	}
+}
+
+// together calls fn(0) … fn(n-1) in goroutines that start at one moment,
+// and waits for them.
+func together(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+// claimEachOnce runs workers goroutines per store, each calling claim on
+// its store until a claim comes back empty, and checks that the ids claimed
+// are want, each claimed once.
+func claimEachOnce[I comparable](t *testing.T, stores []gateway.Store, workers int, want []I, claim func(s gateway.Store) ([]I, error)) {
+	t.Helper()
+	var mu sync.Mutex
+	claims := map[I]int{}
+	together(len(stores)*workers, func(i int) {
+		for {
+			ids, err := claim(stores[i%len(stores)])
+			if err != nil {
+				t.Errorf("claim: %v", err)
+				return
+			}
+			if len(ids) == 0 {
+				return
+			}
+			mu.Lock()
+			for _, id := range ids {
+				claims[id]++
+			}
+			mu.Unlock()
+		}
+	})
+	if len(claims) != len(want) {
+		t.Errorf("claimed %d distinct ids, want %d", len(claims), len(want))
+	}
+	for _, id := range want {
+		if claims[id] != 1 {
+			t.Errorf("%v claimed %d times, want once", id, claims[id])
+		}
+	}
+}
+
 // testConcurrency checks the guarantees the Service builds idempotency and
 // money on: one winner per request id, no lost update under the write lock,
-// one claimant per job.
-func testConcurrency(t *testing.T, newStore func(t *testing.T) gateway.Store) {
+// one claimant per job and per notification.
+func testConcurrency(t *testing.T, newStores func(t *testing.T) []gateway.Store) {
 	ctx := context.Background()
 
 	t.Run("InsertPaymentOneWinner", func(t *testing.T) {
-		s := newStore(t)
-		const n = 50
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				p := newPayment("client-a", "req-1", fmt.Sprintf("pay-%02d", i))
-				errs[i] = s.Update(ctx, func(tx gateway.Tx) error { return tx.InsertPayment(p) })
-			})
+		stores := newStores(t)
+		// Each request id is sent tries times at once, spread over the
+		// stores.
+		const requests, tries = 8, 12
+		ids := func(i int) (request, payment string) {
+			return fmt.Sprintf("req-%d", i/tries), fmt.Sprintf("pay-%d-%02d", i/tries, i%tries)
 		}
-		close(start)
-		wg.Wait()
-		winner := -1
+		errs := make([]error, requests*tries)
+		together(len(errs), func(i int) {
+			request, id := ids(i)
+			p := newPayment("client-a", request, id)
+			errs[i] = stores[i%len(stores)].Update(ctx, func(tx gateway.Tx) error { return tx.InsertPayment(p) })
+		})
+		winners := map[string]string{}
 		for i, err := range errs {
+			request, id := ids(i)
 			switch {
 			case err == nil:
-				if winner >= 0 {
-					t.Errorf("inserts %d and %d both succeeded", winner, i)
+				if w, ok := winners[request]; ok {
+					t.Errorf("%s: inserts %s and %s both succeeded", request, w, id)
 				}
-				winner = i
+				winners[request] = id
 			case !errors.Is(err, gateway.ErrConflict):
-				t.Errorf("insert %d: error = %v, want nil or %v", i, err, gateway.ErrConflict)
+				t.Errorf("insert %s: error = %v, want nil or %v", id, err, gateway.ErrConflict)
 			}
 		}
-		if winner < 0 {
-			t.Fatalf("no insert succeeded")
+		for r := range requests {
+			request, _ := ids(r * tries)
+			w, ok := winners[request]
+			if !ok {
+				t.Errorf("%s: no insert succeeded", request)
+				continue
+			}
+			// Every store reads the winner.
+			for i, s := range stores {
+				if p, err := s.PaymentByRequestID(ctx, "client-a", request); err != nil || p.ID != w {
+					t.Errorf("store %d: PaymentByRequestID(%s) = %v, %v, want the winner's %s", i, request, p, err, w)
+				}
+			}
 		}
-		p, err := s.PaymentByRequestID(ctx, "client-a", "req-1")
-		if err != nil {
-			t.Fatalf("PaymentByRequestID: %v", err)
-		}
-		if want := fmt.Sprintf("pay-%02d", winner); p.ID != want {
-			t.Errorf("ID = %s, want the winner's %s", p.ID, want)
+		if all, err := stores[0].Payments(ctx, gateway.PaymentFilter{Limit: 1000}); err != nil || len(all) != requests {
+			t.Errorf("Payments = %d payments, %v, want %d", len(all), err, requests)
 		}
 	})
 
 	t.Run("ReadModifyWriteUnderLock", func(t *testing.T) {
-		s := newStore(t)
+		stores := newStores(t)
 		p := newPayment("client-a", "req-1", "pay-1")
 		p.Refunded = 0
-		insertPayments(t, s, p)
+		insert(t, stores[0], gateway.Tx.InsertPayment, p)
 		const n = 50
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for range n {
-			wg.Go(func() {
-				<-start
-				err := s.Update(ctx, func(tx gateway.Tx) error {
-					p, err := tx.PaymentForUpdate("client-a", "pay-1")
-					if err != nil {
-						return err
-					}
-					p.Refunded++
-					return tx.UpdatePayment(p)
-				})
+		together(n, func(i int) {
+			err := stores[i%len(stores)].Update(ctx, func(tx gateway.Tx) error {
+				p, err := tx.PaymentForUpdate("client-a", "pay-1")
 				if err != nil {
-					t.Errorf("Update: %v", err)
+					return err
 				}
+				p.Refunded++
+				return tx.UpdatePayment(p)
 			})
-		}
-		close(start)
-		wg.Wait()
-		got, err := s.Payment(ctx, "client-a", "pay-1")
-		if err != nil {
-			t.Fatalf("Payment: %v", err)
-		}
-		if got.Refunded != n {
-			t.Errorf("Refunded = %d, want %d: an update was lost", got.Refunded, n)
+			if err != nil {
+				t.Errorf("Update: %v", err)
+			}
+		})
+		for i, s := range stores {
+			if got, err := s.Payment(ctx, "client-a", "pay-1"); err != nil || got.Refunded != n {
+				t.Errorf("store %d: Payment = %v, %v, want Refunded %d: an update was lost", i, got, err, n)
+			}
 		}
 	})
 
 	t.Run("ClaimJobsEachOnce", func(t *testing.T) {
-		s := newStore(t)
-		const jobs, workers = 100, 20
-		var all []*gateway.Job
-		for i := range jobs {
-			all = append(all, &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: fmt.Sprintf("pay-%03d", i),
+		stores := newStores(t)
+		var jobs []*gateway.Job
+		var want []int64
+		for i := range 100 {
+			jobs = append(jobs, &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: fmt.Sprintf("pay-%03d", i),
 				DueAt: at(time.Duration(i%7) * time.Millisecond)})
 		}
-		insertJobs(t, s, all...)
-
-		var mu sync.Mutex
-		claims := map[int64]int{}
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for range workers {
-			wg.Go(func() {
-				<-start
-				for {
-					got, err := s.ClaimJobs(ctx, at(time.Second), time.Hour, 3)
-					if err != nil {
-						t.Errorf("ClaimJobs: %v", err)
-						return
-					}
-					if len(got) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, j := range got {
-						claims[j.ID]++
-						if j.Attempts != 1 {
-							t.Errorf("job %d Attempts = %d, want 1", j.ID, j.Attempts)
-						}
-					}
-					mu.Unlock()
+		insert(t, stores[len(stores)-1], gateway.Tx.InsertJob, jobs...)
+		for _, j := range jobs {
+			want = append(want, j.ID)
+		}
+		claimEachOnce(t, stores, 8, want, func(s gateway.Store) ([]int64, error) {
+			got, err := s.ClaimJobs(ctx, at(time.Second), time.Hour, 3)
+			for _, j := range got {
+				if j.Attempts != 1 {
+					t.Errorf("job %d Attempts = %d, want 1", j.ID, j.Attempts)
 				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		for _, j := range all {
-			if claims[j.ID] != 1 {
-				t.Errorf("job %d claimed %d times, want once", j.ID, claims[j.ID])
 			}
+			return jobIDs(got), err
+		})
+	})
+
+	t.Run("ClaimNotificationsEachOnce", func(t *testing.T) {
+		stores := newStores(t)
+		var ns []*gateway.Notification
+		var want []string
+		for i := range 100 {
+			ns = append(ns, newNotification(fmt.Sprintf("n-%03d", i), at(0), at(time.Duration(i%5)*time.Millisecond)))
+			want = append(want, ns[i].ID)
 		}
-		if len(claims) != jobs {
-			t.Errorf("claimed %d distinct jobs, want %d", len(claims), jobs)
-		}
+		insert(t, stores[0], gateway.Tx.InsertNotification, ns...)
+		claimEachOnce(t, stores, 8, want, func(s gateway.Store) ([]string, error) {
+			got, err := s.ClaimNotifications(ctx, at(time.Second), time.Hour, 4)
+			return notificationIDs(got), err
+		})
 	})
 }

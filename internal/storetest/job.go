@@ -15,30 +15,12 @@ import (
 func claimAll(tb testing.TB, s gateway.Store, now time.Time) []gateway.Job {
 	tb.Helper()
 	jobs, err := s.ClaimJobs(context.Background(), now, time.Hour, 1000)
-	if err != nil {
-		tb.Fatalf("ClaimJobs: %v", err)
-	}
-	return jobs
-}
-
-func insertJobs(tb testing.TB, s gateway.Store, jobs ...*gateway.Job) {
-	tb.Helper()
-	update(tb, s, func(tx gateway.Tx) error {
-		for _, j := range jobs {
-			if err := tx.InsertJob(j); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return must(tb, "ClaimJobs", jobs, err)
 }
 
 // jobIDs returns the IDs of jobs, sorted: ClaimJobs promises no order.
 func jobIDs(jobs []gateway.Job) []int64 {
-	var ids []int64
-	for _, j := range jobs {
-		ids = append(ids, j.ID)
-	}
+	ids := idsOf(jobs, func(j gateway.Job) int64 { return j.ID })
 	slices.Sort(ids)
 	return ids
 }
@@ -50,7 +32,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		s := newStore(t)
 		a := &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-1", DueAt: at(0)}
 		b := &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-2", DueAt: at(0)}
-		insertJobs(t, s, a, b)
+		insert(t, s, gateway.Tx.InsertJob, a, b)
 		if a.ID == 0 || b.ID == 0 || a.ID == b.ID {
 			t.Errorf("job IDs = %d, %d, want two distinct non-zero IDs", a.ID, b.ID)
 		}
@@ -62,7 +44,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			DueAt: at(-time.Minute), Status: string(gateway.PaymentSuccess), Code: gateway.CodeSuccess, Message: "later success"}
 		onTime := &gateway.Job{Kind: gateway.JobRefundSettle, ClientID: "client-b", TargetID: "ref-1", DueAt: at(0)}
 		future := &gateway.Job{Kind: gateway.JobPaymentExpire, ClientID: "client-a", TargetID: "pay-2", DueAt: at(time.Millisecond)}
-		insertJobs(t, s, onTime, future, early)
+		insert(t, s, gateway.Tx.InsertJob, onTime, future, early)
 
 		got, err := s.ClaimJobs(ctx, at(0), 30*time.Second, 10)
 		if err != nil {
@@ -84,7 +66,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("ZeroDueAtIsDueAtOnce", func(t *testing.T) {
 		s := newStore(t)
 		j := &gateway.Job{Kind: gateway.JobRefundSettle, TargetID: "ref-1"}
-		insertJobs(t, s, j)
+		insert(t, s, gateway.Tx.InsertJob, j)
 		got := claimAll(t, s, at(0))
 		if len(got) != 1 || got[0].ID != j.ID || !got[0].DueAt.IsZero() {
 			t.Errorf("ClaimJobs = %+v, want the job, with a zero DueAt", got)
@@ -97,7 +79,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		for i := range 5 {
 			jobs = append(jobs, &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay", DueAt: at(time.Duration(5-i) * time.Second)})
 		}
-		insertJobs(t, s, jobs...)
+		insert(t, s, gateway.Tx.InsertJob, jobs...)
 		got, err := s.ClaimJobs(ctx, at(time.Minute), time.Minute, 2)
 		if err != nil {
 			t.Fatalf("ClaimJobs: %v", err)
@@ -110,7 +92,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("Lease", func(t *testing.T) {
 		s := newStore(t)
 		j := &gateway.Job{Kind: gateway.JobPaymentResolve, ClientID: "client-a", TargetID: "pay-1", DueAt: at(0)}
-		insertJobs(t, s, j)
+		insert(t, s, gateway.Tx.InsertJob, j)
 		const lease = 30 * time.Second
 		claim := func(now time.Time) []gateway.Job {
 			t.Helper()
@@ -144,7 +126,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 
 	t.Run("LimitZero", func(t *testing.T) {
 		s := newStore(t)
-		insertJobs(t, s, &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-1", DueAt: at(0)})
+		insert(t, s, gateway.Tx.InsertJob, &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-1", DueAt: at(0)})
 		got, err := s.ClaimJobs(ctx, at(0), time.Minute, 0)
 		if err != nil || len(got) != 0 {
 			t.Errorf("ClaimJobs(limit 0) = %+v, %v, want none", got, err)
@@ -158,7 +140,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		s := newStore(t)
 		a := &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-1", DueAt: at(0)}
 		b := &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-2", DueAt: at(0)}
-		insertJobs(t, s, a, b)
+		insert(t, s, gateway.Tx.InsertJob, a, b)
 		update(t, s, func(tx gateway.Tx) error { return tx.DeleteJob(a.ID) })
 		if diff := cmp.Diff([]int64{b.ID}, jobIDs(claimAll(t, s, at(0)))); diff != "" {
 			t.Errorf("jobs after DeleteJob mismatch (-want +got):\n%s", diff)
@@ -180,7 +162,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		expire := &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-1", DueAt: at(0)}
 		resolve := &gateway.Job{Kind: gateway.JobPaymentResolve, TargetID: "pay-1", DueAt: at(0)}
 		other := &gateway.Job{Kind: gateway.JobPaymentResolve, TargetID: "pay-2", DueAt: at(0)}
-		insertJobs(t, s, settle, expire, resolve, other)
+		insert(t, s, gateway.Tx.InsertJob, settle, expire, resolve, other)
 
 		// Two kinds of one target; the others stay.
 		update(t, s, func(tx gateway.Tx) error {
@@ -190,7 +172,7 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			t.Errorf("jobs after DeleteJobs(pay-1, resolve, settle) mismatch (-want +got):\n%s", diff)
 		}
 		// No kinds: every job of the target.
-		insertJobs(t, s, &gateway.Job{Kind: gateway.JobPaymentSettle, TargetID: "pay-1", DueAt: at(0)})
+		insert(t, s, gateway.Tx.InsertJob, &gateway.Job{Kind: gateway.JobPaymentSettle, TargetID: "pay-1", DueAt: at(0)})
 		update(t, s, func(tx gateway.Tx) error { return tx.DeleteJobs("pay-1") })
 		if got := claimAll(t, s, at(3*time.Hour)); len(got) != 1 || got[0].ID != other.ID {
 			t.Errorf("jobs after DeleteJobs(pay-1) = %+v, want only pay-2's", got)

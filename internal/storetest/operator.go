@@ -40,7 +40,7 @@ func operatorKey(tb testing.TB) []byte {
 func testOperator(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	ctx := context.Background()
 	newService := func(t *testing.T) (*gateway.Service, *clock) {
-		c := &clock{now: base}
+		c := &clock{}
 		return &gateway.Service{Store: newStore(t), Processor: fakeProcessor{c}, Now: c.Now,
 			NotificationBody: func(kind gateway.NotificationKind, p *gateway.Payment, _ *gateway.Refund) ([]byte, error) {
 				return []byte(`{"notifyType":"` + string(kind) + `","paymentId":"` + p.ID + `","paymentStatus":"` + string(p.Status) + `"}`), nil

@@ -31,45 +31,26 @@ func sameTimes(tb testing.TB, what string, got, want []time.Time) {
 
 func testPayments(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	ctx := context.Background()
-
-	t.Run("InsertAndRead", func(t *testing.T) {
-		s := newStore(t)
-		want := newPayment("client-a", "req-1", "pay-1")
-		insertPayments(t, s, want)
-
-		got, err := s.Payment(ctx, "client-a", "pay-1")
-		if err != nil {
-			t.Fatalf("Payment: %v", err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Payment mismatch (-want +got):\n%s", diff)
-		}
-		sameTimes(t, "Payment", paymentTimes(got), paymentTimes(want))
-
-		got, err = s.PaymentByRequestID(ctx, "client-a", "req-1")
-		if err != nil {
-			t.Fatalf("PaymentByRequestID: %v", err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("PaymentByRequestID mismatch (-want +got):\n%s", diff)
-		}
-	})
-
-	t.Run("ZeroValues", func(t *testing.T) {
-		// A fresh PROCESSING payment: the optional times are zero and must
-		// read back as the zero time, not as 1970.
-		s := newStore(t)
-		want := &gateway.Payment{ID: "pay-1", ClientID: "client-a", RequestID: "req-1",
-			Amount: gateway.Money{Value: 1, Currency: "JPY"}, Status: gateway.PaymentProcessing}
-		insertPayments(t, s, want)
-		got, err := s.Payment(ctx, "client-a", "pay-1")
-		if err != nil {
-			t.Fatalf("Payment: %v", err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Payment mismatch (-want +got):\n%s", diff)
-		}
-		sameTimes(t, "Payment", paymentTimes(got), paymentTimes(want))
+	testRecords(t, record[*gateway.Payment]{
+		name:     "Payment",
+		newStore: newStore,
+		full:     newPayment,
+		bare: func(clientID, requestID, id string) *gateway.Payment {
+			return &gateway.Payment{ID: id, ClientID: clientID, RequestID: requestID,
+				Amount: gateway.Money{Value: 1, Currency: "JPY"}, Status: gateway.PaymentProcessing}
+		},
+		undecided: func(p *gateway.Payment) *gateway.Payment {
+			u := *p
+			u.ActionURL, u.Status, u.Decided, u.ResultCode, u.ResultMessage = "", gateway.PaymentProcessing, false, "", ""
+			u.UpdatedAt, u.ExpiresAt, u.PaidAt, u.CancelledAt, u.Refunded = u.CreatedAt, time.Time{}, time.Time{}, time.Time{}, 0
+			return &u
+		},
+		times:       paymentTimes,
+		get:         gateway.Store.Payment,
+		byRequestID: gateway.Store.PaymentByRequestID,
+		forUpdate:   gateway.Tx.PaymentForUpdate,
+		insert:      gateway.Tx.InsertPayment,
+		update:      gateway.Tx.UpdatePayment,
 	})
 
 	t.Run("TimesUTCToTheMillisecond", func(t *testing.T) {
@@ -79,7 +60,7 @@ func testPayments(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		p.CreatedAt = time.Date(2025, 3, 1, 18, 0, 0, 123456789, zone)
 		p.PaidAt = time.Date(2025, 3, 1, 18, 0, 1, 999999999, zone)
 		p.ExpiresAt = time.Date(2025, 3, 1, 10, 14, 0, 1, time.UTC)
-		insertPayments(t, s, p)
+		insert(t, s, gateway.Tx.InsertPayment, p)
 		got, err := s.Payment(ctx, "client-a", "pay-1")
 		if err != nil {
 			t.Fatalf("Payment: %v", err)
@@ -92,73 +73,11 @@ func testPayments(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		sameTimes(t, "Payment", []time.Time{got.CreatedAt, got.PaidAt, got.ExpiresAt}, want)
 	})
 
-	t.Run("ErrNotFound", func(t *testing.T) {
-		s := newStore(t)
-		insertPayments(t, s, newPayment("client-a", "req-1", "pay-1"))
-		_, err := s.Payment(ctx, "client-a", "pay-2")
-		wantErr(t, "Payment of an unknown id", err, gateway.ErrNotFound)
-		_, err = s.PaymentByRequestID(ctx, "client-a", "req-2")
-		wantErr(t, "PaymentByRequestID of an unknown request id", err, gateway.ErrNotFound)
-	})
-
-	t.Run("ClientScoping", func(t *testing.T) {
-		s := newStore(t)
-		insertPayments(t, s, newPayment("client-a", "req-1", "pay-1"))
-		_, err := s.Payment(ctx, "client-b", "pay-1")
-		wantErr(t, "Payment of another client's id", err, gateway.ErrNotFound)
-		_, err = s.PaymentByRequestID(ctx, "client-b", "req-1")
-		wantErr(t, "PaymentByRequestID of another client's request id", err, gateway.ErrNotFound)
-		err = s.Update(ctx, func(tx gateway.Tx) error {
-			_, err := tx.PaymentForUpdate("client-b", "pay-1")
-			return err
-		})
-		wantErr(t, "PaymentForUpdate of another client's id", err, gateway.ErrNotFound)
-
-		// Another client cannot overwrite it either.
-		other := newPayment("client-b", "req-1", "pay-1")
-		other.Status = gateway.PaymentCancelled
-		err = s.Update(ctx, func(tx gateway.Tx) error { return tx.UpdatePayment(other) })
-		wantErr(t, "UpdatePayment of another client's payment", err, gateway.ErrNotFound)
-		got, err := s.Payment(ctx, "client-a", "pay-1")
-		if err != nil {
-			t.Fatalf("Payment: %v", err)
-		}
-		if got.Status != gateway.PaymentSuccess {
-			t.Errorf("Status = %v, want %v", got.Status, gateway.PaymentSuccess)
-		}
-	})
-
-	t.Run("ErrConflictDuplicateRequestID", func(t *testing.T) {
-		s := newStore(t)
-		first := newPayment("client-a", "req-1", "pay-1")
-		insertPayments(t, s, first)
-
-		dup := newPayment("client-a", "req-1", "pay-2")
-		dup.Amount.Value = 1
-		err := s.Update(ctx, func(tx gateway.Tx) error { return tx.InsertPayment(dup) })
-		wantErr(t, "InsertPayment of a taken request id", err, gateway.ErrConflict)
-		_, err = s.Payment(ctx, "client-a", "pay-2")
-		wantErr(t, "Payment of the refused insert", err, gateway.ErrNotFound)
-		got, err := s.PaymentByRequestID(ctx, "client-a", "req-1")
-		if err != nil {
-			t.Fatalf("PaymentByRequestID: %v", err)
-		}
-		if diff := cmp.Diff(first, got); diff != "" {
-			t.Errorf("payment after a refused duplicate mismatch (-want +got):\n%s", diff)
-		}
-
-		// The same request id is another client's own.
-		insertPayments(t, s, newPayment("client-b", "req-1", "pay-3"))
-		if got, err := s.PaymentByRequestID(ctx, "client-b", "req-1"); err != nil || got.ID != "pay-3" {
-			t.Errorf("PaymentByRequestID(client-b) = %v, %v, want pay-3", got, err)
-		}
-	})
-
 	t.Run("ErrConflictInsideLargerTransaction", func(t *testing.T) {
 		// The conflict comes back from InsertPayment itself, so fn can
 		// return it and nothing else of the transaction is kept.
 		s := newStore(t)
-		insertPayments(t, s, newPayment("client-a", "req-1", "pay-1"))
+		insert(t, s, gateway.Tx.InsertPayment, newPayment("client-a", "req-1", "pay-1"))
 		err := s.Update(ctx, func(tx gateway.Tx) error {
 			if err := tx.InsertJob(&gateway.Job{Kind: gateway.JobPaymentResolve, ClientID: "client-a", TargetID: "pay-2", DueAt: at(0)}); err != nil {
 				return err
@@ -170,167 +89,48 @@ func testPayments(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			t.Errorf("jobs after the rolled back transaction = %+v, want none", jobs)
 		}
 	})
-
-	t.Run("UpdatePayment", func(t *testing.T) {
-		s := newStore(t)
-		p := newPayment("client-a", "req-1", "pay-1")
-		p.Status, p.Decided, p.ResultCode, p.ResultMessage = gateway.PaymentProcessing, false, "", ""
-		p.PaidAt, p.CancelledAt, p.Refunded, p.ActionURL = time.Time{}, time.Time{}, 0, ""
-		insertPayments(t, s, p)
-
-		var want *gateway.Payment
-		update(t, s, func(tx gateway.Tx) error {
-			got, err := tx.PaymentForUpdate("client-a", "pay-1")
-			if err != nil {
-				return err
-			}
-			if diff := cmp.Diff(p, got); diff != "" {
-				t.Errorf("PaymentForUpdate mismatch (-want +got):\n%s", diff)
-			}
-			got.Status = gateway.PaymentSuccess
-			got.Decided = true
-			got.ResultCode, got.ResultMessage = gateway.CodeSuccess, "success"
-			got.ActionURL = "https://gateway.example/order/pay-1"
-			got.UpdatedAt = at(3*time.Second + 7*time.Millisecond)
-			got.PaidAt = got.UpdatedAt
-			got.ExpiresAt = at(20 * time.Minute)
-			got.Refunded = 42
-			want = got
-			return tx.UpdatePayment(got)
-		})
-		got, err := s.Payment(ctx, "client-a", "pay-1")
-		if err != nil {
-			t.Fatalf("Payment: %v", err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Payment after UpdatePayment mismatch (-want +got):\n%s", diff)
-		}
-
-		// And back to zero: a cleared time is cleared in the store.
-		update(t, s, func(tx gateway.Tx) error {
-			got, err := tx.PaymentForUpdate("client-a", "pay-1")
-			if err != nil {
-				return err
-			}
-			got.PaidAt, got.ActionURL, got.Refunded = time.Time{}, "", 0
-			want = got
-			return tx.UpdatePayment(got)
-		})
-		got, err = s.Payment(ctx, "client-a", "pay-1")
-		if err != nil {
-			t.Fatalf("Payment: %v", err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Payment after clearing fields mismatch (-want +got):\n%s", diff)
-		}
-	})
-
-	t.Run("UpdatePaymentErrNotFound", func(t *testing.T) {
-		s := newStore(t)
-		err := s.Update(ctx, func(tx gateway.Tx) error { return tx.UpdatePayment(newPayment("client-a", "req-1", "pay-1")) })
-		wantErr(t, "UpdatePayment of a missing payment", err, gateway.ErrNotFound)
-		err = s.Update(ctx, func(tx gateway.Tx) error {
-			_, err := tx.PaymentForUpdate("client-a", "pay-1")
-			return err
-		})
-		wantErr(t, "PaymentForUpdate of a missing payment", err, gateway.ErrNotFound)
-	})
 }
 
 func testRefunds(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	ctx := context.Background()
-	// withPayment returns a store holding client-a's pay-1 and client-b's
-	// pay-2: refunds belong to a payment.
-	withPayment := func(t *testing.T) gateway.Store {
-		s := newStore(t)
-		insertPayments(t, s, newPayment("client-a", "req-1", "pay-1"), newPayment("client-b", "req-1", "pay-2"))
-		return s
+	// Refunds belong to a payment: client-a's pay-1 and client-b's pay-2.
+	paymentOf := map[string]string{"client-a": "pay-1", "client-b": "pay-2"}
+	refunds := record[*gateway.Refund]{
+		name: "Refund",
+		newStore: func(t *testing.T) gateway.Store {
+			s := newStore(t)
+			insert(t, s, gateway.Tx.InsertPayment, newPayment("client-a", "req-1", "pay-1"), newPayment("client-b", "req-1", "pay-2"))
+			return s
+		},
+		full: func(clientID, requestID, id string) *gateway.Refund {
+			return newRefund(clientID, requestID, id, paymentOf[clientID], at(time.Hour))
+		},
+		bare: func(clientID, requestID, id string) *gateway.Refund {
+			return &gateway.Refund{ID: id, ClientID: clientID, RequestID: requestID, PaymentID: paymentOf[clientID],
+				Amount: gateway.Money{Value: 1, Currency: "USD"}, Status: gateway.RefundProcessing}
+		},
+		undecided: func(r *gateway.Refund) *gateway.Refund {
+			u := *r
+			u.Status, u.ResultCode, u.ResultMessage, u.UpdatedAt, u.RefundedAt = gateway.RefundProcessing, "", "", u.CreatedAt, time.Time{}
+			return &u
+		},
+		times:       refundTimes,
+		get:         gateway.Store.Refund,
+		byRequestID: gateway.Store.RefundByRequestID,
+		forUpdate:   gateway.Tx.RefundForUpdate,
+		insert:      gateway.Tx.InsertRefund,
+		update:      gateway.Tx.UpdateRefund,
 	}
-
-	t.Run("InsertAndRead", func(t *testing.T) {
-		s := withPayment(t)
-		want := newRefund("client-a", "rreq-1", "ref-1", "pay-1", at(time.Hour))
-		insertRefunds(t, s, want)
-
-		got, err := s.Refund(ctx, "client-a", "ref-1")
-		if err != nil {
-			t.Fatalf("Refund: %v", err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Refund mismatch (-want +got):\n%s", diff)
-		}
-		sameTimes(t, "Refund", refundTimes(got), refundTimes(want))
-		got, err = s.RefundByRequestID(ctx, "client-a", "rreq-1")
-		if err != nil {
-			t.Fatalf("RefundByRequestID: %v", err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("RefundByRequestID mismatch (-want +got):\n%s", diff)
-		}
-	})
-
-	t.Run("ZeroValues", func(t *testing.T) {
-		s := withPayment(t)
-		want := &gateway.Refund{ID: "ref-1", ClientID: "client-a", RequestID: "rreq-1", PaymentID: "pay-1",
-			Amount: gateway.Money{Value: 1, Currency: "USD"}, Status: gateway.RefundProcessing}
-		insertRefunds(t, s, want)
-		got, err := s.Refund(ctx, "client-a", "ref-1")
-		if err != nil {
-			t.Fatalf("Refund: %v", err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Refund mismatch (-want +got):\n%s", diff)
-		}
-		sameTimes(t, "Refund", refundTimes(got), refundTimes(want))
-	})
-
-	t.Run("ErrNotFoundAndClientScoping", func(t *testing.T) {
-		s := withPayment(t)
-		insertRefunds(t, s, newRefund("client-a", "rreq-1", "ref-1", "pay-1", at(time.Hour)))
-		_, err := s.Refund(ctx, "client-a", "ref-2")
-		wantErr(t, "Refund of an unknown id", err, gateway.ErrNotFound)
-		_, err = s.RefundByRequestID(ctx, "client-a", "rreq-2")
-		wantErr(t, "RefundByRequestID of an unknown request id", err, gateway.ErrNotFound)
-		_, err = s.Refund(ctx, "client-b", "ref-1")
-		wantErr(t, "Refund of another client's id", err, gateway.ErrNotFound)
-		_, err = s.RefundByRequestID(ctx, "client-b", "rreq-1")
-		wantErr(t, "RefundByRequestID of another client's request id", err, gateway.ErrNotFound)
-		err = s.Update(ctx, func(tx gateway.Tx) error {
-			_, err := tx.RefundForUpdate("client-b", "ref-1")
-			return err
-		})
-		wantErr(t, "RefundForUpdate of another client's id", err, gateway.ErrNotFound)
-		other := newRefund("client-b", "rreq-1", "ref-1", "pay-1", at(time.Hour))
-		other.Status = gateway.RefundFail
-		err = s.Update(ctx, func(tx gateway.Tx) error { return tx.UpdateRefund(other) })
-		wantErr(t, "UpdateRefund of another client's refund", err, gateway.ErrNotFound)
-	})
-
-	t.Run("ErrConflictDuplicateRequestID", func(t *testing.T) {
-		s := withPayment(t)
-		first := newRefund("client-a", "rreq-1", "ref-1", "pay-1", at(time.Hour))
-		insertRefunds(t, s, first)
-		err := s.Update(ctx, func(tx gateway.Tx) error {
-			return tx.InsertRefund(newRefund("client-a", "rreq-1", "ref-2", "pay-1", at(2*time.Hour)))
-		})
-		wantErr(t, "InsertRefund of a taken request id", err, gateway.ErrConflict)
-		_, err = s.Refund(ctx, "client-a", "ref-2")
-		wantErr(t, "Refund of the refused insert", err, gateway.ErrNotFound)
-		if got, err := s.RefundByRequestID(ctx, "client-a", "rreq-1"); err != nil || got.ID != "ref-1" {
-			t.Errorf("RefundByRequestID = %v, %v, want ref-1", got, err)
-		}
-		// Another client's request id space is its own.
-		insertRefunds(t, s, newRefund("client-b", "rreq-1", "ref-3", "pay-2", at(time.Hour)))
-	})
+	testRecords(t, refunds)
 
 	t.Run("RefundsOldestFirst", func(t *testing.T) {
-		s := withPayment(t)
+		s := refunds.newStore(t)
 		// Inserted newest first, in separate transactions, plus one of
 		// another payment.
-		insertRefunds(t, s, newRefund("client-a", "rreq-3", "ref-3", "pay-1", at(3*time.Hour)))
-		insertRefunds(t, s, newRefund("client-a", "rreq-1", "ref-1", "pay-1", at(1*time.Hour)))
-		insertRefunds(t, s, newRefund("client-b", "rreq-9", "ref-9", "pay-2", at(2*time.Hour)))
-		insertRefunds(t, s, newRefund("client-a", "rreq-2", "ref-2", "pay-1", at(2*time.Hour)))
+		insert(t, s, gateway.Tx.InsertRefund, newRefund("client-a", "rreq-3", "ref-3", "pay-1", at(3*time.Hour)))
+		insert(t, s, gateway.Tx.InsertRefund, newRefund("client-a", "rreq-1", "ref-1", "pay-1", at(1*time.Hour)))
+		insert(t, s, gateway.Tx.InsertRefund, newRefund("client-b", "rreq-9", "ref-9", "pay-2", at(2*time.Hour)))
+		insert(t, s, gateway.Tx.InsertRefund, newRefund("client-a", "rreq-2", "ref-2", "pay-1", at(2*time.Hour)))
 		got, err := s.Refunds(ctx, "pay-1")
 		if err != nil {
 			t.Fatalf("Refunds: %v", err)
@@ -348,38 +148,61 @@ func testRefunds(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			t.Errorf("Refunds of a payment without refunds = %v, %v, want none, nil", none, err)
 		}
 	})
+}
 
-	t.Run("UpdateRefund", func(t *testing.T) {
-		s := withPayment(t)
-		r := newRefund("client-a", "rreq-1", "ref-1", "pay-1", at(time.Hour))
-		r.Status, r.ResultCode, r.ResultMessage, r.RefundedAt = gateway.RefundProcessing, "", "", time.Time{}
-		insertRefunds(t, s, r)
-		var want *gateway.Refund
-		update(t, s, func(tx gateway.Tx) error {
-			got, err := tx.RefundForUpdate("client-a", "ref-1")
-			if err != nil {
-				return err
-			}
-			if diff := cmp.Diff(r, got); diff != "" {
-				t.Errorf("RefundForUpdate mismatch (-want +got):\n%s", diff)
-			}
-			got.Status = gateway.RefundSuccess
-			got.ResultCode, got.ResultMessage = gateway.CodeSuccess, "success"
-			got.UpdatedAt = at(2*time.Hour + 1*time.Millisecond)
-			got.RefundedAt = got.UpdatedAt
-			want = got
-			return tx.UpdateRefund(got)
-		})
-		got, err := s.Refund(ctx, "client-a", "ref-1")
+// testPaymentList checks Payments: every filter, newest-first order with
+// the id breaking ties, the limit and the cursor.
+func testPaymentList(t *testing.T, newStore func(t *testing.T) gateway.Store) {
+	ctx := context.Background()
+	s := newStore(t)
+	mk := func(client, req, id string, created time.Duration, st gateway.PaymentStatus) *gateway.Payment {
+		p := newPayment(client, req, id)
+		p.CreatedAt, p.UpdatedAt, p.Status = at(created), at(created), st
+		return p
+	}
+	insert(t, s, gateway.Tx.InsertPayment,
+		mk("client-a", "r1", "pay-1", 1*time.Minute, gateway.PaymentSuccess),
+		mk("client-b", "r1", "pay-2", 2*time.Minute, gateway.PaymentProcessing),
+		mk("client-a", "r2", "pay-3", 3*time.Minute, gateway.PaymentFail),
+		mk("client-a", "r3", "pay-4", 3*time.Minute, gateway.PaymentProcessing), // same time as pay-3
+		mk("client-b", "r2", "pay-5", 5*time.Minute, gateway.PaymentSuccess),
+	)
+	list := func(f gateway.PaymentFilter) []string {
+		t.Helper()
+		got, err := s.Payments(ctx, f)
 		if err != nil {
-			t.Fatalf("Refund: %v", err)
+			t.Fatalf("Payments(%+v): %v", f, err)
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Refund after UpdateRefund mismatch (-want +got):\n%s", diff)
+		return idsOf(got, func(p *gateway.Payment) string { return p.ID })
+	}
+	for _, c := range []struct {
+		name string
+		f    gateway.PaymentFilter
+		want []string
+	}{
+		{"All", gateway.PaymentFilter{}, []string{"pay-5", "pay-4", "pay-3", "pay-2", "pay-1"}},
+		{"Client", gateway.PaymentFilter{ClientID: "client-a"}, []string{"pay-4", "pay-3", "pay-1"}},
+		{"Status", gateway.PaymentFilter{Status: gateway.PaymentProcessing}, []string{"pay-4", "pay-2"}},
+		{"RequestID", gateway.PaymentFilter{RequestID: "r1"}, []string{"pay-2", "pay-1"}},
+		{"ClientAndRequestID", gateway.PaymentFilter{ClientID: "client-b", RequestID: "r1"}, []string{"pay-2"}},
+		{"PaymentID", gateway.PaymentFilter{PaymentID: "pay-3"}, []string{"pay-3"}},
+		{"From", gateway.PaymentFilter{From: at(3 * time.Minute)}, []string{"pay-5", "pay-4", "pay-3"}},
+		{"To", gateway.PaymentFilter{To: at(3 * time.Minute)}, []string{"pay-2", "pay-1"}},
+		{"Limit", gateway.PaymentFilter{Limit: 2}, []string{"pay-5", "pay-4"}},
+		{"AfterTie", gateway.PaymentFilter{After: &gateway.PaymentCursor{CreatedAt: at(3 * time.Minute), ID: "pay-4"}}, []string{"pay-3", "pay-2", "pay-1"}},
+		{"AfterWithClient", gateway.PaymentFilter{ClientID: "client-a", After: &gateway.PaymentCursor{CreatedAt: at(3 * time.Minute), ID: "pay-3"}}, []string{"pay-1"}},
+		{"None", gateway.PaymentFilter{ClientID: "client-z"}, nil},
+	} {
+		if diff := cmp.Diff(c.want, list(c.f)); diff != "" {
+			t.Errorf("%s: Payments(%+v) mismatch (-want +got):\n%s", c.name, c.f, diff)
 		}
-		err = s.Update(ctx, func(tx gateway.Tx) error {
-			return tx.UpdateRefund(newRefund("client-a", "rreq-7", "ref-7", "pay-1", at(0)))
-		})
-		wantErr(t, "UpdateRefund of a missing refund", err, gateway.ErrNotFound)
-	})
+	}
+	// A listed payment reads back whole.
+	got, err := s.Payments(ctx, gateway.PaymentFilter{PaymentID: "pay-2"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Payments(pay-2) = %v, %v", got, err)
+	}
+	if diff := cmp.Diff(mk("client-b", "r1", "pay-2", 2*time.Minute, gateway.PaymentProcessing), got[0]); diff != "" {
+		t.Errorf("listed payment mismatch (-want +got):\n%s", diff)
+	}
 }

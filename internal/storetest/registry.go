@@ -20,19 +20,13 @@ func clientKey(clientID string, version int, created time.Time) gateway.ClientKe
 func loadRegistry(tb testing.TB, s gateway.Store) *gateway.Registry {
 	tb.Helper()
 	reg, err := s.LoadRegistry(context.Background())
-	if err != nil {
-		tb.Fatalf("LoadRegistry: %v", err)
-	}
-	return reg
+	return must(tb, "LoadRegistry", reg, err)
 }
 
 func registryVersion(tb testing.TB, s gateway.Store) int64 {
 	tb.Helper()
 	v, err := s.RegistryVersion(context.Background())
-	if err != nil {
-		tb.Fatalf("RegistryVersion: %v", err)
-	}
-	return v
+	return must(tb, "RegistryVersion", v, err)
 }
 
 func testRegistry(t *testing.T, newStore func(t *testing.T) gateway.Store) {
@@ -248,6 +242,16 @@ func testRegistry(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 				t.Errorf("states after %s mismatch (-want +got):\n%s", what, diff)
 			}
 		}
+		key := func(version int) gateway.GatewayKey {
+			t.Helper()
+			for _, k := range loadRegistry(t, s).GatewayKeys {
+				if k.Version == version {
+					return k
+				}
+			}
+			t.Fatalf("gateway key version %d is missing", version)
+			return gateway.GatewayKey{}
+		}
 		const pub, act, ret = gateway.GatewayKeyPublished, gateway.GatewayKeyActive, gateway.GatewayKeyRetired
 		for i := 1; i <= 3; i++ {
 			if _, err := s.AddGatewayKey(ctx, keyBytes(byte(i)), at(time.Duration(i)*time.Hour), false); err != nil {
@@ -260,10 +264,8 @@ func testRegistry(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			t.Fatalf("ActivateGatewayKey(2): %v", err)
 		}
 		want("ActivateGatewayKey(2)", map[int]gateway.GatewayKeyState{1: pub, 2: act, 3: pub})
-		for _, k := range loadRegistry(t, s).GatewayKeys {
-			if k.Version == 2 && !k.ActivatedAt.Equal(at(4*time.Hour)) {
-				t.Errorf("version 2 ActivatedAt = %v, want %v", k.ActivatedAt, at(4*time.Hour))
-			}
+		if got := key(2).ActivatedAt; !got.Equal(at(4 * time.Hour)) {
+			t.Errorf("version 2 ActivatedAt = %v, want %v", got, at(4*time.Hour))
 		}
 		if err := s.ActivateGatewayKey(ctx, 2, at(5*time.Hour)); err != nil {
 			t.Errorf("ActivateGatewayKey of the active version: %v, want nil", err)
@@ -291,10 +293,8 @@ func testRegistry(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			t.Fatalf("RetireGatewayKey(1): %v", err)
 		}
 		want("RetireGatewayKey(1)", map[int]gateway.GatewayKeyState{1: ret, 2: act, 3: pub})
-		for _, k := range loadRegistry(t, s).GatewayKeys {
-			if k.Version == 1 && !k.RetiredAt.Equal(at(6*time.Hour)) {
-				t.Errorf("version 1 RetiredAt = %v, want %v", k.RetiredAt, at(6*time.Hour))
-			}
+		if got := key(1).RetiredAt; !got.Equal(at(6 * time.Hour)) {
+			t.Errorf("version 1 RetiredAt = %v, want %v", got, at(6*time.Hour))
 		}
 		wantErr(t, "RetireGatewayKey of a retired version", s.RetireGatewayKey(ctx, 1, at(7*time.Hour)), gateway.ErrNotFound)
 		wantErr(t, "ActivateGatewayKey of a retired version", s.ActivateGatewayKey(ctx, 1, at(7*time.Hour)), gateway.ErrNotFound)
@@ -374,7 +374,7 @@ func testRegistry(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 			return s.AddClient(ctx, gateway.Client{ID: "client-b", CreatedAt: at(0)}, clientKey("client-b", 1, at(0)))
 		})
 		// Payments are not registry writes, but they must not break it.
-		insertPayments(t, s, newPayment("client-a", "req-1", "pay-1"))
+		insert(t, s, gateway.Tx.InsertPayment, newPayment("client-a", "req-1", "pay-1"))
 		if got := registryVersion(t, s); got < v {
 			t.Errorf("RegistryVersion after a payment = %d, want at least %d", got, v)
 		}

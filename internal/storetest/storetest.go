@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/google/go-cmp/cmp"
 )
 
 // Run runs the suite. newStore must return a new, empty store that no other
@@ -29,7 +30,9 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore) })
 	t.Run("Mark", func(t *testing.T) { testMark(t, newStore) })
 	t.Run("Notifications", func(t *testing.T) { testNotifications(t, newStore) })
-	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
+	t.Run("Concurrency", func(t *testing.T) {
+		testConcurrency(t, func(t *testing.T) []gateway.Store { return []gateway.Store{newStore(t)} })
+	})
 	t.Run("Service", func(t *testing.T) { testService(t, newStore) })
 	t.Run("Operator", func(t *testing.T) { testOperator(t, newStore) })
 }
@@ -48,25 +51,13 @@ func update(tb testing.TB, s gateway.Store, fn func(tx gateway.Tx) error) {
 	}
 }
 
-// insertPayments inserts ps in one transaction.
-func insertPayments(tb testing.TB, s gateway.Store, ps ...*gateway.Payment) {
+// insert writes xs with insertOne, in order, in one transaction, as in
+// insert(t, s, gateway.Tx.InsertPayment, p1, p2).
+func insert[T any](tb testing.TB, s gateway.Store, insertOne func(gateway.Tx, T) error, xs ...T) {
 	tb.Helper()
 	update(tb, s, func(tx gateway.Tx) error {
-		for _, p := range ps {
-			if err := tx.InsertPayment(p); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// insertRefunds inserts rs in one transaction.
-func insertRefunds(tb testing.TB, s gateway.Store, rs ...*gateway.Refund) {
-	tb.Helper()
-	update(tb, s, func(tx gateway.Tx) error {
-		for _, r := range rs {
-			if err := tx.InsertRefund(r); err != nil {
+		for _, x := range xs {
+			if err := insertOne(tx, x); err != nil {
 				return err
 			}
 		}
@@ -133,4 +124,31 @@ func wantErr(tb testing.TB, what string, err, want error) {
 	if !errors.Is(err, want) {
 		tb.Errorf("%s: error = %v, want %v", what, err, want)
 	}
+}
+
+// wantEqual fails the test unless got is want, showing how they differ.
+func wantEqual(tb testing.TB, what string, want, got any) {
+	tb.Helper()
+	if diff := cmp.Diff(want, got); diff != "" {
+		tb.Errorf("%s mismatch (-want +got):\n%s", what, diff)
+	}
+}
+
+// idsOf returns id(x) for each of xs, in order; nil for none.
+func idsOf[T, I any](xs []T, id func(T) I) []I {
+	var ids []I
+	for _, x := range xs {
+		ids = append(ids, id(x))
+	}
+	return ids
+}
+
+// must returns v, failing the test now when err is set; what names the
+// call that returned them.
+func must[T any](tb testing.TB, what string, v T, err error) T {
+	tb.Helper()
+	if err != nil {
+		tb.Fatalf("%s: %v", what, err)
+	}
+	return v
 }
