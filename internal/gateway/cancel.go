@@ -9,23 +9,36 @@ import (
 // payment finds a client's payment by paymentId, or by paymentRequestId when
 // paymentId is empty.
 func (s *Service) payment(ctx context.Context, clientID, paymentID, requestID string) (*Payment, error) {
-	var p *Payment
-	var err error
+	return lookup(ctx, clientID, lookupBy[Payment]{"paymentId", paymentID, s.Store.Payment},
+		lookupBy[Payment]{"paymentRequestId", requestID, s.Store.PaymentByRequestID}, "payment")
+}
+
+// lookupBy is one way to find a client's record: the field that names it,
+// its value and the store read.
+type lookupBy[T any] struct {
+	field, value string
+	read         func(ctx context.Context, clientID, value string) (*T, error)
+}
+
+// lookup finds a client's payment or refund by its id, which wins, or by
+// the merchant's request id.
+func lookup[T any](ctx context.Context, clientID string, byID, byRequest lookupBy[T], what string) (*T, error) {
+	by := byID
 	switch {
-	case paymentID != "":
-		p, err = s.Store.Payment(ctx, clientID, paymentID)
-	case requestID != "":
-		p, err = s.Store.PaymentByRequestID(ctx, clientID, requestID)
+	case byID.value != "":
+	case byRequest.value != "":
+		by = byRequest
 	default:
-		return nil, Invalid("paymentId", "paymentId or paymentRequestId is required")
+		return nil, Invalid(byID.field, "%s or %s is required", byID.field, byRequest.field)
 	}
+	v, err := by.read(ctx, clientID, by.value)
 	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(KindNotFound, "no payment with that paymentId or paymentRequestId")
+		return nil, Errorf(KindNotFound, "no %s with that %s or %s", what, byID.field, byRequest.field)
 	}
 	if err != nil {
 		return nil, storeError(err)
 	}
-	return p, nil
+	return v, nil
 }
 
 // InquirePayment returns a payment (by paymentId, which wins, or by

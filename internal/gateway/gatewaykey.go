@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -55,13 +54,9 @@ func (s *Service) GatewayKeys(ctx context.Context) ([]GatewayKeyInfo, error) {
 	for _, k := range reg.GatewayKeys {
 		info := GatewayKeyInfo{Version: k.Version, State: k.State, CreatedAt: k.CreatedAt,
 			ActivatedAt: k.ActivatedAt, RetiredAt: k.RetiredAt, PinnedClients: pinned[k.Version]}
-		priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
+		rk, err := k.parse()
 		if err != nil {
-			return nil, &Error{Kind: KindInternal, Message: fmt.Sprintf("gateway key version %d does not parse", k.Version), Err: err}
-		}
-		rk, ok := priv.(*rsa.PrivateKey)
-		if !ok {
-			return nil, &Error{Kind: KindInternal, Message: fmt.Sprintf("gateway key version %d is not RSA", k.Version)}
+			return nil, err
 		}
 		info.PublicKey = &rk.PublicKey
 		sort.Strings(info.PinnedClients)

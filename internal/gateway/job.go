@@ -53,19 +53,10 @@ func (s *Service) runJob(ctx context.Context, j *Job) error {
 		if j.Kind == JobPaymentExpire {
 			to, code, msg = PaymentFail, CodeOrderIsClosed, "The payment was not completed before paymentExpiryTime and is closed."
 		}
-		return s.Store.Update(ctx, func(tx Tx) error {
-			if err := tx.DeleteJob(j.ID); err != nil {
-				return err
-			}
+		return s.doJob(ctx, j, func(tx Tx) error {
 			p, err := tx.PaymentForUpdate(j.ClientID, j.TargetID)
-			if errors.Is(err, ErrNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if p.Status != PaymentProcessing {
-				return nil // a cancel or an earlier move won
+			if err != nil || p.Status != PaymentProcessing {
+				return err // gone, or a cancel or an earlier move won
 			}
 			if err := s.settle(tx, p, to, code, msg, s.now()); err != nil {
 				return err
@@ -73,19 +64,10 @@ func (s *Service) runJob(ctx context.Context, j *Job) error {
 			return tx.UpdatePayment(p)
 		})
 	case JobRefundSettle:
-		return s.Store.Update(ctx, func(tx Tx) error {
-			if err := tx.DeleteJob(j.ID); err != nil {
-				return err
-			}
+		return s.doJob(ctx, j, func(tx Tx) error {
 			r, err := tx.RefundForUpdate(j.ClientID, j.TargetID)
-			if errors.Is(err, ErrNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if r.Status != RefundProcessing {
-				return nil
+			if err != nil || r.Status != RefundProcessing {
+				return err // gone, or already final
 			}
 			now := s.now()
 			if err := r.move(RefundStatus(j.Status), j.Code, j.Message, now); err != nil {
@@ -112,6 +94,21 @@ func (s *Service) runJob(ctx context.Context, j *Job) error {
 		// leave it for its lease to run out and a node that knows it.
 		return errors.New("unknown job kind " + string(j.Kind))
 	}
+}
+
+// doJob runs fn on a job's target in one transaction that also deletes the
+// job. A target that is gone leaves nothing to do: fn's ErrNotFound is not
+// an error.
+func (s *Service) doJob(ctx context.Context, j *Job, fn func(tx Tx) error) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.DeleteJob(j.ID); err != nil {
+			return err
+		}
+		if err := fn(tx); !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
 }
 
 // RunWorker carries out due jobs every interval until ctx ends. Errors are

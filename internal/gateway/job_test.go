@@ -47,8 +47,8 @@ func TestCancelBeatsLateCompletion(t *testing.T) {
 	t.Run("BeforeClaim", func(t *testing.T) {
 		eachProcessor(t, func(t *testing.T, e *env) {
 			res := e.pay(t, "late", amountLater)
-			if res.Status != gateway.ResultU || res.Payment.Status != gateway.PaymentProcessing {
-				t.Fatalf("Pay = %s %s, want U with a PROCESSING payment", res.Status, res.Payment.Status)
+			if res.Payment.Status != gateway.PaymentProcessing {
+				t.Fatalf("Pay = %s, want a PROCESSING payment", res.Payment.Status)
 			}
 			e.clock.Add(30 * time.Second)
 			got, err := e.svc.Cancel(ctx, client, res.Payment.ID, "")
@@ -161,8 +161,8 @@ func TestExpiryClosesProcessingPayment(t *testing.T) {
 		}
 
 		again := e.pay(t, "pending", amountPending)
-		if again.Payment.ID != p.ID || again.Status != gateway.ResultF || again.Code != gateway.CodeOrderIsClosed || !again.Replay {
-			t.Errorf("Pay again = %s %s (replay %v) for %s, want F %s, a replay of %s", again.Status, again.Code, again.Replay,
+		if again.Payment.ID != p.ID || again.Payment.Status != gateway.PaymentFail || again.Payment.ResultCode != gateway.CodeOrderIsClosed || !again.Replay {
+			t.Errorf("Pay again = %s %s (replay %v) for %s, want FAIL %s, a replay of %s", again.Payment.Status, again.Payment.ResultCode, again.Replay,
 				again.Payment.ID, gateway.CodeOrderIsClosed, p.ID)
 		}
 		_, err := e.svc.Cancel(ctx, client, p.ID, "")

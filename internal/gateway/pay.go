@@ -10,21 +10,11 @@ import (
 	"time"
 )
 
-// ResultStatus is the status of an answer: S, F or U.
-type ResultStatus string
-
-// Answer statuses.
-const (
-	ResultS ResultStatus = "S"
-	ResultF ResultStatus = "F"
-	ResultU ResultStatus = "U"
-)
-
-// Answer codes the pay call gives besides a payment's own result code.
+// Codes a processor may give with a PROCESSING decision (Decision.Code),
+// which the pay answer then carries.
 const (
 	CodePaymentInProcess = "PAYMENT_IN_PROCESS"
 	CodeUnknownException = "UNKNOWN_EXCEPTION"
-	CodeTrafficExceed    = "REQUEST_TRAFFIC_EXCEED_LIMIT"
 )
 
 // PayInput is a validated pay request.
@@ -42,13 +32,23 @@ type PayInput struct {
 	ExpiresAt   time.Time // zero: now + PaymentExpiry
 }
 
-// PayResult is what a pay call answers.
+// PayResult is what a pay call found out; the edge (httpapi) turns it into
+// the answer's result.
 type PayResult struct {
-	// Payment is nil when nothing was created (REQUEST_TRAFFIC_EXCEED_LIMIT).
+	// Payment is the payment in its state now; nil when nothing was created
+	// (Throttled).
 	Payment *Payment
-	Status  ResultStatus
-	Code    string
-	Message string
+	// Throttled: the processor would not take the payment now. Nothing was
+	// created; the same request may be sent again later.
+	Throttled bool
+	// Unknown: the payment was created but its outcome is not known yet
+	// (the processor or the store failed after the claim). It is decided
+	// later; an inquiry says how it ended.
+	Unknown bool
+	// Code and Message are the processor's for a payment it left
+	// PROCESSING (Decision.Code, such as PAYMENT_IN_PROCESS); empty
+	// otherwise.
+	Code, Message string
 	// Replay: the request id had reached a final result before this call,
 	// and this is that result again.
 	Replay bool
@@ -107,7 +107,7 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 		return nil, &Error{Kind: KindInternal, Message: "processor admit", Err: err}
 	}
 	if !admitted {
-		return &PayResult{Status: ResultU, Code: CodeTrafficExceed, Message: "The request traffic exceeds the limit; retry the same request later."}, nil
+		return &PayResult{Throttled: true}, nil
 	}
 	if ip, ok := s.Processor.(InstantProcessor); ok && ip.Instant() {
 		return s.payInstant(ctx, p, fp)
@@ -119,34 +119,22 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 		return tx.InsertJob(&Job{Kind: JobPaymentResolve, ClientID: p.ClientID, TargetID: p.ID,
 			DueAt: now.Add(orDefault(s.ResolveAfter, 30*time.Second))})
 	})
-	if errors.Is(err, ErrConflict) {
-		existing, err := s.Store.PaymentByRequestID(ctx, in.ClientID, in.RequestID)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		return duplicatePay(existing, fp)
-	}
 	if err != nil {
-		return nil, storeError(err)
+		return s.claimLost(ctx, p, err)
 	}
 
 	dec, err := s.Processor.Authorize(ctx, p)
 	if err != nil {
 		// The payment stays PROCESSING; the resolve job decides it later.
 		s.log().Error("processor authorize failed; the payment is resolved later", "client_id", p.ClientID, "payment_id", p.ID, "err", err)
-		return &PayResult{Payment: p, Status: ResultU, Code: CodeUnknownException, Message: "The outcome is not known yet; inquire the payment."}, nil
+		return &PayResult{Payment: p, Unknown: true}, nil
 	}
 	decided, err := s.decide(ctx, p.ClientID, p.ID, dec, nil)
 	if err != nil {
 		s.log().Error("recording the processor's decision failed; the payment is resolved later", "client_id", p.ClientID, "payment_id", p.ID, "err", err)
-		return &PayResult{Payment: p, Status: ResultU, Code: CodeUnknownException, Message: "The outcome is not known yet; inquire the payment."}, nil
+		return &PayResult{Payment: p, Unknown: true}, nil
 	}
-	res := answer(decided)
-	if decided.Status == PaymentProcessing && dec.Code != "" {
-		res.Code, res.Message = dec.Code, dec.Message
-	}
-	res.Hold = dec.Hold
-	return res, nil
+	return decidedPay(decided, dec), nil
 }
 
 // payInstant claims and decides a new payment in one transaction, for a
@@ -172,22 +160,10 @@ func (s *Service) payInstant(ctx context.Context, base *Payment, fp string) (*Pa
 		p, dec = &q, d
 		return nil
 	})
-	if errors.Is(err, ErrConflict) {
-		existing, err := s.Store.PaymentByRequestID(ctx, base.ClientID, base.RequestID)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		return duplicatePay(existing, fp)
-	}
 	if err != nil {
-		return nil, storeError(err)
+		return s.claimLost(ctx, base, err)
 	}
-	res := answer(p)
-	if p.Status == PaymentProcessing && dec.Code != "" {
-		res.Code, res.Message = dec.Code, dec.Message
-	}
-	res.Hold = dec.Hold
-	return res, nil
+	return decidedPay(p, dec), nil
 }
 
 // decide records the processor's decision for a payment, once: a payment
@@ -287,20 +263,28 @@ func (s *Service) notify(tx Tx, kind NotificationKind, p *Payment, r *Refund, ur
 	return tx.InsertNotification(n)
 }
 
-// answer is the pay answer for a payment's current state.
-func answer(p *Payment) *PayResult {
-	r := &PayResult{Payment: p}
-	switch p.Status {
-	case PaymentSuccess:
-		r.Status, r.Code, r.Message = ResultS, CodeSuccess, "success"
-	case PaymentFail:
-		r.Status, r.Code, r.Message = ResultF, p.ResultCode, p.ResultMessage
-	case PaymentCancelled:
-		r.Status, r.Code, r.Message = ResultF, CodeOrderCancelled, "The paymentRequestId belongs to a cancelled payment; use a new paymentRequestId."
-	default:
-		r.Status, r.Code, r.Message = ResultU, CodePaymentInProcess, "The payment is being processed."
+// decidedPay is the result of a payment the processor just decided: its
+// code for a payment left PROCESSING, and the hold.
+func decidedPay(p *Payment, dec Decision) *PayResult {
+	r := &PayResult{Payment: p, Hold: dec.Hold}
+	if p.Status == PaymentProcessing {
+		r.Code, r.Message = dec.Code, dec.Message
 	}
 	return r
+}
+
+// claimLost answers a pay whose claim failed: as a duplicate when another
+// request with the same paymentRequestId holds the claim, else with the
+// store's error.
+func (s *Service) claimLost(ctx context.Context, p *Payment, err error) (*PayResult, error) {
+	if !errors.Is(err, ErrConflict) {
+		return nil, storeError(err)
+	}
+	existing, err := s.Store.PaymentByRequestID(ctx, p.ClientID, p.RequestID)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return duplicatePay(existing, p.Fingerprint)
 }
 
 func duplicatePay(p *Payment, fp string) (*PayResult, error) {
@@ -308,10 +292,5 @@ func duplicatePay(p *Payment, fp string) (*PayResult, error) {
 		return nil, &Error{Kind: KindIdempotencyMismatch, Message: fmt.Sprintf(
 			"paymentRequestId %s was used for a payment with different key fields (amount, currency, payment method or product); use a new paymentRequestId", p.RequestID)}
 	}
-	r := answer(p)
-	if p.Closed() {
-		r.Message = "The paymentRequestId belongs to a closed payment; use a new paymentRequestId."
-	}
-	r.Replay = p.Status.Final()
-	return r, nil
+	return &PayResult{Payment: p, Replay: p.Status.Final()}, nil
 }

@@ -18,13 +18,13 @@ func TestPayIdempotent(t *testing.T) {
 	ctx := context.Background()
 	eachProcessor(t, func(t *testing.T, e *env) {
 		first := e.pay(t, "paid", 1000)
-		if first.Status != gateway.ResultS || first.Payment.Status != gateway.PaymentSuccess || first.Replay {
-			t.Fatalf("Pay = %s %s (replay %v), want S SUCCESS, not a replay", first.Status, first.Payment.Status, first.Replay)
+		if first.Payment.Status != gateway.PaymentSuccess || first.Replay {
+			t.Fatalf("Pay = %s (replay %v), want SUCCESS, not a replay", first.Payment.Status, first.Replay)
 		}
 		e.clock.Add(time.Hour)
 		again := e.pay(t, "paid", 1000)
-		if !again.Replay || again.Status != gateway.ResultS || again.Code != gateway.CodeSuccess || again.Payment.ID != first.Payment.ID {
-			t.Errorf("Pay again = %s %s (replay %v) for %s, want S SUCCESS, a replay of %s", again.Status, again.Code,
+		if !again.Replay || again.Payment.Status != gateway.PaymentSuccess || again.Payment.ID != first.Payment.ID {
+			t.Errorf("Pay again = %s %s (replay %v) for %s, want SUCCESS, a replay of %s", again.Payment.Status, again.Code,
 				again.Replay, again.Payment.ID, first.Payment.ID)
 		}
 		if !again.Payment.PaidAt.Equal(t0) {
@@ -46,16 +46,16 @@ func TestPayIdempotent(t *testing.T) {
 		pending := e.pay(t, "pending", amountLater)
 		for range 2 {
 			dup := e.pay(t, "pending", amountLater)
-			if dup.Status != gateway.ResultU || dup.Code != gateway.CodePaymentInProcess || dup.Replay || dup.Payment.ID != pending.Payment.ID {
-				t.Errorf("Pay of a PROCESSING request = %s %s (replay %v) for %s, want U %s for %s", dup.Status, dup.Code,
+			if dup.Payment.Status != gateway.PaymentProcessing || dup.Replay || dup.Payment.ID != pending.Payment.ID {
+				t.Errorf("Pay of a PROCESSING request = %s %s (replay %v) for %s, want PROCESSING %s for %s", dup.Payment.Status, dup.Code,
 					dup.Replay, dup.Payment.ID, gateway.CodePaymentInProcess, pending.Payment.ID)
 			}
 		}
 		// The completion reaches the duplicate too.
 		e.clock.Add(time.Minute)
 		e.runJobs(t)
-		if done := e.pay(t, "pending", amountLater); done.Status != gateway.ResultS || !done.Replay || done.Payment.ID != pending.Payment.ID {
-			t.Errorf("Pay after the completion = %s (replay %v) for %s, want S, a replay of %s", done.Status, done.Replay,
+		if done := e.pay(t, "pending", amountLater); done.Payment.Status != gateway.PaymentSuccess || !done.Replay || done.Payment.ID != pending.Payment.ID {
+			t.Errorf("Pay after the completion = %s (replay %v) for %s, want SUCCESS, a replay of %s", done.Payment.Status, done.Replay,
 				done.Payment.ID, pending.Payment.ID)
 		}
 
@@ -102,12 +102,12 @@ func TestPayConcurrentDuplicates(t *testing.T) {
 				t.Errorf("call %d answered payment %s, call 0 %s: want one payment", i, r.Payment.ID, results[0].Payment.ID)
 			}
 			switch {
-			case r.Status == gateway.ResultS && !r.Replay:
+			case r.Payment.Status == gateway.PaymentSuccess && !r.Replay:
 				firsts++
-			case r.Status == gateway.ResultS && r.Replay:
-			case r.Status == gateway.ResultU && r.Code == gateway.CodePaymentInProcess:
+			case r.Payment.Status == gateway.PaymentSuccess && r.Replay:
+			case r.Payment.Status == gateway.PaymentProcessing && !r.Replay:
 			default:
-				t.Errorf("call %d = %s %s (replay %v), want S, or U %s", i, r.Status, r.Code, r.Replay, gateway.CodePaymentInProcess)
+				t.Errorf("call %d = %s %s (replay %v), want SUCCESS, or PROCESSING (in flight)", i, r.Payment.Status, r.Code, r.Replay)
 			}
 		}
 		if firsts != 1 {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -41,12 +42,7 @@ func (s PaymentStatus) Final() bool { return s != PaymentProcessing }
 
 // CanMove reports whether the table allows from → to.
 func (s PaymentStatus) CanMove(to PaymentStatus) bool {
-	for _, t := range paymentTransitions[s] {
-		if t == to {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(paymentTransitions[s], to)
 }
 
 // Result codes the domain records on payments and refunds (paymentResultCode).
@@ -115,9 +111,7 @@ func (p *Payment) move(to PaymentStatus, code, message string, now time.Time) er
 	if !p.Status.CanMove(to) {
 		return fmt.Errorf("payment %s: %s → %s: %w", p.ID, p.Status, to, ErrInvalidTransition)
 	}
-	p.Status = to
-	p.ResultCode, p.ResultMessage = code, message
-	p.UpdatedAt = now
+	p.Status, p.ResultCode, p.ResultMessage, p.UpdatedAt = to, code, message, now
 	switch to {
 	case PaymentSuccess:
 		p.PaidAt = now

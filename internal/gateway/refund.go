@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,14 +33,7 @@ func RefundTransitions() map[RefundStatus][]RefundStatus {
 }
 
 // CanMove reports whether the table allows from → to.
-func (s RefundStatus) CanMove(to RefundStatus) bool {
-	for _, t := range refundTransitions[s] {
-		if t == to {
-			return true
-		}
-	}
-	return false
-}
+func (s RefundStatus) CanMove(to RefundStatus) bool { return slices.Contains(refundTransitions[s], to) }
 
 // Refund is one refund of a payment.
 type Refund struct {
@@ -66,9 +60,7 @@ func (r *Refund) move(to RefundStatus, code, message string, now time.Time) erro
 	if !r.Status.CanMove(to) {
 		return fmt.Errorf("refund %s: %s → %s: %w", r.ID, r.Status, to, ErrInvalidTransition)
 	}
-	r.Status = to
-	r.ResultCode, r.ResultMessage = code, message
-	r.UpdatedAt = now
+	r.Status, r.ResultCode, r.ResultMessage, r.UpdatedAt = to, code, message, now
 	if to == RefundSuccess {
 		r.RefundedAt = now
 	}
@@ -210,21 +202,6 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, er
 
 // InquireRefund returns a refund by refundId (which wins) or refundRequestId.
 func (s *Service) InquireRefund(ctx context.Context, clientID, refundID, requestID string) (*Refund, error) {
-	var r *Refund
-	var err error
-	switch {
-	case refundID != "":
-		r, err = s.Store.Refund(ctx, clientID, refundID)
-	case requestID != "":
-		r, err = s.Store.RefundByRequestID(ctx, clientID, requestID)
-	default:
-		return nil, Invalid("refundId", "refundId or refundRequestId is required")
-	}
-	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(KindNotFound, "no refund with that refundId or refundRequestId")
-	}
-	if err != nil {
-		return nil, storeError(err)
-	}
-	return r, nil
+	return lookup(ctx, clientID, lookupBy[Refund]{"refundId", refundID, s.Store.Refund},
+		lookupBy[Refund]{"refundRequestId", requestID, s.Store.RefundByRequestID}, "refund")
 }

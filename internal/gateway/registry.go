@@ -157,13 +157,9 @@ func newKeys(reg *Registry) (*Keys, error) {
 		if gk.State == GatewayKeyRetired {
 			continue
 		}
-		priv, err := x509.ParsePKCS8PrivateKey(gk.PrivateKey)
+		rk, err := gk.parse()
 		if err != nil {
-			return nil, &Error{Kind: KindInternal, Message: fmt.Sprintf("gateway key version %d does not parse", gk.Version), Err: err}
-		}
-		rk, ok := priv.(*rsa.PrivateKey)
-		if !ok {
-			return nil, &Error{Kind: KindInternal, Message: fmt.Sprintf("gateway key version %d is not RSA", gk.Version)}
+			return nil, err
 		}
 		rk.Precompute()
 		keys.gateway[gk.Version] = rk
@@ -273,6 +269,19 @@ func (k *Keys) GatewayKey(clientID string, version int) (*rsa.PrivateKey, int, e
 		return key, version, nil
 	}
 	return nil, version, ErrUnknownKey
+}
+
+// parse returns the RSA private key of a stored gateway key.
+func (k GatewayKey) parse() (*rsa.PrivateKey, error) {
+	priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
+	if err != nil {
+		return nil, &Error{Kind: KindInternal, Message: fmt.Sprintf("gateway key version %d does not parse", k.Version), Err: err}
+	}
+	rk, ok := priv.(*rsa.PrivateKey)
+	if !ok {
+		return nil, &Error{Kind: KindInternal, Message: fmt.Sprintf("gateway key version %d is not RSA", k.Version)}
+	}
+	return rk, nil
 }
 
 // ParsePublicKeyDER parses an RSA SubjectPublicKeyInfo.

@@ -113,3 +113,14 @@ const maxMinorUnits = 1_000_000_000_000_000
 
 // maxV2Value is the omnichannel v2 Integer limit.
 const maxV2Value = 2147483647
+
+// firstErr returns the first error of errs, in order: the checks of a
+// request's fields, each run, the first refusal answered.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -11,10 +11,31 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
+// payResult is the one table of a pay answer's result: what the core found
+// out (a refusal to take the payment now, an outcome not known yet, a
+// replay) and the payment's state.
 func payResult(r *gateway.PayResult) wire.Result {
-	res := wire.NewResult(r.Code, clip(r.Message, 256))
-	res.Status = wire.Status(r.Status)
-	return res
+	with := func(status wire.Status, code, msg string) wire.Result {
+		return wire.Result{Status: status, Code: code, Message: clip(msg, 256)}
+	}
+	p := r.Payment
+	switch {
+	case r.Throttled:
+		return with(wire.StatusUnknown, wire.CodeRequestTrafficExceed, "The request traffic exceeds the limit; retry the same request later.")
+	case r.Unknown:
+		return with(wire.StatusUnknown, wire.CodeUnknownException, "The outcome is not known yet; inquire the payment.")
+	case p.Status == gateway.PaymentSuccess:
+		return with(wire.StatusSuccess, wire.CodeSuccess, "success")
+	case p.Closed():
+		return with(wire.StatusFail, p.ResultCode, "The paymentRequestId belongs to a closed payment; use a new paymentRequestId.")
+	case p.Status == gateway.PaymentFail:
+		return with(wire.StatusFail, p.ResultCode, p.ResultMessage)
+	case p.Status == gateway.PaymentCancelled:
+		return with(wire.StatusFail, wire.CodeOrderIsCanceled, "The paymentRequestId belongs to a cancelled payment; use a new paymentRequestId.")
+	case r.Code != "":
+		return with(wire.StatusUnknown, r.Code, r.Message) // the processor's answer for a payment it left PROCESSING
+	}
+	return with(wire.StatusUnknown, wire.CodePaymentInProcess, "The payment is being processed.")
 }
 
 func (s *Server) payV1(ctx context.Context, client gateway.Client, body []byte) (*outcome, error) {
@@ -81,19 +102,19 @@ func payInputV1(clientID string, req *antomgw.PayRequest, now time.Time) (*gatew
 		return nil, err
 	}
 	in.Amount = m
-	if err := requireString("paymentMethod.paymentMethodType", in.MethodType, 64); err != nil {
-		return nil, err
-	}
-	if err := maxString("paymentMethod.paymentMethodId", in.MethodID, 128); err != nil {
+	if err := firstErr(
+		requireString("paymentMethod.paymentMethodType", in.MethodType, 64),
+		maxString("paymentMethod.paymentMethodId", in.MethodID, 128),
+	); err != nil {
 		return nil, err
 	}
 	if req.Order == nil {
 		return nil, illegal("order", "is required")
 	}
-	if err := maxString("order.referenceOrderId", req.Order.ReferenceOrderID, 64); err != nil {
-		return nil, err
-	}
-	if err := maxString("order.orderDescription", req.Order.OrderDescription, 256); err != nil {
+	if err := firstErr(
+		maxString("order.referenceOrderId", req.Order.ReferenceOrderID, 64),
+		maxString("order.orderDescription", req.Order.OrderDescription, 256),
+	); err != nil {
 		return nil, err
 	}
 	in.ReferenceID = req.Order.ReferenceOrderID
@@ -112,10 +133,10 @@ func payInputV1(clientID string, req *antomgw.PayRequest, now time.Time) (*gatew
 		}
 		in.Scenario = req.PaymentFactor.InStorePaymentScenario
 	}
-	if err := optionalURL("paymentNotifyUrl", req.PaymentNotifyURL, 2048); err != nil {
-		return nil, err
-	}
-	if err := optionalURL("paymentRedirectUrl", req.PaymentRedirectURL, 2048); err != nil {
+	if err := firstErr(
+		optionalURL("paymentNotifyUrl", req.PaymentNotifyURL, 2048),
+		optionalURL("paymentRedirectUrl", req.PaymentRedirectURL, 2048),
+	); err != nil {
 		return nil, err
 	}
 	if req.PaymentExpiryTime != "" {
@@ -169,23 +190,21 @@ func (s *Server) payV2(ctx context.Context, client gateway.Client, body []byte) 
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	if err := requestID("paymentRequestId", req.PaymentRequestID, true); err != nil {
-		return nil, err
-	}
-	if err := requireString("paymentMethod", req.PaymentMethod, 64); err != nil {
+	if err := firstErr(
+		requestID("paymentRequestId", req.PaymentRequestID, true),
+		requireString("paymentMethod", req.PaymentMethod, 64),
+	); err != nil {
 		return nil, err
 	}
 	m, err := v2Money("paymentAmount", req.PaymentAmount)
 	if err != nil {
 		return nil, err
 	}
-	if err := maxString("originalMerchantOrderId", req.OriginalMerchantOrderID, 255); err != nil {
-		return nil, err
-	}
-	if err := maxString("originalMerchantStoreId", req.OriginalMerchantStoreID, 255); err != nil {
-		return nil, err
-	}
-	if err := optionalURL("paymentNotifyUrl", req.PaymentNotifyURL, 2048); err != nil {
+	if err := firstErr(
+		maxString("originalMerchantOrderId", req.OriginalMerchantOrderID, 255),
+		maxString("originalMerchantStoreId", req.OriginalMerchantStoreID, 255),
+		optionalURL("paymentNotifyUrl", req.PaymentNotifyURL, 2048),
+	); err != nil {
 		return nil, err
 	}
 	notifyURL := req.PaymentNotifyURL

@@ -42,16 +42,12 @@ func (s *Server) refund(ctx context.Context, clientID string, fam Family, body [
 		if err := decode(body, &req); err != nil {
 			return nil, err
 		}
-		if err := requestID("refundRequestId", req.RefundRequestID, true); err != nil {
-			return nil, err
-		}
-		if err := requireString("paymentId", req.PaymentID, 64); err != nil {
-			return nil, err
-		}
-		if err := maxString("memo", req.Memo, 256); err != nil {
-			return nil, err
-		}
-		if err := optionalURL("refundNotifyUrl", req.RefundNotifyURL, 1024); err != nil {
+		if err := firstErr(
+			requestID("refundRequestId", req.RefundRequestID, true),
+			requireString("paymentId", req.PaymentID, 64),
+			maxString("memo", req.Memo, 256),
+			optionalURL("refundNotifyUrl", req.RefundNotifyURL, 1024),
+		); err != nil {
 			return nil, err
 		}
 		in.RequestID, in.PaymentID, in.Reason, in.NotifyURL = req.RefundRequestID, req.PaymentID, req.Memo, req.RefundNotifyURL
@@ -68,23 +64,21 @@ func (s *Server) refund(ctx context.Context, clientID string, fam Family, body [
 		if err := decode(body, &req); err != nil {
 			return nil, err
 		}
-		if err := requestID("refundRequestId", req.RefundRequestID, false); err != nil {
-			return nil, err
-		}
-		if err := requireString("paymentId", req.PaymentID, 64); err != nil {
+		if err := firstErr(
+			requestID("refundRequestId", req.RefundRequestID, false),
+			requireString("paymentId", req.PaymentID, 64),
+		); err != nil {
 			return nil, err
 		}
 		m, err := money("refundAmount", req.RefundAmount, maxMinorUnits)
 		if err != nil {
 			return nil, err
 		}
-		if err := maxString("refundReason", req.RefundReason, 256); err != nil {
-			return nil, err
-		}
-		if err := maxString("referenceRefundId", req.ReferenceRefundID, 64); err != nil {
-			return nil, err
-		}
-		if err := optionalURL("refundNotifyUrl", req.RefundNotifyURL, 1024); err != nil {
+		if err := firstErr(
+			maxString("refundReason", req.RefundReason, 256),
+			maxString("referenceRefundId", req.ReferenceRefundID, 64),
+			optionalURL("refundNotifyUrl", req.RefundNotifyURL, 1024),
+		); err != nil {
 			return nil, err
 		}
 		in.RequestID, in.PaymentID, in.Amount = req.RefundRequestID, req.PaymentID, m
