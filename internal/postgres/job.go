@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
-	"github.com/jackc/pgx/v5"
+	"github.com/antomgw/antomgw/internal/rows"
 )
 
 // InsertJob schedules j and sets j.ID. A zero DueAt is due at once.
@@ -54,14 +54,14 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	if limit <= 0 {
 		return nil, nil
 	}
-	jobs, err := queryAll(ctx, s.pool, "claim jobs", scanJob, `UPDATE jobs SET lease_until = $1, attempts = attempts + 1
+	jobs, err := queryAll(ctx, s.pool, "claim jobs", rows.ScanJob, `UPDATE jobs SET lease_until = $1, attempts = attempts + 1
 		WHERE id IN (
 			SELECT id FROM jobs
 			WHERE due_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
 			ORDER BY due_at, id
 			LIMIT $3
 			FOR UPDATE SKIP LOCKED)
-		RETURNING id, kind, client_id, target_id, due_at, status, code, message, attempts`,
+		RETURNING `+rows.JobColumns,
 		now.Add(lease).UnixMilli(), now.UnixMilli(), limit)
 	if err != nil {
 		return nil, err
@@ -71,17 +71,11 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	return jobs, nil
 }
 
-func scanJob(row pgx.CollectableRow) (gateway.Job, error) {
-	var j gateway.Job
-	err := row.Scan(&j.ID, &j.Kind, &j.ClientID, &j.TargetID, timeCol{&j.DueAt}, &j.Status, &j.Code, &j.Message, &j.Attempts)
-	return j, err
-}
-
 // Mark records key and reports whether this call recorded it first, also
 // when several nodes mark the same key at once.
 func (s *Store) Mark(ctx context.Context, key string, at time.Time) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `INSERT INTO marks (key, created_at) VALUES ($1, $2)
-		ON CONFLICT (key) DO NOTHING`, key, millis(at))
+		ON CONFLICT (key) DO NOTHING`, key, rows.Millis(at))
 	if err != nil {
 		return false, storeErr("mark "+key, err)
 	}

@@ -6,24 +6,13 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
-	"github.com/jackc/pgx/v5"
+	"github.com/antomgw/antomgw/internal/rows"
 )
-
-const notificationCols = `id, client_id, kind, payment_id, refund_id, url, body, created_at,
-	due_at, attempts, delivered_at, given_up_at, last_error`
-
-func scanNotification(row pgx.CollectableRow) (gateway.Notification, error) {
-	var n gateway.Notification
-	err := row.Scan(&n.ID, &n.ClientID, &n.Kind, &n.PaymentID, &n.RefundID, &n.URL, &n.Body,
-		timeCol{&n.CreatedAt}, timeCol{&n.DueAt}, &n.Attempts, timeCol{&n.DeliveredAt},
-		timeCol{&n.GivenUpAt}, &n.LastError)
-	return n, err
-}
 
 // notification reads one notification with query, through q; ErrNotFound
 // when there is none.
 func notification(ctx context.Context, q querier, id, query string) (*gateway.Notification, error) {
-	n, err := queryOne(ctx, q, "notification "+id, scanNotification, query, id)
+	n, err := queryOne(ctx, q, "notification "+id, rows.ScanNotification, query, id)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +42,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 	if limit <= 0 {
 		return nil, nil
 	}
-	out, err := queryAll(ctx, s.pool, "claim notifications", scanNotification, `UPDATE notifications SET lease_until = $1
+	out, err := queryAll(ctx, s.pool, "claim notifications", rows.ScanNotification, `UPDATE notifications SET lease_until = $1
 		WHERE id IN (
 			SELECT id FROM notifications
 			WHERE delivered_at IS NULL AND given_up_at IS NULL AND due_at <= $2
@@ -61,7 +50,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 			ORDER BY due_at, id
 			LIMIT $3
 			FOR UPDATE SKIP LOCKED)
-		RETURNING `+notificationCols, now.Add(lease).UnixMilli(), now.UnixMilli(), limit)
+		RETURNING `+rows.NotificationColumns, now.Add(lease).UnixMilli(), now.UnixMilli(), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +62,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 // transaction ends, so two records of one notification (two nodes after a
 // lease takeover) take turns and number their attempts apart.
 func (t *tx) NotificationForUpdate(id string) (*gateway.Notification, error) {
-	n, err := notification(t.ctx, t.tx, id, `SELECT `+notificationCols+` FROM notifications WHERE id = $1 FOR UPDATE`)
+	n, err := notification(t.ctx, t.tx, id, `SELECT `+rows.NotificationColumns+` FROM notifications WHERE id = $1 FOR UPDATE`)
 	return n, t.note(err)
 }
 
@@ -81,7 +70,7 @@ func (t *tx) NotificationForUpdate(id string) (*gateway.Notification, error) {
 func (t *tx) UpdateNotification(n *gateway.Notification) error {
 	updated, err := t.execOne("update notification", `UPDATE notifications SET attempts = $1, lease_until = NULL,
 		due_at = $2, delivered_at = $3, given_up_at = $4, last_error = $5 WHERE id = $6`,
-		n.Attempts, n.DueAt.UnixMilli(), millis(n.DeliveredAt), millis(n.GivenUpAt), n.LastError, n.ID)
+		n.Attempts, n.DueAt.UnixMilli(), rows.Millis(n.DeliveredAt), rows.Millis(n.GivenUpAt), n.LastError, n.ID)
 	if err == nil && !updated {
 		err = fmt.Errorf("notification %s: %w", n.ID, gateway.ErrNotFound)
 	}
@@ -91,10 +80,8 @@ func (t *tx) UpdateNotification(n *gateway.Notification) error {
 // InsertAttempt stores a delivery attempt; ErrConflict when its number is
 // taken.
 func (t *tx) InsertAttempt(a *gateway.Attempt) error {
-	inserted, err := t.execOne("insert attempt", `INSERT INTO notification_attempts
-		(notification_id, number, at, duration_ms, outcome, http_status, error) VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (notification_id, number) DO NOTHING`,
-		a.NotificationID, a.Number, a.At.UnixMilli(), a.Duration.Milliseconds(), string(a.Outcome), a.HTTPStatus, a.Error)
+	inserted, err := t.execOne("insert attempt", `INSERT INTO notification_attempts (`+rows.AttemptColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (notification_id, number) DO NOTHING`, rows.AttemptValues(a)...)
 	if err == nil && !inserted {
 		err = fmt.Errorf("attempt %d of notification %s: %w", a.Number, a.NotificationID, gateway.ErrConflict)
 	}
@@ -111,34 +98,21 @@ func (s *Store) DeferNotification(ctx context.Context, id string, until time.Tim
 // Notifications lists notifications, newest first (by creation time, then
 // id), at most f.Limit (default 100).
 func (s *Store) Notifications(ctx context.Context, f gateway.NotificationFilter) ([]gateway.Notification, error) {
-	var l listQuery
-	if f.Undelivered {
-		l.add("delivered_at IS NULL")
-	}
-	if f.PaymentID != "" {
-		l.add("payment_id = ?", f.PaymentID)
-	}
-	q, args := l.sql(notificationCols+` FROM notifications`, `created_at DESC, id DESC`, f.Limit, 100)
-	return queryAll(ctx, s.pool, "list notifications", scanNotification, q, args...)
+	l := rows.List{Numbered: true}
+	l.WhereNotifications(f)
+	q, args := l.SQL(rows.NotificationColumns+` FROM notifications`, `created_at DESC, id DESC`, f.Limit, 100)
+	return queryAll(ctx, s.pool, "list notifications", rows.ScanNotification, q, args...)
 }
 
 // Notification returns one notification; ErrNotFound when there is none.
 func (s *Store) Notification(ctx context.Context, id string) (*gateway.Notification, error) {
-	return notification(ctx, s.pool, id, `SELECT `+notificationCols+` FROM notifications WHERE id = $1`)
+	return notification(ctx, s.pool, id, `SELECT `+rows.NotificationColumns+` FROM notifications WHERE id = $1`)
 }
 
 // NotificationAttempts lists the attempts of a notification, oldest first.
 func (s *Store) NotificationAttempts(ctx context.Context, id string) ([]gateway.Attempt, error) {
-	return queryAll(ctx, s.pool, "notification attempts", scanAttempt, `SELECT notification_id, number, at, duration_ms, outcome, http_status, error
+	return queryAll(ctx, s.pool, "notification attempts", rows.ScanAttempt, `SELECT `+rows.AttemptColumns+`
 		FROM notification_attempts WHERE notification_id = $1 ORDER BY number`, id)
-}
-
-func scanAttempt(row pgx.CollectableRow) (gateway.Attempt, error) {
-	var a gateway.Attempt
-	var ms int64
-	err := row.Scan(&a.NotificationID, &a.Number, timeCol{&a.At}, &ms, &a.Outcome, &a.HTTPStatus, &a.Error)
-	a.Duration = time.Duration(ms) * time.Millisecond
-	return a, err
 }
 
 // NotificationStats counts notifications, and the pending ones among them.

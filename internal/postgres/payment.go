@@ -5,28 +5,12 @@ import (
 	"fmt"
 
 	"github.com/antomgw/antomgw/internal/gateway"
-	"github.com/jackc/pgx/v5"
+	"github.com/antomgw/antomgw/internal/rows"
 )
-
-const paymentColumns = `payment_id, client_id, request_id, product_code, scenario,
-	amount_value, amount_currency, method_type, method_id, notify_url, redirect_url,
-	reference_id, fingerprint, action_url, status, decided, result_code, result_message,
-	created_at, updated_at, expires_at, paid_at, cancelled_at, refunded`
-
-// scanPayment reads a row of paymentColumns. After an error its result is
-// garbage, to drop, as queryOne and queryAll do.
-func scanPayment(row pgx.CollectableRow) (*gateway.Payment, error) {
-	p := new(gateway.Payment)
-	return p, row.Scan(&p.ID, &p.ClientID, &p.RequestID, &p.ProductCode, &p.Scenario,
-		&p.Amount.Value, &p.Amount.Currency, &p.MethodType, &p.MethodID, &p.NotifyURL, &p.RedirectURL,
-		&p.ReferenceID, &p.Fingerprint, &p.ActionURL, &p.Status, &p.Decided, &p.ResultCode, &p.ResultMessage,
-		timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt}, timeCol{&p.ExpiresAt}, timeCol{&p.PaidAt},
-		timeCol{&p.CancelledAt}, &p.Refunded)
-}
 
 // payment reads one payment through q; ErrNotFound when there is none.
 func payment(ctx context.Context, q querier, op, where string, args ...any) (*gateway.Payment, error) {
-	return queryOne(ctx, q, op, scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE `+where, args...)
+	return queryOne(ctx, q, op, rows.ScanPayment, `SELECT `+rows.PaymentColumns+` FROM payments WHERE `+where, args...)
 }
 
 // Payment returns a client's payment by paymentId; ErrNotFound when the
@@ -37,30 +21,14 @@ func (s *Store) Payment(ctx context.Context, clientID, paymentID string) (*gatew
 
 // Payments lists the payments f selects, newest first.
 func (s *Store) Payments(ctx context.Context, f gateway.PaymentFilter) ([]*gateway.Payment, error) {
-	var l listQuery
-	if f.ClientID != "" {
-		l.add("client_id = ?", f.ClientID)
-	}
-	if f.PaymentID != "" {
-		l.add("payment_id = ?", f.PaymentID)
-	}
-	if f.RequestID != "" {
-		l.add("request_id = ?", f.RequestID)
-	}
-	if f.Status != "" {
-		l.add("status = ?", string(f.Status))
-	}
-	if !f.From.IsZero() {
-		l.add("created_at >= ?", f.From.UnixMilli())
-	}
-	if !f.To.IsZero() {
-		l.add("created_at < ?", f.To.UnixMilli())
-	}
+	l := rows.List{Numbered: true}
+	l.WherePayments(f)
 	if c := f.After; c != nil {
-		l.add("(created_at, payment_id) < (?, ?)", c.CreatedAt.UnixMilli(), c.ID)
+		// The cursor as a row-value comparison; SQLite's store spells it out.
+		l.Where("(created_at, payment_id) < (?, ?)", c.CreatedAt.UnixMilli(), c.ID)
 	}
-	q, args := l.sql(paymentColumns+` FROM payments`, `created_at DESC, payment_id DESC`, f.Limit, 50)
-	return queryAll(ctx, s.pool, "list payments", scanPayment, q, args...)
+	q, args := l.SQL(rows.PaymentColumns+` FROM payments`, `created_at DESC, payment_id DESC`, f.Limit, 50)
+	return queryAll(ctx, s.pool, "list payments", rows.ScanPayment, q, args...)
 }
 
 // PaymentByRequestID returns a client's payment by paymentRequestId;
@@ -75,14 +43,9 @@ func (s *Store) PaymentByRequestID(ctx context.Context, clientID, requestID stri
 // that transaction: when it commits, this one conflicts; when it rolls back,
 // this one inserts. The conflict does not abort the transaction.
 func (t *tx) InsertPayment(p *gateway.Payment) error {
-	inserted, err := t.execOne("insert payment "+p.ID, `INSERT INTO payments (`+paymentColumns+`)
+	inserted, err := t.execOne("insert payment "+p.ID, `INSERT INTO payments (`+rows.PaymentColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
-		ON CONFLICT (client_id, request_id) DO NOTHING`,
-		p.ID, p.ClientID, p.RequestID, p.ProductCode, p.Scenario,
-		p.Amount.Value, p.Amount.Currency, p.MethodType, p.MethodID, p.NotifyURL, p.RedirectURL,
-		p.ReferenceID, p.Fingerprint, p.ActionURL, string(p.Status), p.Decided, p.ResultCode, p.ResultMessage,
-		millis(p.CreatedAt), millis(p.UpdatedAt), millis(p.ExpiresAt), millis(p.PaidAt),
-		millis(p.CancelledAt), p.Refunded)
+		ON CONFLICT (client_id, request_id) DO NOTHING`, rows.PaymentValues(p, boolean)...)
 	if err == nil && !inserted {
 		err = fmt.Errorf("payment request %s of client %s: %w", p.RequestID, p.ClientID, gateway.ErrConflict)
 	}
@@ -105,7 +68,7 @@ func (t *tx) UpdatePayment(p *gateway.Payment) error {
 		updated_at = $6, expires_at = $7, paid_at = $8, cancelled_at = $9, refunded = $10
 		WHERE payment_id = $11 AND client_id = $12`,
 		p.ActionURL, string(p.Status), p.Decided, p.ResultCode, p.ResultMessage,
-		millis(p.UpdatedAt), millis(p.ExpiresAt), millis(p.PaidAt), millis(p.CancelledAt), p.Refunded,
+		rows.Millis(p.UpdatedAt), rows.Millis(p.ExpiresAt), rows.Millis(p.PaidAt), rows.Millis(p.CancelledAt), p.Refunded,
 		p.ID, p.ClientID)
 	if err == nil && !updated {
 		err = fmt.Errorf("update payment %s: %w", p.ID, gateway.ErrNotFound)

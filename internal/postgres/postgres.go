@@ -39,14 +39,13 @@ import (
 	"io"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/rows"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -214,29 +213,10 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == codeSerializationFailure || pe.Code == codeDeadlockDetected)
 }
 
-// millis encodes an optional time: NULL for the zero time, else Unix
-// milliseconds.
-func millis(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-// timeCol decodes a BIGINT time column written by millis (or, for the
-// NOT NULL columns, always as Unix milliseconds) into *t, in UTC. NULL is
-// the zero time, and so is the zero time's own Unix milliseconds.
-type timeCol struct{ t *time.Time }
-
-// ScanInt64 implements pgtype.Int64Scanner.
-func (c timeCol) ScanInt64(v pgtype.Int8) error {
-	if !v.Valid {
-		*c.t = time.Time{}
-		return nil
-	}
-	*c.t = time.UnixMilli(v.Int64).UTC()
-	return nil
-}
+// boolean encodes a boolean argument as the schema stores it: PostgreSQL
+// binds a bool to its BOOLEAN columns as it is. This is the PostgreSQL
+// store's own; SQLite's stores INTEGER 0 or 1.
+func boolean(b bool) any { return b }
 
 // querier is what *pgxpool.Pool and pgx.Tx have in common.
 type querier interface {
@@ -250,42 +230,11 @@ var (
 	_ querier = pgx.Tx(nil)
 )
 
-// listQuery builds the SELECT of a list: the conditions added, an order
-// and a limit, with numbered parameters.
-type listQuery struct {
-	where []string
-	args  []any
-}
-
-// add adds cond, with an argument for each ? in it; the ? become $n.
-func (l *listQuery) add(cond string, args ...any) {
-	for _, a := range args {
-		l.args = append(l.args, a)
-		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(l.args)), 1)
-	}
-	l.where = append(l.where, cond)
-}
-
-// sql returns the SELECT of what (columns FROM table) under the conditions,
-// in order, of at most limit rows (def when limit is not above zero), and
-// its arguments.
-func (l *listQuery) sql(what, order string, limit, def int) (string, []any) {
-	q := `SELECT ` + what
-	if len(l.where) > 0 {
-		q += ` WHERE ` + strings.Join(l.where, " AND ")
-	}
-	if limit <= 0 {
-		limit = def
-	}
-	args := append(l.args, limit)
-	return q + ` ORDER BY ` + order + ` LIMIT $` + strconv.Itoa(len(args)), args
-}
-
 // sortClaimed sorts claimed rows by due time, then id, the order claims
 // return them in: RETURNING comes in no promised order. key returns a row's
 // due time and id.
-func sortClaimed[T any, I cmp.Ordered](rows []T, key func(T) (time.Time, I)) {
-	slices.SortFunc(rows, func(a, b T) int {
+func sortClaimed[T any, I cmp.Ordered](claimed []T, key func(T) (time.Time, I)) {
+	slices.SortFunc(claimed, func(a, b T) int {
 		aDue, aID := key(a)
 		bDue, bID := key(b)
 		return cmp.Or(aDue.Compare(bDue), cmp.Compare(aID, bID))
@@ -294,23 +243,23 @@ func sortClaimed[T any, I cmp.Ordered](rows []T, key func(T) (time.Time, I)) {
 
 // queryAll runs query through q and reads every row it returns with scan;
 // op names the read in errors.
-func queryAll[T any](ctx context.Context, q querier, op string, scan pgx.RowToFunc[T], query string, args ...any) ([]T, error) {
-	rows, err := q.Query(ctx, query, args...)
+func queryAll[T any](ctx context.Context, q querier, op string, scan func(rows.Scanner) (T, error), query string, args ...any) ([]T, error) {
+	rs, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, storeErr(op, err)
 	}
-	out, err := pgx.AppendRows([]T(nil), rows, scan)
+	out, err := pgx.AppendRows([]T(nil), rs, rowTo(scan))
 	return out, storeErr(op, err)
 }
 
 // queryOne runs query through q and reads the row it returns with scan;
 // an error wrapping gateway.ErrNotFound, named op, when there is none. On
 // an error it returns the zero T.
-func queryOne[T any](ctx context.Context, q querier, op string, scan pgx.RowToFunc[T], query string, args ...any) (T, error) {
+func queryOne[T any](ctx context.Context, q querier, op string, scan func(rows.Scanner) (T, error), query string, args ...any) (T, error) {
 	var v T
-	rows, err := q.Query(ctx, query, args...)
+	rs, err := q.Query(ctx, query, args...)
 	if err == nil {
-		v, err = pgx.CollectOneRow(rows, scan)
+		v, err = pgx.CollectOneRow(rs, rowTo(scan))
 	}
 	if err != nil {
 		var zero T
@@ -320,4 +269,10 @@ func queryOne[T any](ctx context.Context, q querier, op string, scan pgx.RowToFu
 		return zero, storeErr(op, err)
 	}
 	return v, nil
+}
+
+// rowTo adapts a scan function of package rows to pgx's collecting
+// functions: a pgx.CollectableRow is a rows.Scanner.
+func rowTo[T any](scan func(rows.Scanner) (T, error)) pgx.RowToFunc[T] {
+	return func(row pgx.CollectableRow) (T, error) { return scan(row) }
 }

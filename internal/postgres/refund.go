@@ -5,25 +5,12 @@ import (
 	"fmt"
 
 	"github.com/antomgw/antomgw/internal/gateway"
-	"github.com/jackc/pgx/v5"
+	"github.com/antomgw/antomgw/internal/rows"
 )
-
-const refundColumns = `refund_id, client_id, request_id, payment_id, amount_value, amount_currency,
-	reason, reference_id, notify_url, async, fingerprint, status, result_code, result_message,
-	created_at, updated_at, refunded_at`
-
-// scanRefund reads a row of refundColumns. After an error its result is
-// garbage, to drop, as queryOne and queryAll do.
-func scanRefund(row pgx.CollectableRow) (*gateway.Refund, error) {
-	r := new(gateway.Refund)
-	return r, row.Scan(&r.ID, &r.ClientID, &r.RequestID, &r.PaymentID, &r.Amount.Value, &r.Amount.Currency,
-		&r.Reason, &r.ReferenceID, &r.NotifyURL, &r.Async, &r.Fingerprint, &r.Status, &r.ResultCode, &r.ResultMessage,
-		timeCol{&r.CreatedAt}, timeCol{&r.UpdatedAt}, timeCol{&r.RefundedAt})
-}
 
 // refund reads one refund through q; ErrNotFound when there is none.
 func refund(ctx context.Context, q querier, op, where string, args ...any) (*gateway.Refund, error) {
-	return queryOne(ctx, q, op, scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE `+where, args...)
+	return queryOne(ctx, q, op, rows.ScanRefund, `SELECT `+rows.RefundColumns+` FROM refunds WHERE `+where, args...)
 }
 
 // Refund returns a client's refund by refundId; ErrNotFound when the client
@@ -42,7 +29,7 @@ func (s *Store) RefundByRequestID(ctx context.Context, clientID, requestID strin
 // time, a refund without one first, then insertion order); none is not an
 // error.
 func (s *Store) Refunds(ctx context.Context, paymentID string) ([]*gateway.Refund, error) {
-	return queryAll(ctx, s.pool, "refunds of payment "+paymentID, scanRefund, `SELECT `+refundColumns+` FROM refunds
+	return queryAll(ctx, s.pool, "refunds of payment "+paymentID, rows.ScanRefund, `SELECT `+rows.RefundColumns+` FROM refunds
 		WHERE payment_id = $1 ORDER BY created_at NULLS FIRST, seq`, paymentID)
 }
 
@@ -50,12 +37,9 @@ func (s *Store) Refunds(ctx context.Context, paymentID string) ([]*gateway.Refun
 // RequestID); ErrConflict when another refund holds the pair. The conflict
 // does not abort the transaction.
 func (t *tx) InsertRefund(r *gateway.Refund) error {
-	inserted, err := t.execOne("insert refund "+r.ID, `INSERT INTO refunds (`+refundColumns+`)
+	inserted, err := t.execOne("insert refund "+r.ID, `INSERT INTO refunds (`+rows.RefundColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-		ON CONFLICT (client_id, request_id) DO NOTHING`,
-		r.ID, r.ClientID, r.RequestID, r.PaymentID, r.Amount.Value, r.Amount.Currency,
-		r.Reason, r.ReferenceID, r.NotifyURL, r.Async, r.Fingerprint, string(r.Status), r.ResultCode, r.ResultMessage,
-		millis(r.CreatedAt), millis(r.UpdatedAt), millis(r.RefundedAt))
+		ON CONFLICT (client_id, request_id) DO NOTHING`, rows.RefundValues(r, boolean)...)
 	if err == nil && !inserted {
 		err = fmt.Errorf("refund request %s of client %s: %w", r.RequestID, r.ClientID, gateway.ErrConflict)
 	}
@@ -75,7 +59,7 @@ func (t *tx) UpdateRefund(r *gateway.Refund) error {
 	updated, err := t.execOne("update refund "+r.ID, `UPDATE refunds SET
 		status = $1, result_code = $2, result_message = $3, updated_at = $4, refunded_at = $5
 		WHERE refund_id = $6 AND client_id = $7`,
-		string(r.Status), r.ResultCode, r.ResultMessage, millis(r.UpdatedAt), millis(r.RefundedAt),
+		string(r.Status), r.ResultCode, r.ResultMessage, rows.Millis(r.UpdatedAt), rows.Millis(r.RefundedAt),
 		r.ID, r.ClientID)
 	if err == nil && !updated {
 		err = fmt.Errorf("update refund %s: %w", r.ID, gateway.ErrNotFound)

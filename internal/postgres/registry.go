@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/rows"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -40,27 +41,19 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, storeErr("load registry: version", err)
 	}
 
-	reg.Clients, err = queryAll(ctx, tx, "load registry: clients", scanClient,
-		`SELECT client_id, notify_url, encrypted, gateway_key_version, created_at FROM clients ORDER BY client_id`)
+	reg.Clients, err = queryAll(ctx, tx, "load registry: clients", rows.ScanClient,
+		`SELECT `+rows.ClientColumns+` FROM clients ORDER BY client_id`)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := queryAll(ctx, tx, "load registry: client keys", scanClientKey,
-		`SELECT client_id, version, public_key, created_at, retired_at FROM client_keys ORDER BY client_id, version`)
+	keys, err := queryAll(ctx, tx, "load registry: client keys", rows.ScanClientKey,
+		`SELECT `+rows.ClientKeyColumns+` FROM client_keys ORDER BY client_id, version`)
 	if err != nil {
 		return nil, err
 	}
-	index := make(map[string]int, len(reg.Clients))
-	for i, c := range reg.Clients {
-		index[c.ID] = i
-	}
-	for _, k := range keys {
-		if i, ok := index[k.ClientID]; ok { // always: a foreign key
-			reg.Clients[i].Keys = append(reg.Clients[i].Keys, k)
-		}
-	}
+	rows.AddClientKeys(reg.Clients, keys)
 	stored, err := queryAll(ctx, tx, "load registry: gateway keys", scanGatewayKey,
-		`SELECT version, private_key, sealed, state, created_at, activated_at, retired_at FROM gateway_keys ORDER BY version`)
+		`SELECT `+rows.GatewayKeyColumns+`, sealed FROM gateway_keys ORDER BY version`)
 	if err != nil {
 		return nil, err
 	}
@@ -75,28 +68,18 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 	return reg, nil
 }
 
-func scanClient(row pgx.CollectableRow) (gateway.Client, error) {
-	var c gateway.Client
-	err := row.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, &c.GatewayKeyVersion, timeCol{&c.CreatedAt})
-	return c, err
-}
-
-func scanClientKey(row pgx.CollectableRow) (gateway.ClientKey, error) {
-	var k gateway.ClientKey
-	err := row.Scan(&k.ClientID, &k.Version, &k.PublicKey, timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt})
-	return k, err
-}
-
 // storedGatewayKey is a row of gateway_keys: PrivateKey is sealed when
-// sealed is set.
+// sealed is set. The sealed column is the PostgreSQL store's own (SQLite's
+// stores keys plain), so its row is rows.GatewayKeyColumns and then sealed.
 type storedGatewayKey struct {
 	gateway.GatewayKey
 	sealed bool
 }
 
-func scanGatewayKey(row pgx.CollectableRow) (storedGatewayKey, error) {
+// scanGatewayKey reads a row of rows.GatewayKeyColumns followed by sealed.
+func scanGatewayKey(row rows.Scanner) (storedGatewayKey, error) {
 	var k storedGatewayKey
-	err := row.Scan(&k.Version, &k.PrivateKey, &k.sealed, &k.State, timeCol{&k.CreatedAt}, timeCol{&k.ActivatedAt}, timeCol{&k.RetiredAt})
+	err := row.Scan(append(rows.GatewayKeyDest(&k.GatewayKey), &k.sealed)...)
 	return k, err
 }
 
@@ -108,7 +91,7 @@ func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.Cli
 	}
 	return s.registryWrite(ctx, "add client", func(t *tx) error {
 		inserted, err := t.execOne("add client", `INSERT INTO clients (client_id, notify_url, encrypted, created_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, c.Encrypted, millis(c.CreatedAt))
+			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, c.Encrypted, rows.Millis(c.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -163,11 +146,13 @@ func (s *Store) AddClientKey(ctx context.Context, key gateway.ClientKey) error {
 func insertClientKey(t *tx, clientID string, key gateway.ClientKey) error {
 	publicKey := key.PublicKey
 	if publicKey == nil {
+		// NOT NULL, and pgx binds a nil []byte as NULL; nil and empty
+		// read back alike.
 		publicKey = []byte{}
 	}
 	inserted, err := t.execOne("add client key", `INSERT INTO client_keys (client_id, version, public_key, created_at, retired_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, version) DO NOTHING`,
-		clientID, key.Version, publicKey, millis(key.CreatedAt), millis(key.RetiredAt))
+		clientID, key.Version, publicKey, rows.Millis(key.CreatedAt), rows.Millis(key.RetiredAt))
 	if err == nil && !inserted {
 		err = fmt.Errorf("client %s key version %d: %w", clientID, key.Version, gateway.ErrConflict)
 	}
@@ -269,14 +254,14 @@ func (s *Store) insertGatewayKey(t *tx, version int, der []byte, active bool, at
 		sealed = true
 	}
 	if stored == nil {
-		stored = []byte{}
+		stored = []byte{} // NOT NULL, as for client keys
 	}
 	state, activated := gateway.GatewayKeyPublished, any(nil)
 	if active {
-		state, activated = gateway.GatewayKeyActive, millis(at)
+		state, activated = gateway.GatewayKeyActive, rows.Millis(at)
 	}
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO gateway_keys (version, private_key, sealed, state, created_at, activated_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, version, stored, sealed, string(state), millis(at), activated)
+		VALUES ($1, $2, $3, $4, $5, $6)`, version, stored, sealed, string(state), rows.Millis(at), activated)
 	return t.fail("add gateway key", err)
 }
 
@@ -292,7 +277,7 @@ func (s *Store) ActivateGatewayKey(ctx context.Context, version int, at time.Tim
 		if _, err := t.tx.Exec(t.ctx, `UPDATE gateway_keys SET state = 'published' WHERE state = 'active'`); err != nil {
 			return t.fail("activate gateway key", err)
 		}
-		_, err = t.tx.Exec(t.ctx, `UPDATE gateway_keys SET state = 'active', activated_at = $1 WHERE version = $2`, millis(at), version)
+		_, err = t.tx.Exec(t.ctx, `UPDATE gateway_keys SET state = 'active', activated_at = $1 WHERE version = $2`, rows.Millis(at), version)
 		return t.fail("activate gateway key", err)
 	})
 }

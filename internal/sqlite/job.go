@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/rows"
 )
 
 // InsertJob schedules j and sets j.ID. A zero DueAt is due at once.
@@ -49,13 +50,13 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 		return nil, nil
 	}
 	at := now.UnixMilli()
-	jobs, err := queryAll(ctx, s.wr, "claim jobs", scanJob, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
+	jobs, err := queryAll(ctx, s.wr, "claim jobs", rows.ScanJob, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
 		WHERE id IN (
 			SELECT id FROM jobs
 			WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
 			ORDER BY due_at, id
 			LIMIT ?)
-		RETURNING id, kind, client_id, target_id, due_at, status, code, message, attempts`,
+		RETURNING `+rows.JobColumns,
 		now.Add(lease).UnixMilli(), at, at, limit)
 	if err != nil {
 		return nil, err
@@ -65,15 +66,9 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	return jobs, nil
 }
 
-func scanJob(row scanner) (gateway.Job, error) {
-	var j gateway.Job
-	err := row.Scan(&j.ID, &j.Kind, &j.ClientID, &j.TargetID, timeCol{&j.DueAt}, &j.Status, &j.Code, &j.Message, &j.Attempts)
-	return j, err
-}
-
 // Mark records key and reports whether this call recorded it first.
 func (s *Store) Mark(ctx context.Context, key string, at time.Time) (bool, error) {
 	first, err := changed(s.wr.ExecContext(ctx, `INSERT INTO marks (key, created_at) VALUES (?, ?)
-		ON CONFLICT (key) DO NOTHING`, key, millis(at)))
+		ON CONFLICT (key) DO NOTHING`, key, rows.Millis(at)))
 	return first, storeErr("mark "+key, err)
 }

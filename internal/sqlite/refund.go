@@ -5,24 +5,12 @@ import (
 	"fmt"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/rows"
 )
-
-const refundColumns = `refund_id, client_id, request_id, payment_id, amount_value, amount_currency,
-	reason, reference_id, notify_url, async, fingerprint, status, result_code, result_message,
-	created_at, updated_at, refunded_at`
-
-// scanRefund reads a row of refundColumns. After an error its result is
-// garbage, to drop, as queryOne and queryAll do.
-func scanRefund(row scanner) (*gateway.Refund, error) {
-	r := new(gateway.Refund)
-	return r, row.Scan(&r.ID, &r.ClientID, &r.RequestID, &r.PaymentID, &r.Amount.Value, &r.Amount.Currency,
-		&r.Reason, &r.ReferenceID, &r.NotifyURL, &r.Async, &r.Fingerprint, &r.Status, &r.ResultCode, &r.ResultMessage,
-		timeCol{&r.CreatedAt}, timeCol{&r.UpdatedAt}, timeCol{&r.RefundedAt})
-}
 
 // refund reads one refund through q; ErrNotFound when there is none.
 func refund(ctx context.Context, q queryer, op, where string, args ...any) (*gateway.Refund, error) {
-	return queryOne(ctx, q, op, scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE `+where, args...)
+	return queryOne(ctx, q, op, rows.ScanRefund, `SELECT `+rows.RefundColumns+` FROM refunds WHERE `+where, args...)
 }
 
 // Refund returns a client's refund by refundId; ErrNotFound when the client
@@ -40,19 +28,16 @@ func (s *Store) RefundByRequestID(ctx context.Context, clientID, requestID strin
 // Refunds returns the refunds of a payment, oldest first (by creation
 // time, then insertion order); none is not an error.
 func (s *Store) Refunds(ctx context.Context, paymentID string) ([]*gateway.Refund, error) {
-	return queryAll(ctx, s.rd, "refunds of payment "+paymentID, scanRefund, `SELECT `+refundColumns+` FROM refunds
+	return queryAll(ctx, s.rd, "refunds of payment "+paymentID, rows.ScanRefund, `SELECT `+rows.RefundColumns+` FROM refunds
 		WHERE payment_id = ? ORDER BY created_at, rowid`, paymentID)
 }
 
 // InsertRefund inserts r in one statement that also claims (ClientID,
 // RequestID); ErrConflict when another refund holds the pair.
 func (t *tx) InsertRefund(r *gateway.Refund) error {
-	inserted, err := t.execOne("insert refund "+r.ID, `INSERT INTO refunds (`+refundColumns+`)
+	inserted, err := t.execOne("insert refund "+r.ID, `INSERT INTO refunds (`+rows.RefundColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (client_id, request_id) DO NOTHING`,
-		r.ID, r.ClientID, r.RequestID, r.PaymentID, r.Amount.Value, r.Amount.Currency,
-		r.Reason, r.ReferenceID, r.NotifyURL, boolInt(r.Async), r.Fingerprint, string(r.Status), r.ResultCode, r.ResultMessage,
-		millis(r.CreatedAt), millis(r.UpdatedAt), millis(r.RefundedAt))
+		ON CONFLICT (client_id, request_id) DO NOTHING`, rows.RefundValues(r, boolInt)...)
 	if err == nil && !inserted {
 		err = fmt.Errorf("refund request %s of client %s: %w", r.RequestID, r.ClientID, gateway.ErrConflict)
 	}
@@ -71,7 +56,7 @@ func (t *tx) UpdateRefund(r *gateway.Refund) error {
 	updated, err := t.execOne("update refund "+r.ID, `UPDATE refunds SET
 		status = ?, result_code = ?, result_message = ?, updated_at = ?, refunded_at = ?
 		WHERE refund_id = ? AND client_id = ?`,
-		string(r.Status), r.ResultCode, r.ResultMessage, millis(r.UpdatedAt), millis(r.RefundedAt),
+		string(r.Status), r.ResultCode, r.ResultMessage, rows.Millis(r.UpdatedAt), rows.Millis(r.RefundedAt),
 		r.ID, r.ClientID)
 	if err == nil && !updated {
 		err = fmt.Errorf("update refund %s: %w", r.ID, gateway.ErrNotFound)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/rows"
 )
 
 // RegistryVersion returns the registry version: a counter that every
@@ -36,54 +37,23 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, storeErr("load registry: version", err)
 	}
 
-	reg.Clients, err = queryAll(ctx, tx, "load registry: clients", scanClient,
-		`SELECT client_id, notify_url, encrypted, gateway_key_version, created_at FROM clients ORDER BY client_id`)
+	reg.Clients, err = queryAll(ctx, tx, "load registry: clients", rows.ScanClient,
+		`SELECT `+rows.ClientColumns+` FROM clients ORDER BY client_id`)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := queryAll(ctx, tx, "load registry: client keys", scanClientKey,
-		`SELECT client_id, version, public_key, created_at, retired_at FROM client_keys ORDER BY client_id, version`)
+	keys, err := queryAll(ctx, tx, "load registry: client keys", rows.ScanClientKey,
+		`SELECT `+rows.ClientKeyColumns+` FROM client_keys ORDER BY client_id, version`)
 	if err != nil {
 		return nil, err
 	}
-	addClientKeys(reg.Clients, keys)
-	reg.GatewayKeys, err = queryAll(ctx, tx, "load registry: gateway keys", scanGatewayKey,
-		`SELECT version, private_key, state, created_at, activated_at, retired_at FROM gateway_keys ORDER BY version`)
+	rows.AddClientKeys(reg.Clients, keys)
+	reg.GatewayKeys, err = queryAll(ctx, tx, "load registry: gateway keys", rows.ScanGatewayKey,
+		`SELECT `+rows.GatewayKeyColumns+` FROM gateway_keys ORDER BY version`)
 	if err != nil {
 		return nil, err
 	}
 	return reg, nil
-}
-
-func scanClient(row scanner) (gateway.Client, error) {
-	var c gateway.Client
-	err := row.Scan(&c.ID, &c.NotifyURL, &c.Encrypted, &c.GatewayKeyVersion, timeCol{&c.CreatedAt})
-	return c, err
-}
-
-func scanClientKey(row scanner) (gateway.ClientKey, error) {
-	var k gateway.ClientKey
-	err := row.Scan(&k.ClientID, &k.Version, &k.PublicKey, timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt})
-	return k, err
-}
-
-func scanGatewayKey(row scanner) (gateway.GatewayKey, error) {
-	var k gateway.GatewayKey
-	err := row.Scan(&k.Version, &k.PrivateKey, &k.State, timeCol{&k.CreatedAt}, timeCol{&k.ActivatedAt}, timeCol{&k.RetiredAt})
-	return k, err
-}
-
-// addClientKeys appends each key, in order, to the keys of its client.
-func addClientKeys(clients []gateway.Client, keys []gateway.ClientKey) {
-	index := make(map[string]int, len(clients))
-	for i, c := range clients {
-		index[c.ID] = i
-	}
-	for _, k := range keys {
-		if i, ok := index[k.ClientID]; ok { // always, with foreign keys on
-			clients[i].Keys = append(clients[i].Keys, k)
-		}
-	}
 }
 
 // AddClient registers c with its first key; key.ClientID may be empty.
@@ -94,7 +64,7 @@ func (s *Store) AddClient(ctx context.Context, c gateway.Client, key gateway.Cli
 	}
 	return s.registryWrite(ctx, "add client", func(tx *sql.Tx) error {
 		inserted, err := changed(tx.ExecContext(ctx, `INSERT INTO clients (client_id, notify_url, encrypted, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, boolInt(c.Encrypted), millis(c.CreatedAt)))
+			ON CONFLICT (client_id) DO NOTHING`, c.ID, c.NotifyURL, boolInt(c.Encrypted), rows.Millis(c.CreatedAt)))
 		if err != nil {
 			return err
 		}
@@ -148,7 +118,7 @@ func (s *Store) AddClientKey(ctx context.Context, key gateway.ClientKey) error {
 func insertClientKey(ctx context.Context, tx *sql.Tx, clientID string, key gateway.ClientKey) error {
 	inserted, err := changed(tx.ExecContext(ctx, `INSERT INTO client_keys (client_id, version, public_key, created_at, retired_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id, version) DO NOTHING`,
-		clientID, key.Version, key.PublicKey, millis(key.CreatedAt), millis(key.RetiredAt)))
+		clientID, key.Version, key.PublicKey, rows.Millis(key.CreatedAt), rows.Millis(key.RetiredAt)))
 	if err == nil && !inserted {
 		err = fmt.Errorf("client %s key version %d: %w", clientID, key.Version, gateway.ErrConflict)
 	}
@@ -195,7 +165,7 @@ func (s *Store) EnsureGatewayKey(ctx context.Context, generate func() ([]byte, e
 		return 0, false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_keys (version, private_key, state, created_at, activated_at)
-		VALUES (1, ?, 'active', ?, ?)`, der, millis(at), millis(at)); err != nil {
+		VALUES (1, ?, 'active', ?, ?)`, der, rows.Millis(at), rows.Millis(at)); err != nil {
 		return 0, false, storeErr("ensure gateway key", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
@@ -223,10 +193,10 @@ func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time
 			if _, err := tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'published' WHERE state = 'active'`); err != nil {
 				return err
 			}
-			state, activated = gateway.GatewayKeyActive, millis(at)
+			state, activated = gateway.GatewayKeyActive, rows.Millis(at)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO gateway_keys (version, private_key, state, created_at, activated_at)
-			VALUES (?, ?, ?, ?, ?)`, version, privateKeyDER, string(state), millis(at), activated)
+			VALUES (?, ?, ?, ?, ?)`, version, privateKeyDER, string(state), rows.Millis(at), activated)
 		return err
 	})
 	if err != nil {
@@ -247,7 +217,7 @@ func (s *Store) ActivateGatewayKey(ctx context.Context, version int, at time.Tim
 		if _, err := tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'published' WHERE state = 'active'`); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'active', activated_at = ? WHERE version = ?`, millis(at), version)
+		_, err = tx.ExecContext(ctx, `UPDATE gateway_keys SET state = 'active', activated_at = ? WHERE version = ?`, rows.Millis(at), version)
 		return err
 	})
 }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/rows"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -279,82 +280,29 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// scanner is what *sql.Row and *sql.Rows have in common.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// millis encodes an optional time: NULL for the zero time, else Unix
-// milliseconds.
-func millis(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-// timeCol decodes a time column written by millis (or, for jobs.due_at,
-// always as Unix milliseconds) into *t, in UTC. NULL is the zero time, and
-// so is the zero time's own Unix milliseconds.
-type timeCol struct{ t *time.Time }
-
-func (c timeCol) Scan(v any) error {
-	switch v := v.(type) {
-	case nil:
-		*c.t = time.Time{}
-	case int64:
-		*c.t = time.UnixMilli(v).UTC()
-	default:
-		return fmt.Errorf("time column holds %T, want INTEGER Unix milliseconds", v)
-	}
-	return nil
-}
-
-func boolInt(b bool) int64 {
+// boolInt encodes a boolean argument as the schema stores it, INTEGER 1
+// or 0: SQLite has no BOOLEAN type. This is the SQLite store's own;
+// PostgreSQL's binds a bool to its BOOLEAN columns. Reading needs nothing
+// of the kind: database/sql scans INTEGER 0 and 1 into a *bool, so the
+// shared rows.Scan functions serve both stores.
+func boolInt(b bool) any {
 	if b {
-		return 1
+		return int64(1)
 	}
-	return 0
-}
-
-// listQuery builds the SELECT of a list: the conditions added, an order
-// and a limit.
-type listQuery struct {
-	where []string
-	args  []any
-}
-
-// add adds cond, with an argument for each ? in it.
-func (l *listQuery) add(cond string, args ...any) {
-	l.where = append(l.where, cond)
-	l.args = append(l.args, args...)
-}
-
-// sql returns the SELECT of what (columns FROM table) under the conditions,
-// in order, of at most limit rows (def when limit is not above zero), and
-// its arguments.
-func (l *listQuery) sql(what, order string, limit, def int) (string, []any) {
-	q := `SELECT ` + what
-	if len(l.where) > 0 {
-		q += ` WHERE ` + strings.Join(l.where, " AND ")
-	}
-	if limit <= 0 {
-		limit = def
-	}
-	return q + ` ORDER BY ` + order + ` LIMIT ?`, append(l.args, limit)
+	return int64(0)
 }
 
 // queryAll runs query through q and reads every row it returns with scan;
 // op names the read in errors.
-func queryAll[T any](ctx context.Context, q queryer, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+func queryAll[T any](ctx context.Context, q queryer, op string, scan func(rows.Scanner) (T, error), query string, args ...any) ([]T, error) {
+	rs, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, storeErr(op, err)
 	}
-	defer rows.Close()
+	defer rs.Close()
 	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
+	for rs.Next() {
+		v, err := scan(rs)
 		if err != nil {
 			return nil, storeErr(op, err)
 		}
@@ -362,8 +310,8 @@ func queryAll[T any](ctx context.Context, q queryer, op string, scan func(scanne
 	}
 	// Close too, not just Err: a write statement (UPDATE … RETURNING)
 	// reports some failures only when it is reset.
-	err = rows.Err()
-	if cerr := rows.Close(); err == nil {
+	err = rs.Err()
+	if cerr := rs.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -375,16 +323,16 @@ func queryAll[T any](ctx context.Context, q queryer, op string, scan func(scanne
 // queryOne runs query, which selects by a unique key, through q and reads
 // the row it returns with scan; an error wrapping gateway.ErrNotFound,
 // named op, when there is none. On an error it returns the zero T.
-func queryOne[T any](ctx context.Context, q queryer, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
-	rows, err := queryAll(ctx, q, op, scan, query, args...)
-	if err == nil && len(rows) == 0 {
+func queryOne[T any](ctx context.Context, q queryer, op string, scan func(rows.Scanner) (T, error), query string, args ...any) (T, error) {
+	all, err := queryAll(ctx, q, op, scan, query, args...)
+	if err == nil && len(all) == 0 {
 		err = fmt.Errorf("%s: %w", op, gateway.ErrNotFound)
 	}
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	return rows[0], nil
+	return all[0], nil
 }
 
 // changed takes the outcome of a statement that changes at most one row
