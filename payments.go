@@ -68,16 +68,20 @@ func (c *Client) CancelPayment(ctx context.Context, req *CancelRequest) (*Cancel
 
 // --- omnichannel v2 wire shapes (digest §4.10) --------------------------------
 
-// amountV2 is a v2 amount: value is a JSON integer in minor units.
-type amountV2 struct {
+// AmountV2 is an omnichannel v2 amount: Value is a JSON integer in minor
+// units.
+type AmountV2 struct {
 	Currency string      `json:"currency"`
 	Value    json.Number `json:"value"`
 }
 
-type payRequestV2 struct {
+// PayRequestV2 is the body of pay in omnichannel v2, what Pay sends for
+// FamilyOmnichannel: the payment method is a plain string and the amount
+// an integer.
+type PayRequestV2 struct {
 	PaymentRequestID        string    `json:"paymentRequestId"`
 	PaymentMethod           string    `json:"paymentMethod"`
-	PaymentAmount           *amountV2 `json:"paymentAmount,omitempty"`
+	PaymentAmount           *AmountV2 `json:"paymentAmount,omitempty"`
 	OriginalMerchantOrderID string    `json:"originalMerchantOrderId,omitempty"`
 	OriginalMerchantStoreID string    `json:"originalMerchantStoreId,omitempty"`
 	PaymentNotifyURL        string    `json:"paymentNotifyUrl,omitempty"`
@@ -96,17 +100,19 @@ type inquiryPaymentResponseV2 struct {
 	PaymentResultMessage string  `json:"paymentResultMessage"`
 }
 
-type refundRequestV2 struct {
+// RefundRequestV2 is the body of refund in omnichannel v2. Without
+// RefundAmount the gateway refunds what is left of the payment.
+type RefundRequestV2 struct {
 	RefundRequestID string    `json:"refundRequestId"`
 	PaymentID       string    `json:"paymentId"`
-	RefundAmount    *amountV2 `json:"refundAmount,omitempty"`
+	RefundAmount    *AmountV2 `json:"refundAmount,omitempty"`
 	Memo            string    `json:"memo,omitempty"`
 	RefundNotifyURL string    `json:"refundNotifyUrl,omitempty"`
 }
 
 // toAmountV2 converts an amount to the v2 shape; a zero Amount is nil (the
 // field is left out).
-func toAmountV2(field string, a Amount) (*amountV2, error) {
+func toAmountV2(field string, a Amount) (*AmountV2, error) {
 	if a == (Amount{}) {
 		return nil, nil
 	}
@@ -114,15 +120,15 @@ func toAmountV2(field string, a Amount) (*amountV2, error) {
 	if err != nil || n < 0 {
 		return nil, fmt.Errorf("antomgw: %s.value %q: omnichannel v2 amounts are integers in minor units", field, a.Value)
 	}
-	return &amountV2{Currency: a.Currency, Value: json.Number(strconv.FormatInt(n, 10))}, nil
+	return &AmountV2{Currency: a.Currency, Value: json.Number(strconv.FormatInt(n, 10))}, nil
 }
 
-func payV2(req *PayRequest) (*payRequestV2, error) {
+func payV2(req *PayRequest) (*PayRequestV2, error) {
 	amount, err := toAmountV2("paymentAmount", req.PaymentAmount)
 	if err != nil {
 		return nil, err
 	}
-	v2 := &payRequestV2{
+	v2 := &PayRequestV2{
 		PaymentRequestID: req.PaymentRequestID,
 		PaymentMethod:    req.PaymentMethod.PaymentMethodType,
 		PaymentAmount:    amount,

@@ -18,7 +18,7 @@ func (c *Client) Refund(ctx context.Context, req *RefundRequest) (*RefundRespons
 	if err != nil {
 		return nil, err
 	}
-	return call[RefundResponse](ctx, c, APIRefund, &refundRequestV2{
+	return call[RefundResponse](ctx, c, APIRefund, &RefundRequestV2{
 		RefundRequestID: req.RefundRequestID, PaymentID: req.PaymentID, RefundAmount: amount,
 		Memo: req.RefundReason, RefundNotifyURL: req.RefundNotifyURL,
 	})

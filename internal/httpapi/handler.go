@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -24,20 +25,20 @@ type handler func(s *Server, ctx context.Context, x *exchange, body []byte) (*ou
 
 // handlers is the table of what serves each route.
 var handlers = map[route]handler{
-	{APIPay, FamilyV1}: func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
+	{antomgw.APIPay, FamilyV1}: func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
 		return s.payV1(ctx, x.client, body)
 	},
-	{APIPay, FamilyV2}: func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
+	{antomgw.APIPay, FamilyV2}: func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
 		return s.payV2(ctx, x.client, body)
 	},
-	{APIInquiryPayment, FamilyV1}: inquiryPaymentHandler(FamilyV1),
-	{APIInquiryPayment, FamilyV2}: inquiryPaymentHandler(FamilyV2),
-	{APICancel, FamilyV1}:         cancelHandler,
-	{APICancel, FamilyV2}:         cancelHandler,
-	{APIRefund, FamilyV1}:         refundHandler(FamilyV1),
-	{APIRefund, FamilyV2}:         refundHandler(FamilyV2),
-	{APIInquiryRefund, FamilyV1}:  inquiryRefundHandler(FamilyV1),
-	{APIInquiryRefund, FamilyV2}:  inquiryRefundHandler(FamilyV2),
+	{antomgw.APIInquiryPayment, FamilyV1}: inquiryPaymentHandler(FamilyV1),
+	{antomgw.APIInquiryPayment, FamilyV2}: inquiryPaymentHandler(FamilyV2),
+	{antomgw.APICancel, FamilyV1}:         cancelHandler,
+	{antomgw.APICancel, FamilyV2}:         cancelHandler,
+	{antomgw.APIRefund, FamilyV1}:         refundHandler(FamilyV1),
+	{antomgw.APIRefund, FamilyV2}:         refundHandler(FamilyV2),
+	{antomgw.APIInquiryRefund, FamilyV1}:  inquiryRefundHandler(FamilyV1),
+	{antomgw.APIInquiryRefund, FamilyV2}:  inquiryRefundHandler(FamilyV2),
 }
 
 func inquiryPaymentHandler(fam Family) handler {

@@ -151,20 +151,6 @@ func payInputV1(clientID string, req *antomgw.PayRequest, now time.Time) (*gatew
 	return in, nil
 }
 
-type amountV2 struct {
-	Currency string      `json:"currency"`
-	Value    json.Number `json:"value"`
-}
-
-type payRequestV2 struct {
-	PaymentRequestID        string    `json:"paymentRequestId"`
-	PaymentMethod           string    `json:"paymentMethod"`
-	PaymentAmount           *amountV2 `json:"paymentAmount"`
-	OriginalMerchantOrderID string    `json:"originalMerchantOrderId,omitempty"`
-	OriginalMerchantStoreID string    `json:"originalMerchantStoreId,omitempty"`
-	PaymentNotifyURL        string    `json:"paymentNotifyUrl,omitempty"`
-}
-
 type payResponseV2 struct {
 	Result            wire.Result `json:"result"`
 	PaymentRequestID  string      `json:"paymentRequestId,omitempty"`
@@ -174,19 +160,19 @@ type payResponseV2 struct {
 }
 
 // v2Money reads a v2 amount: value is an Integer in minor units.
-func v2Money(field string, a *amountV2) (gateway.Money, error) {
+func v2Money(field string, a *antomgw.AmountV2) (gateway.Money, error) {
 	if a == nil {
 		return gateway.Money{}, illegal(field, "is required")
 	}
 	return money(field, antomgw.Amount{Currency: a.Currency, Value: a.Value.String()}, maxV2Value)
 }
 
-func v2Amount(m gateway.Money) *amountV2 {
-	return &amountV2{Currency: m.Currency, Value: json.Number(strconv.FormatInt(m.Value, 10))}
+func v2Amount(m gateway.Money) *antomgw.AmountV2 {
+	return &antomgw.AmountV2{Currency: m.Currency, Value: json.Number(strconv.FormatInt(m.Value, 10))}
 }
 
 func (s *Server) payV2(ctx context.Context, client gateway.Client, body []byte) (*outcome, error) {
-	var req payRequestV2
+	var req antomgw.PayRequestV2
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}

@@ -9,14 +9,14 @@ import (
 )
 
 type inquiryPaymentResponseV2 struct {
-	Result            wire.Result `json:"result"`
-	PaymentRequestID  string      `json:"paymentRequestId,omitempty"`
-	PaymentID         string      `json:"paymentId,omitempty"`
-	PaymentCreateTime string      `json:"paymentCreateTime,omitempty"`
-	PaymentTime       string      `json:"paymentTime,omitempty"`
-	PaymentStatus     string      `json:"paymentStatus,omitempty"`
-	PaymentAmount     *amountV2   `json:"paymentAmount,omitempty"`
-	PaymentMethod     string      `json:"paymentMethod,omitempty"`
+	Result            wire.Result       `json:"result"`
+	PaymentRequestID  string            `json:"paymentRequestId,omitempty"`
+	PaymentID         string            `json:"paymentId,omitempty"`
+	PaymentCreateTime string            `json:"paymentCreateTime,omitempty"`
+	PaymentTime       string            `json:"paymentTime,omitempty"`
+	PaymentStatus     string            `json:"paymentStatus,omitempty"`
+	PaymentAmount     *antomgw.AmountV2 `json:"paymentAmount,omitempty"`
+	PaymentMethod     string            `json:"paymentMethod,omitempty"`
 }
 
 func (s *Server) inquiryPayment(ctx context.Context, clientID string, fam Family, body []byte) (*outcome, error) {

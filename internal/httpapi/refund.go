@@ -8,37 +8,29 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
-type refundRequestV2 struct {
-	RefundRequestID string    `json:"refundRequestId"`
-	PaymentID       string    `json:"paymentId"`
-	RefundAmount    *amountV2 `json:"refundAmount,omitempty"`
-	Memo            string    `json:"memo,omitempty"`
-	RefundNotifyURL string    `json:"refundNotifyUrl,omitempty"`
-}
-
 type refundResponseV2 struct {
-	Result          wire.Result `json:"result"`
-	RefundRequestID string      `json:"refundRequestId,omitempty"`
-	RefundID        string      `json:"refundId,omitempty"`
-	PaymentID       string      `json:"paymentId,omitempty"`
-	RefundAmount    *amountV2   `json:"refundAmount,omitempty"`
-	RefundTime      string      `json:"refundTime,omitempty"`
+	Result          wire.Result       `json:"result"`
+	RefundRequestID string            `json:"refundRequestId,omitempty"`
+	RefundID        string            `json:"refundId,omitempty"`
+	PaymentID       string            `json:"paymentId,omitempty"`
+	RefundAmount    *antomgw.AmountV2 `json:"refundAmount,omitempty"`
+	RefundTime      string            `json:"refundTime,omitempty"`
 }
 
 type inquiryRefundResponseV2 struct {
-	Result          wire.Result `json:"result"`
-	RefundID        string      `json:"refundId,omitempty"`
-	RefundRequestID string      `json:"refundRequestId,omitempty"`
-	RefundAmount    *amountV2   `json:"refundAmount,omitempty"`
-	RefundStatus    string      `json:"refundStatus,omitempty"`
-	RefundTime      string      `json:"refundTime,omitempty"`
+	Result          wire.Result       `json:"result"`
+	RefundID        string            `json:"refundId,omitempty"`
+	RefundRequestID string            `json:"refundRequestId,omitempty"`
+	RefundAmount    *antomgw.AmountV2 `json:"refundAmount,omitempty"`
+	RefundStatus    string            `json:"refundStatus,omitempty"`
+	RefundTime      string            `json:"refundTime,omitempty"`
 }
 
 func (s *Server) refund(ctx context.Context, clientID string, fam Family, body []byte) (*outcome, error) {
 	var in gateway.RefundInput
 	in.ClientID = clientID
 	if fam == FamilyV2 {
-		var req refundRequestV2
+		var req antomgw.RefundRequestV2
 		if err := decode(body, &req); err != nil {
 			return nil, err
 		}

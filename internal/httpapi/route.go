@@ -1,17 +1,9 @@
 package httpapi
 
-import "strings"
+import (
+	"strings"
 
-// API names one operation, whichever path family it came in on.
-type API string
-
-// The operations.
-const (
-	APIPay            API = "pay"
-	APIInquiryPayment API = "inquiryPayment"
-	APICancel         API = "cancel"
-	APIRefund         API = "refund"
-	APIInquiryRefund  API = "inquiryRefund"
+	"github.com/antomgw/antomgw"
 )
 
 // Family is a path family: AMS v1 (what the official SDKs call) or the
@@ -25,11 +17,11 @@ const (
 )
 
 type route struct {
-	api    API
+	api    antomgw.API // the operation, whichever path family it came in on
 	family Family
 }
 
-var apis = []API{APIPay, APIInquiryPayment, APICancel, APIRefund, APIInquiryRefund}
+var apis = []antomgw.API{antomgw.APIPay, antomgw.APIInquiryPayment, antomgw.APICancel, antomgw.APIRefund, antomgw.APIInquiryRefund}
 
 // routes maps every served path to its operation: /ams/api/v1/payments/X,
 // the sandbox variant the official SDKs call for SANDBOX_ client ids, and
