@@ -32,29 +32,30 @@ func Body(kind gateway.NotificationKind, p *gateway.Payment, r *gateway.Refund) 
 	case gateway.NotifyPayment:
 		b := antomgw.PaymentNotification{NotifyType: TypePaymentResult, PaymentRequestID: p.RequestID, PaymentID: p.ID,
 			PaymentAmount: amount(p.Amount), PaymentCreateTime: isoTime(p.CreatedAt),
-			PaymentTime: isoTime(p.PaidAt), PaymentMethodType: p.MethodType}
-		if p.Status == gateway.PaymentSuccess {
-			b.Result = wire.NewResult(wire.CodeSuccess, "")
-		} else {
-			b.Result = wire.NewResult(p.ResultCode, p.ResultMessage)
-			b.Result.Status = wire.StatusFail
-		}
+			PaymentTime: isoTime(p.PaidAt), PaymentMethodType: p.MethodType,
+			Result: finalResult(p.Status == gateway.PaymentSuccess, p.ResultCode, p.ResultMessage)}
 		return json.Marshal(b)
 	case gateway.NotifyRefund:
 		if r == nil {
 			return nil, fmt.Errorf("notifyRefund without a refund")
 		}
 		b := antomgw.RefundNotification{NotifyType: TypeRefundResult, RefundStatus: string(r.Status), RefundRequestID: r.RequestID,
-			RefundID: r.ID, PaymentID: r.PaymentID, RefundAmount: amount(r.Amount), RefundTime: isoTime(r.RefundedAt)}
-		if r.Status == gateway.RefundSuccess {
-			b.Result = wire.NewResult(wire.CodeSuccess, "")
-		} else {
-			b.Result = wire.NewResult(r.ResultCode, r.ResultMessage)
-			b.Result.Status = wire.StatusFail
-		}
+			RefundID: r.ID, PaymentID: r.PaymentID, RefundAmount: amount(r.Amount), RefundTime: isoTime(r.RefundedAt),
+			Result: finalResult(r.Status == gateway.RefundSuccess, r.ResultCode, r.ResultMessage)}
 		return json.Marshal(b)
 	}
 	return nil, fmt.Errorf("unknown notification kind %q", kind)
+}
+
+// finalResult is the result of a notification: S SUCCESS, or F with the
+// record's own code.
+func finalResult(success bool, code, message string) wire.Result {
+	if success {
+		return wire.NewResult(wire.CodeSuccess, "")
+	}
+	r := wire.NewResult(code, message)
+	r.Status = wire.StatusFail
+	return r
 }
 
 func amount(m gateway.Money) *antomgw.Amount {
