@@ -65,6 +65,20 @@ func (sf *storeFlag) open(ctx context.Context, e *env, synchronous string) (stor
 	return node.OpenStore(ctx, cfg)
 }
 
+// onStore runs a command that works on the gateway's data: its flag set
+// has the store flags, define adds the command's own flags and returns
+// what to do with the gateway's use cases once they parse.
+func onStore(ctx context.Context, e *env, path string, args []string, synopsis, doc string,
+	define func(f *flagSet) func(svc *gateway.Service) error) error {
+	f := newFlagSet(e, path, synopsis, doc)
+	sf := addStoreFlags(f)
+	do := define(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	return sf.run(ctx, e, do)
+}
+
 // run opens the store the flags name, calls fn with the gateway's use
 // cases on it, and closes the store.
 func (sf *storeFlag) run(ctx context.Context, e *env, fn func(svc *gateway.Service) error) error {
