@@ -18,41 +18,72 @@ var signDoc = helpText("sign")
 func runSign(_ context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, signSynopsis, signDoc)
 	keyFile := f.str("private-key", "FILE", "", "RSA private key: PEM (PKCS #8 or PKCS #1) or bare base64 DER")
-	clientID := f.str("client-id", "ID", "", "Client-Id header value")
-	timeHeader := f.str("time", "TIME", "", "Request-Time (or Response-Time) header value, exactly as sent")
-	uri := f.str("path", "PATH", "", "request path, with ?query if any, e.g. /ams/api/v1/payments/pay")
-	method := f.str("method", "METHOD", "POST", "HTTP method")
+	f.require("private-key")
+	mf := addMessageFlags(f)
+	mf.addMethod(f)
 	keyVersion := f.integer("key-version", "N", 1, "keyVersion written into the header")
-	bodyFile := f.str("body-file", "FILE", "", "read the body from FILE (default: stdin; \"-\" is stdin too)")
-	f.require("private-key", "client-id", "time", "path")
+	mf.addBodyFile(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if *keyVersion < 1 {
 		return f.usagef("--key-version must be a positive integer, got %d", *keyVersion)
 	}
-	if *method == "" {
-		return f.usagef("flag --method must not be empty")
+	m, err := mf.message(e, f)
+	if err != nil {
+		return err
 	}
-
 	key, err := loadPrivateKey(*keyFile)
 	if err != nil {
 		return err
 	}
-	body, err := readBody(e, *bodyFile)
-	if err != nil {
-		return err
-	}
-	for _, w := range signWarnings(*method, *uri, *timeHeader) {
+	for _, w := range signWarnings(m.Method, m.URI, m.Time) {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
-	m := wire.Message{Method: *method, URI: *uri, ClientID: *clientID, Time: *timeHeader, Body: body}
 	h, err := m.Sign(key, *keyVersion)
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(e.stdout, h.String())
 	return err
+}
+
+// messageFlags are the flags sign and verify take for the pieces of a
+// signed message.
+type messageFlags struct {
+	clientID, timeHeader, uri, method, bodyFile *string
+}
+
+func addMessageFlags(f *flagSet) *messageFlags {
+	mf := &messageFlags{
+		clientID:   f.str("client-id", "ID", "", "Client-Id header value"),
+		timeHeader: f.str("time", "TIME", "", "Request-Time (or Response-Time) header value, exactly as sent"),
+		uri:        f.str("path", "PATH", "", "request path, with ?query if any, e.g. /ams/api/v1/payments/pay"),
+	}
+	f.require("client-id", "time", "path")
+	return mf
+}
+
+// addMethod and addBodyFile add --method and --body-file where the command
+// lists them.
+func (mf *messageFlags) addMethod(f *flagSet) {
+	mf.method = f.str("method", "METHOD", "POST", "HTTP method")
+}
+
+func (mf *messageFlags) addBodyFile(f *flagSet) {
+	mf.bodyFile = f.str("body-file", "FILE", "", "read the body from FILE (default: stdin; \"-\" is stdin too)")
+}
+
+// message reads the body and returns the message the flags describe.
+func (mf *messageFlags) message(e *env, f *flagSet) (wire.Message, error) {
+	if *mf.method == "" {
+		return wire.Message{}, f.usagef("flag --method must not be empty")
+	}
+	body, err := readBody(e, *mf.bodyFile)
+	if err != nil {
+		return wire.Message{}, err
+	}
+	return wire.Message{Method: *mf.method, URI: *mf.uri, ClientID: *mf.clientID, Time: *mf.timeHeader, Body: body}, nil
 }
 
 // signWarnings returns what looks wrong in the inputs of sign without

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 )
 
 // The operator's use cases for clients: each is one call that the CLI, the
@@ -108,10 +109,8 @@ func (s *Service) Client(ctx context.Context, id string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range clients {
-		if clients[i].ID == id {
-			return &clients[i], nil
-		}
+	if i := slices.IndexFunc(clients, func(c Client) bool { return c.ID == id }); i >= 0 {
+		return &clients[i], nil
 	}
 	return nil, Errorf(KindNotFound, "client %s is not registered", id)
 }
