@@ -57,6 +57,28 @@ func requestID(field, v string, v2 bool) error {
 	return nil
 }
 
+// decodeRef decodes the body of a call that names a payment (refund:
+// false) or a refund by its id or the merchant's request id, and checks
+// them: inquiryPayment, cancel, inquiryRefund.
+func decodeRef(body []byte, refund bool) (id, requestID string, err error) {
+	if refund {
+		var r antomgw.InquiryRefundRequest
+		err = decode(body, &r)
+		id, requestID = r.RefundID, r.RefundRequestID
+	} else {
+		var r antomgw.InquiryPaymentRequest // the body of cancel too
+		err = decode(body, &r)
+		id, requestID = r.PaymentID, r.PaymentRequestID
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if refund {
+		return id, requestID, lookupIDs("refundId", id, "refundRequestId", requestID)
+	}
+	return id, requestID, lookupIDs("paymentId", id, "paymentRequestId", requestID)
+}
+
 func lookupIDs(idField, id, reqField, reqID string) error {
 	if id == "" && reqID == "" {
 		return illegal(idField, "%s or %s is required", idField, reqField)

@@ -20,14 +20,11 @@ type inquiryPaymentResponseV2 struct {
 }
 
 func (s *Server) inquiryPayment(ctx context.Context, clientID string, fam Family, body []byte) (*outcome, error) {
-	var req antomgw.InquiryPaymentRequest
-	if err := decode(body, &req); err != nil {
+	id, requestID, err := decodeRef(body, false)
+	if err != nil {
 		return nil, err
 	}
-	if err := lookupIDs("paymentId", req.PaymentID, "paymentRequestId", req.PaymentRequestID); err != nil {
-		return nil, err
-	}
-	p, refunds, err := s.Service.InquirePayment(ctx, clientID, req.PaymentID, req.PaymentRequestID)
+	p, refunds, err := s.Service.InquirePayment(ctx, clientID, id, requestID)
 	if err != nil {
 		return nil, err
 	}
@@ -72,14 +69,11 @@ func (s *Server) inquiryPayment(ctx context.Context, clientID string, fam Family
 }
 
 func (s *Server) cancel(ctx context.Context, clientID string, body []byte) (*outcome, error) {
-	var req antomgw.CancelRequest
-	if err := decode(body, &req); err != nil {
+	id, requestID, err := decodeRef(body, false)
+	if err != nil {
 		return nil, err
 	}
-	if err := lookupIDs("paymentId", req.PaymentID, "paymentRequestId", req.PaymentRequestID); err != nil {
-		return nil, err
-	}
-	p, err := s.Service.Cancel(ctx, clientID, req.PaymentID, req.PaymentRequestID)
+	p, err := s.Service.Cancel(ctx, clientID, id, requestID)
 	if err != nil {
 		return nil, err
 	}

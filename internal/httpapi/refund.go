@@ -108,14 +108,11 @@ func (s *Server) refund(ctx context.Context, clientID string, fam Family, body [
 }
 
 func (s *Server) inquiryRefund(ctx context.Context, clientID string, fam Family, body []byte) (*outcome, error) {
-	var req antomgw.InquiryRefundRequest
-	if err := decode(body, &req); err != nil {
+	id, requestID, err := decodeRef(body, true)
+	if err != nil {
 		return nil, err
 	}
-	if err := lookupIDs("refundId", req.RefundID, "refundRequestId", req.RefundRequestID); err != nil {
-		return nil, err
-	}
-	r, err := s.Service.InquireRefund(ctx, clientID, req.RefundID, req.RefundRequestID)
+	r, err := s.Service.InquireRefund(ctx, clientID, id, requestID)
 	if err != nil {
 		return nil, err
 	}
