@@ -58,8 +58,8 @@ type Process struct {
 	Client *http.Client
 
 	cmd     *exec.Cmd
-	stdout  *lockedBuffer
-	stderr  *lockedBuffer
+	stdout  *Buffer
+	stderr  *Buffer
 	exited  chan struct{}
 	state   *os.ProcessState // set before exited is closed
 	stopped atomic.Bool      // the test stopped it or expected its end
@@ -106,7 +106,7 @@ func (c ServeConfig) Start(tb testing.TB) (*Process, error) {
 		timeout = 30 * time.Second
 	}
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", c.DataDir}, c.Args...)
-	p := &Process{DataDir: c.DataDir, Client: c.Client, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &Process{DataDir: c.DataDir, Client: c.Client, stdout: &Buffer{}, stderr: &Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = c.Env
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
@@ -263,19 +263,22 @@ func (p *Process) Tail() string {
 	return out
 }
 
-// lockedBuffer is a bytes.Buffer for one writer goroutine and readers.
-type lockedBuffer struct {
+// Buffer is a bytes.Buffer safe for concurrent writers and readers: for
+// a process's output, or a logger's.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(b []byte) (int, error) {
+// Write appends b.
+func (l *Buffer) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(b)
 }
 
-func (l *lockedBuffer) String() string {
+// String returns what was written so far.
+func (l *Buffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

@@ -1,14 +1,12 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -16,29 +14,12 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestClientKeyVersionFallback: a terminal that signs with key version 2
 // while its SDK sends keyVersion=1 (the official Go and .NET SDKs always
 // do) gets S; the request is counted and logged once; a retired key never
 // verifies; a signature no active key verifies names every version tried.
 func TestClientKeyVersionFallback(t *testing.T) {
-	var logs syncBuffer
+	var logs gatewaytest.Buffer
 	h := newGateway(t, gatewaytest.WithLog(slog.New(slog.NewTextHandler(&logs, nil))))
 	ctx := context.Background()
 	key2 := gatewaytest.OtherMerchantKey()
