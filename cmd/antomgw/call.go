@@ -318,14 +318,17 @@ func runCallPay(ctx context.Context, e *env, path string, args []string) error {
 
 // --- inquiry and cancel ---------------------------------------------------------
 
-func paymentIDFlags(c *callFlags, f *flagSet) (requestID, paymentID *string) {
-	requestID = c.field(f, "payment-request-id", "ID", "", "paymentRequestId")
-	paymentID = c.field(f, "payment-id", "ID", "", "paymentId (wins when both are given)")
-	return requestID, paymentID
-}
+// paymentRef and refundRef are the flags that name what a call is about:
+// the merchant's request id, or the gateway's id.
+var (
+	paymentRef = refFlags{"payment-request-id", "paymentRequestId", "payment-id", "paymentId"}
+	refundRef  = refFlags{"refund-request-id", "refundRequestId", "refund-id", "refundId"}
+)
+
+type refFlags struct{ requestFlag, requestField, idFlag, idField string }
 
 func runCallInquiry(ctx context.Context, e *env, path string, args []string) error {
-	return runCallByPayment(ctx, e, path, args, antomgw.APIInquiryPayment,
+	return runCallByRef(ctx, e, path, args, antomgw.APIInquiryPayment, paymentRef,
 		"Inquire a payment's status (paymentStatus: SUCCESS, FAIL, PROCESSING, CANCELLED).",
 		func(cl *antomgw.Client, requestID, paymentID string) (any, error) {
 			return cl.InquiryPayment(ctx, &antomgw.InquiryPaymentRequest{PaymentRequestID: requestID, PaymentID: paymentID})
@@ -333,28 +336,38 @@ func runCallInquiry(ctx context.Context, e *env, path string, args []string) err
 }
 
 func runCallCancel(ctx context.Context, e *env, path string, args []string) error {
-	return runCallByPayment(ctx, e, path, args, antomgw.APICancel,
+	return runCallByRef(ctx, e, path, args, antomgw.APICancel, paymentRef,
 		"Cancel a payment: one still in process at once, a successful one inside the\ncancel window (the funds are reversed).",
 		func(cl *antomgw.Client, requestID, paymentID string) (any, error) {
 			return cl.CancelPayment(ctx, &antomgw.CancelRequest{PaymentRequestID: requestID, PaymentID: paymentID})
 		})
 }
 
-// runCallByPayment is a call whose body names a payment by
-// paymentRequestId or paymentId: inquiry and cancel.
-func runCallByPayment(ctx context.Context, e *env, path string, args []string, api antomgw.API, doc string,
-	call func(cl *antomgw.Client, requestID, paymentID string) (any, error)) error {
-	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--payment-request-id ID | --payment-id ID) [flags]",
+func runCallInquiryRefund(ctx context.Context, e *env, path string, args []string) error {
+	return runCallByRef(ctx, e, path, args, antomgw.APIInquiryRefund, refundRef,
+		"Inquire a refund's status (refundStatus: SUCCESS, FAIL, PROCESSING).",
+		func(cl *antomgw.Client, requestID, refundID string) (any, error) {
+			return cl.InquiryRefund(ctx, &antomgw.InquiryRefundRequest{RefundRequestID: requestID, RefundID: refundID})
+		})
+}
+
+// runCallByRef is a call whose body names a payment or a refund by the
+// merchant's request id or the gateway's id: inquiry, cancel and
+// inquiry-refund.
+func runCallByRef(ctx context.Context, e *env, path string, args []string, api antomgw.API, ref refFlags, doc string,
+	call func(cl *antomgw.Client, requestID, id string) (any, error)) error {
+	f := newFlagSet(e, path, fmt.Sprintf("%s --client-id ID --private-key FILE --gateway-public-key FILE\n         (--%s ID | --%s ID) [flags]", path, ref.requestFlag, ref.idFlag),
 		doc+"\n\n"+callCommonDoc)
 	c := &callFlags{}
-	requestID, paymentID := paymentIDFlags(c, f)
+	requestID := c.field(f, ref.requestFlag, "ID", "", ref.requestField)
+	id := c.field(f, ref.idFlag, "ID", "", ref.idField+" (wins when both are given)")
 	c.addCommon(f)
 	set, err := c.parse(f, args)
 	if err != nil {
 		return err
 	}
-	if !set["body-file"] && *requestID == "" && *paymentID == "" {
-		return f.usagef("--payment-request-id or --payment-id is required (or --body-file)")
+	if !set["body-file"] && *requestID == "" && *id == "" {
+		return f.usagef("--%s or --%s is required (or --body-file)", ref.requestFlag, ref.idFlag)
 	}
 	cl, err := c.client(e, f)
 	if err != nil {
@@ -363,7 +376,7 @@ func runCallByPayment(ctx context.Context, e *env, path string, args []string, a
 	if set["body-file"] {
 		return doRaw(ctx, e, cl, api, *c.bodyFile)
 	}
-	resp, err := call(cl, *requestID, *paymentID)
+	resp, err := call(cl, *requestID, *id)
 	return finish(e, resp, err)
 }
 
@@ -407,30 +420,5 @@ func runCallRefund(ctx context.Context, e *env, path string, args []string) erro
 		req.RefundAmount = antomgw.Amount{Currency: *currency, Value: *amount}
 	}
 	resp, err := cl.Refund(ctx, req)
-	return finish(e, resp, err)
-}
-
-func runCallInquiryRefund(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--refund-request-id ID | --refund-id ID) [flags]",
-		"Inquire a refund's status (refundStatus: SUCCESS, FAIL, PROCESSING).\n\n"+callCommonDoc)
-	c := &callFlags{}
-	requestID := c.field(f, "refund-request-id", "ID", "", "refundRequestId")
-	refundID := c.field(f, "refund-id", "ID", "", "refundId (wins when both are given)")
-	c.addCommon(f)
-	set, err := c.parse(f, args)
-	if err != nil {
-		return err
-	}
-	if !set["body-file"] && *requestID == "" && *refundID == "" {
-		return f.usagef("--refund-request-id or --refund-id is required (or --body-file)")
-	}
-	cl, err := c.client(e, f)
-	if err != nil {
-		return err
-	}
-	if set["body-file"] {
-		return doRaw(ctx, e, cl, antomgw.APIInquiryRefund, *c.bodyFile)
-	}
-	resp, err := cl.InquiryRefund(ctx, &antomgw.InquiryRefundRequest{RefundRequestID: *requestID, RefundID: *refundID})
 	return finish(e, resp, err)
 }
