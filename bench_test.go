@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw"
-	"github.com/antomgw/antomgw/antomtest"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -20,8 +20,8 @@ import (
 // send, read, verify the signature, decode, check S — and nothing else
 // (no retries, no logging, no encryption path, no typed errors).
 type bareClient struct {
-	hc   *http.Client
-	base string
+	hc *http.Client
+	g  *gatewaytest.Gateway
 }
 
 const inquiryPath = "/ams/api/v1/payments/inquiryPayment"
@@ -32,16 +32,16 @@ func (b *bareClient) inquiry(id string) error {
 		return err
 	}
 	reqTime := wire.FormatTime(time.Now())
-	sig, err := wire.Sign(antomtest.MerchantKey(), wire.SigningContent("POST", inquiryPath, antomtest.ClientID, reqTime, body))
+	sig, err := wire.Sign(b.g.MerchantKey(), wire.SigningContent("POST", inquiryPath, b.g.ClientID(), reqTime, body))
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequest("POST", b.base+inquiryPath, bytes.NewReader(body))
+	req, err := http.NewRequest("POST", b.g.URL()+inquiryPath, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	req.Header.Set("Client-Id", antomtest.ClientID)
+	req.Header.Set("Client-Id", b.g.ClientID())
 	req.Header.Set("Request-Time", reqTime)
 	req.Header.Set("Signature", wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: 1, Signature: sig}.String())
 	resp, err := b.hc.Do(req)
@@ -57,7 +57,7 @@ func (b *bareClient) inquiry(id string) error {
 	if err != nil {
 		return err
 	}
-	if err := wire.Verify(&antomtest.GatewayKey().PublicKey, wire.SigningContent("POST", inquiryPath, antomtest.ClientID, resp.Header.Get("response-time"), rb), sh.Signature); err != nil {
+	if err := wire.Verify(&b.g.GatewayKey().PublicKey, wire.SigningContent("POST", inquiryPath, b.g.ClientID(), resp.Header.Get("response-time"), rb), sh.Signature); err != nil {
 		return err
 	}
 	var out antomgw.InquiryPaymentResponse
@@ -79,8 +79,8 @@ func (b *bareClient) inquiry(id string) error {
 //
 //	go test -run '^$' -bench SDKOverhead -benchtime 2000x .
 func BenchmarkSDKOverhead(b *testing.B) {
-	g := newGateway(b)
-	c := newClient(b, g.srv.URL)
+	g := gatewaytest.New(b)
+	c := g.Client(b)
 	ctx := context.Background()
 	id := newID("BENCH")
 	if _, err := c.Pay(ctx, inStorePay(id, "100")); err != nil {
@@ -88,7 +88,7 @@ func BenchmarkSDKOverhead(b *testing.B) {
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 32 // as the SDK's default client
-	bare := &bareClient{hc: &http.Client{Transport: t}, base: g.srv.URL}
+	bare := &bareClient{hc: &http.Client{Transport: t}, g: g}
 	req := &antomgw.InquiryPaymentRequest{PaymentRequestID: id}
 	sdkCall := func() {
 		r, err := c.InquiryPayment(ctx, req)

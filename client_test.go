@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/antomgw/antomgw"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -14,7 +15,7 @@ import (
 // families, with and without encryption, and checks on the wire that the
 // bodies really were encrypted both ways.
 func TestCallsEndToEnd(t *testing.T) {
-	g := newGateway(t)
+	g := gatewaytest.New(t)
 	for _, fam := range []antomgw.PathFamily{antomgw.FamilyAMS, antomgw.FamilyOmnichannel} {
 		for _, enc := range []bool{false, true} {
 			name := string(fam)
@@ -25,7 +26,7 @@ func TestCallsEndToEnd(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				rec := &recorder{}
-				c := newClient(t, g.srv.URL, family(fam), encrypted(enc), recordWith(rec))
+				c := g.Client(t, family(fam), encrypted(enc), recordWith(rec))
 				ctx := context.Background()
 				id := newID("E2E")
 
@@ -127,9 +128,9 @@ func TestCallsEndToEnd(t *testing.T) {
 // TestOmnichannelBodies checks the v2 bodies on the wire: the payment
 // method as a string and the amount as a JSON integer.
 func TestOmnichannelBodies(t *testing.T) {
-	g := newGateway(t)
+	g := gatewaytest.New(t)
 	rec := &recorder{}
-	c := newClient(t, g.srv.URL, family(antomgw.FamilyOmnichannel), recordWith(rec))
+	c := g.Client(t, family(antomgw.FamilyOmnichannel), recordWith(rec))
 	id := newID("V2")
 	if _, err := c.Pay(context.Background(), inStorePay(id, "700")); err != nil {
 		t.Fatal(err)
@@ -152,8 +153,8 @@ func TestOmnichannelBodies(t *testing.T) {
 // SDK: OrderCode, EntryCode and cashier answer U PAYMENT_IN_PROCESS with
 // what the user needs, and the response comes back with the *Error.
 func TestScenarios(t *testing.T) {
-	g := newGateway(t)
-	c := newClient(t, g.srv.URL)
+	g := gatewaytest.New(t)
+	c := g.Client(t)
 	ctx := context.Background()
 	for _, sc := range []string{antomgw.ScenarioOrderCode, antomgw.ScenarioEntryCode, "cashier"} {
 		t.Run(sc, func(t *testing.T) {
@@ -195,8 +196,8 @@ func TestScenarios(t *testing.T) {
 
 // TestSandboxFamily calls the AMS sandbox paths.
 func TestSandboxFamily(t *testing.T) {
-	g := newGateway(t)
-	c := newClient(t, g.srv.URL, family(antomgw.FamilyAMSSandbox))
+	g := gatewaytest.New(t)
+	c := g.Client(t, family(antomgw.FamilyAMSSandbox))
 	if p := c.Path(antomgw.APIInquiryRefund); p != "/ams/sandbox/api/v1/payments/inquiryRefund" {
 		t.Errorf("Path = %q", p)
 	}
@@ -207,8 +208,8 @@ func TestSandboxFamily(t *testing.T) {
 
 // TestDo sends exact bytes through the verified path.
 func TestDo(t *testing.T) {
-	g := newGateway(t)
-	c := newClient(t, g.srv.URL)
+	g := gatewaytest.New(t)
+	c := g.Client(t)
 	id := newID("RAW")
 	body := []byte(`{"productCode":"IN_STORE_PAYMENT","paymentRequestId":"` + id + `","order":{"referenceOrderId":"1"},` +
 		`"paymentAmount":{"currency":"USD","value":"100"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"2810"},` +

@@ -6,18 +6,19 @@ package antomgw_test
 // two workers) on an httptest server. These imports live in _test files
 // only: the SDK itself imports nothing but the standard library and wire.
 //
-// The gateway runs on the real clock, with its workers in the background:
-// what these tests check (timeouts, retries, ResolvePayment's polls) runs
-// on the SDK's real timers, so the gateway's delays pass in real time too.
+// The gateway runs on gatewaytest's stopped clock: a test moves it
+// (Gateway.Advance) to let the wallet's delays pass, or, when the SDK
+// polls on its own timers (ResolvePayment), lets each request move it
+// (Gateway.AdvancePerRequest). Only the SDK's own timeouts run on the
+// real clock. The helpers below configure SDK clients, for the real
+// gateway (Gateway.Client) and for antomtest's scripted one (newClient).
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,56 +27,10 @@ import (
 
 	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/antomtest"
-	"github.com/antomgw/antomgw/internal/gateway"
-	"github.com/antomgw/antomgw/internal/gatewaytest"
 )
 
-// gw is a real gateway for the SDK to call. Its client antomtest.ClientID
-// is registered with antomtest.MerchantKey; it signs with
-// antomtest.GatewayKey (version 1).
-type gw struct {
-	*gatewaytest.Gateway
-	srv *httptest.Server
-}
-
-type gwOption = gatewaytest.Option
-
-// withDelay sets how long the wallet's "later" takes (9903, 9904); an hour
-// otherwise.
-func withDelay(d time.Duration) gwOption { return gatewaytest.WithSimDelay(d) }
-
-// withHold sets how long the 9902 answer is held back; 40s otherwise.
-func withHold(d time.Duration) gwOption { return gatewaytest.WithSimHold(d) }
-
-// withNotifications delivers notifications on the fast schedule.
-func withNotifications() gwOption { return gatewaytest.WithNotifySchedule(gateway.FastSchedule) }
-
-func newGateway(tb testing.TB, opts ...gwOption) *gw {
-	tb.Helper()
-	g := gatewaytest.New(tb, append([]gatewaytest.Option{
-		gatewaytest.WithClock(gatewaytest.NewWallClock()),
-		gatewaytest.WithWorkers(),
-		gatewaytest.WithClientID(antomtest.ClientID),
-		gatewaytest.WithMerchantKey(antomtest.MerchantKey()),
-		gatewaytest.WithGatewayKey(antomtest.GatewayKey()),
-		gatewaytest.WithSimDelay(time.Hour),
-		gatewaytest.WithSimHold(40 * time.Second),
-	}, opts...)...)
-	return &gw{Gateway: g, srv: g.Server()}
-}
-
-// payments counts the payments of a paymentRequestId in the store.
-func (g *gw) payments(tb testing.TB, requestID string) int {
-	tb.Helper()
-	ps, err := g.Store().Payments(context.Background(), gateway.PaymentFilter{ClientID: antomtest.ClientID, RequestID: requestID, Limit: 1000})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return len(ps)
-}
-
 // clientOption changes the Config of a test client.
-type clientOption func(*antomgw.Config)
+type clientOption = func(*antomgw.Config)
 
 func family(f antomgw.PathFamily) clientOption { return func(c *antomgw.Config) { c.Family = f } }
 
@@ -89,7 +44,7 @@ func fastRetries() clientOption {
 	}
 }
 
-// newClient returns an SDK client for baseURL with the test keys.
+// newClient returns an SDK client for baseURL with antomtest's keys.
 func newClient(tb testing.TB, baseURL string, opts ...clientOption) *antomgw.Client {
 	tb.Helper()
 	cfg := antomgw.Config{
@@ -108,28 +63,13 @@ func newClient(tb testing.TB, baseURL string, opts ...clientOption) *antomgw.Cli
 	return c
 }
 
-// logTo sends the client's log lines to a buffer the test can read.
-func logTo(buf *syncBuffer) clientOption {
+// logTo sends the client's log lines to buf. (The handler writes each
+// line under its own lock; the SDK logs from the calling goroutine, so
+// buf may be read once the call returns.)
+func logTo(buf *bytes.Buffer) clientOption {
 	return func(c *antomgw.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // exchange is one request and answer seen on the wire.

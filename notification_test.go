@@ -8,10 +8,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/antomtest"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -153,10 +153,11 @@ func TestWriteNotificationAck(t *testing.T) {
 
 // TestNotificationEndToEnd: the real gateway's delivery worker sends
 // notifyPayment to a merchant handler that verifies it with the SDK and
-// acknowledges it.
+// acknowledges it, once the wallet's delay has passed on the gateway's
+// clock.
 func TestNotificationEndToEnd(t *testing.T) {
-	g := newGateway(t, withNotifications(), withDelay(50*time.Millisecond))
-	c := newClient(t, g.srv.URL)
+	g := gatewaytest.New(t)
+	c := g.Client(t)
 	got := make(chan *antomgw.Notification, 4)
 	merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := c.ParseNotification(r)
@@ -176,13 +177,19 @@ func TestNotificationEndToEnd(t *testing.T) {
 	if !antomgw.IsCode(err, wire.CodePaymentInProcess) {
 		t.Fatalf("Pay 9903: %v", err)
 	}
+	if _, attempts := g.Advance(t, gatewaytest.DefaultSimDelay/2); attempts != 0 || len(got) != 0 {
+		t.Fatalf("halfway through the wallet's delay: %d notification attempts, want none", attempts)
+	}
+	if jobs, attempts := g.Advance(t, gatewaytest.DefaultSimDelay/2); jobs != 1 || attempts != 1 {
+		t.Fatalf("after the wallet's delay: %d delayed transitions and %d notification attempts, want 1 and 1", jobs, attempts)
+	}
 	select {
 	case n := <-got:
 		if n.Kind != antomgw.KindPayment || n.Payment.PaymentID != resp.PaymentID || n.Payment.Result.Status != wire.StatusSuccess ||
 			n.Payment.PaymentRequestID != req.PaymentRequestID || n.Payment.PaymentAmount.Value != "9903" {
 			t.Fatalf("notification = %+v / %+v", n, n.Payment)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no notification within 30s")
+	default:
+		t.Fatal("the notification attempt reached no merchant")
 	}
 }

@@ -7,22 +7,30 @@ import (
 
 	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/antomtest"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
-// resolveOpts are short polls and deadlines for the simulated wallet's
-// short delays.
+// resolveOpts are short polls and deadlines: the deadline, on the real
+// clock, is the SDK's; the wallet's delays pass in the gateway's clock,
+// request by request (see TestResolve).
 func resolveOpts(deadline time.Duration) *antomgw.ResolveOptions {
 	return &antomgw.ResolveOptions{Deadline: deadline, PollInterval: 20 * time.Millisecond, MaxPollInterval: 50 * time.Millisecond}
 }
 
+// baseURL points a client at url.
+func baseURL(url string) clientOption { return func(c *antomgw.Config) { c.BaseURL = url } }
+
 // TestResolve runs the U helper against the real gateway: 9903 becomes
 // SUCCESS, 9904 FAIL, and 9905 never completes and is cancelled at the
-// deadline.
+// deadline. Every request moves the gateway's clock a quarter of the
+// wallet's delay, so 9903 and 9904 complete after a few polls.
 func TestResolve(t *testing.T) {
-	g := newGateway(t, withDelay(200*time.Millisecond))
+	// The 9902 answer is held back a minute: only an inquiry finds it.
+	g := gatewaytest.New(t, gatewaytest.WithSimHold(time.Minute))
+	polled := baseURL(g.AdvancePerRequest(t, gatewaytest.DefaultSimDelay/4))
 	for _, fam := range []antomgw.PathFamily{antomgw.FamilyAMS, antomgw.FamilyOmnichannel} {
-		c := newClient(t, g.srv.URL, family(fam))
+		c := g.Client(t, family(fam), polled)
 		ctx := context.Background()
 		t.Run(string(fam)+"/9903", func(t *testing.T) {
 			var pending *antomgw.PayResponse
@@ -54,7 +62,7 @@ func TestResolve(t *testing.T) {
 		})
 		t.Run(string(fam)+"/9905", func(t *testing.T) {
 			id := newID("R5")
-			res, err := c.PayAndResolve(ctx, inStorePay(id, "9905"), resolveOpts(300*time.Millisecond))
+			res, err := c.PayAndResolve(ctx, inStorePay(id, "9905"), resolveOpts(150*time.Millisecond))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,17 +76,17 @@ func TestResolve(t *testing.T) {
 		})
 	}
 	t.Run("NotFound", func(t *testing.T) {
-		c := newClient(t, g.srv.URL)
+		c := g.Client(t, polled)
 		res, err := c.ResolvePayment(context.Background(), newID("NEVER"), resolveOpts(100*time.Millisecond))
 		if err != nil || res.Outcome != antomgw.OutcomeNotFound {
 			t.Fatalf("ResolvePayment = %+v, %v; want NOT_FOUND", res, err)
 		}
 	})
 	t.Run("LostPayAnswer", func(t *testing.T) {
-		// The pay answer is lost (held back 40s) and not retried: the
-		// helper inquires and finds the SUCCESS.
-		c := newClient(t, g.srv.URL, func(c *antomgw.Config) {
-			c.AttemptTimeout = time.Second
+		// The pay answer is lost (held back past the client's timeout)
+		// and not retried: the helper inquires and finds the SUCCESS.
+		c := g.Client(t, polled, func(c *antomgw.Config) {
+			c.AttemptTimeout = 200 * time.Millisecond
 			c.MaxRetries = -1
 		})
 		res, err := c.PayAndResolve(context.Background(), inStorePay(newID("LOST"), "9902"), resolveOpts(time.Minute))
@@ -90,7 +98,7 @@ func TestResolve(t *testing.T) {
 		}
 	})
 	t.Run("FailAtOnce", func(t *testing.T) {
-		c := newClient(t, g.srv.URL)
+		c := g.Client(t, polled)
 		res, err := c.PayAndResolve(context.Background(), inStorePay(newID("F"), "9907"), nil)
 		if err != nil || res.Outcome != antomgw.OutcomeFail || res.Result.Code != "RISK_REJECT" || res.Inquiries != 0 {
 			t.Fatalf("PayAndResolve 9907 = %+v, %v; want FAIL RISK_REJECT without inquiries", res, err)

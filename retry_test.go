@@ -12,6 +12,8 @@ import (
 
 	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/antomtest"
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -26,7 +28,7 @@ func TestRetrySameBody(t *testing.T) {
 			srv := antomtest.NewServer()
 			defer srv.Close()
 			srv.Script("pay", antomtest.Reply{StatusCode: 503}, antomtest.Reply{Result: uResult(wire.CodeUnknownException)}, antomtest.Reply{})
-			var logs syncBuffer
+			var logs bytes.Buffer
 			rec := &recorder{}
 			clock := time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
 			c := newClient(t, srv.URL, fastRetries(), logTo(&logs), encrypted(enc), recordWith(rec), func(c *antomgw.Config) {
@@ -83,7 +85,7 @@ func TestNoRetry(t *testing.T) {
 			srv := antomtest.NewServer()
 			defer srv.Close()
 			srv.Script("pay", c.reply, antomtest.Reply{})
-			var logs syncBuffer
+			var logs bytes.Buffer
 			cl := newClient(t, srv.URL, fastRetries(), logTo(&logs))
 			_, err := cl.Pay(context.Background(), inStorePay("NORETRY", "100"))
 			if err == nil || antomgw.IsFail(err) != c.fail || antomgw.IsUnknown(err) == c.fail {
@@ -156,7 +158,7 @@ func TestNoRetryAfterContextEnds(t *testing.T) {
 		srv := antomtest.NewServer()
 		defer srv.Close()
 		srv.Handle("pay", func(antomtest.Request) antomtest.Reply { return antomtest.Reply{StatusCode: 503} })
-		var logs syncBuffer
+		var logs bytes.Buffer
 		c := newClient(t, srv.URL, logTo(&logs), func(c *antomgw.Config) {
 			c.RetryBaseDelay, c.RetryMaxDelay = time.Hour, time.Hour
 		})
@@ -181,12 +183,9 @@ func TestNoRetryAfterContextEnds(t *testing.T) {
 // 3s client timeout, scaled down; the gateway only needs to record the
 // payment within the timeout.)
 func TestPOSTimeout(t *testing.T) {
-	g := newGateway(t, withHold(2*time.Second))
-	var logs syncBuffer
-	c := newClient(t, g.srv.URL, logTo(&logs), func(c *antomgw.Config) {
-		c.AttemptTimeout = 500 * time.Millisecond
-		c.RetryBaseDelay, c.RetryMaxDelay = 100*time.Millisecond, 200*time.Millisecond
-	})
+	g := gatewaytest.New(t, gatewaytest.WithSimHold(2*time.Second))
+	var logs bytes.Buffer
+	c := g.Client(t, logTo(&logs), fastRetries(), func(c *antomgw.Config) { c.AttemptTimeout = 500 * time.Millisecond })
 	id := newID("POS")
 	resp, err := c.Pay(context.Background(), inStorePay(id, "9902"))
 	if err != nil {
@@ -198,26 +197,27 @@ func TestPOSTimeout(t *testing.T) {
 	if !strings.Contains(logs.String(), `reason="timeout: no answer within 500ms"`) {
 		t.Errorf("log does not show the retry after the timeout:\n%s", logs.String())
 	}
-	if n := g.payments(t, id); n != 1 {
-		t.Errorf("%d payments for %s, want exactly 1", n, id)
+	if ps, err := g.Store().Payments(context.Background(), gateway.PaymentFilter{ClientID: g.ClientID(), RequestID: id}); err != nil || len(ps) != 1 {
+		t.Errorf("%d payments for %s (%v), want exactly 1", len(ps), id, err)
 	}
 }
 
 // TestAttemptTimeout: an answer held back past AttemptTimeout is a timeout,
-// retried with the same request.
+// retried with the same request. (The client's timeout runs on the real
+// clock: it is kept short.)
 func TestAttemptTimeout(t *testing.T) {
 	srv := antomtest.NewServer()
 	defer srv.Close()
 	srv.Script("pay", antomtest.Reply{Hold: time.Minute})
-	var logs syncBuffer
-	c := newClient(t, srv.URL, fastRetries(), logTo(&logs), func(c *antomgw.Config) { c.AttemptTimeout = time.Second })
+	var logs bytes.Buffer
+	c := newClient(t, srv.URL, fastRetries(), logTo(&logs), func(c *antomgw.Config) { c.AttemptTimeout = 100 * time.Millisecond })
 	if _, err := c.Pay(context.Background(), inStorePay("SLOW", "100")); err != nil {
 		t.Fatalf("Pay: %v", err)
 	}
 	if n := len(srv.Requests()); n != 2 {
 		t.Errorf("%d requests, want 2", n)
 	}
-	if !strings.Contains(logs.String(), `reason="timeout: no answer within 1s"`) {
+	if !strings.Contains(logs.String(), `reason="timeout: no answer within 100ms"`) {
 		t.Errorf("log does not give the timeout as the reason:\n%s", logs.String())
 	}
 }
@@ -261,7 +261,7 @@ func TestFailClosed(t *testing.T) {
 // TestFailClosedRealGateway changes the real gateway's answers on the wire:
 // one byte of the body, or the Signature header removed.
 func TestFailClosedRealGateway(t *testing.T) {
-	g := newGateway(t)
+	g := gatewaytest.New(t)
 	for _, c := range []struct {
 		name    string
 		rewrite func(*http.Response, []byte) []byte
@@ -279,7 +279,7 @@ func TestFailClosedRealGateway(t *testing.T) {
 		for _, enc := range []bool{false, true} {
 			t.Run(c.name+map[bool]string{false: "", true: "/encrypted"}[enc], func(t *testing.T) {
 				rec := &recorder{rewrite: c.rewrite}
-				cl := newClient(t, g.srv.URL, recordWith(rec), encrypted(enc))
+				cl := g.Client(t, recordWith(rec), encrypted(enc))
 				if c.name == "TamperedBody" && enc {
 					rec.rewrite = func(_ *http.Response, b []byte) []byte { b = bytes.Clone(b); b[len(b)/2] ^= 1; return b }
 				}
@@ -294,8 +294,8 @@ func TestFailClosedRealGateway(t *testing.T) {
 		}
 	}
 	// And with the wrong gateway key configured.
-	cl := newClient(t, g.srv.URL, func(c *antomgw.Config) {
-		c.GatewayKeys = map[int]*rsa.PublicKey{1: &antomtest.MerchantKey().PublicKey}
+	cl := g.Client(t, func(c *antomgw.Config) {
+		c.GatewayKeys = map[int]*rsa.PublicKey{1: &g.MerchantKey().PublicKey}
 	})
 	if _, err := cl.Pay(context.Background(), inStorePay(newID("WK"), "100")); !errors.Is(err, antomgw.ErrUnverified) {
 		t.Fatalf("wrong gateway key: err = %v, want ErrUnverified", err)

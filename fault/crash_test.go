@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -30,13 +31,13 @@ var crashFlags = []string{"--notify-schedule", "fast", "--sim-delay", "300ms", "
 // restart), and every final payment's notification is delivered.
 func TestCrash(t *testing.T) {
 	t.Parallel()
-	binary(t)
+	gatewaytest.Binary(t) // skips under -short, before the seed is logged
 	const rounds, workers = 12, 4
 	rng := rand.New(rand.NewPCG(seed(t), 1))
 	baseSeed := rng.Uint64()
 
-	e := newEnv(t, "", "CRASH_SHOP", "")
-	sk := newSink(e.gwKeys)
+	e := newEnv(t, "", "CRASH_SHOP")
+	sk := gatewaytest.NewSink(e.gwKeys)
 	hook := httptest.NewServer(sk)
 	t.Cleanup(hook.Close)
 	e.cli("clients", "update", "--data", e.data, "--client-id", e.clientID, "--notify-url", hook.URL+"/antom/notify")
@@ -44,17 +45,10 @@ func TestCrash(t *testing.T) {
 	var cur atomic.Pointer[server]
 	cur.Store(e.mustStart(crashFlags...))
 
-	var (
-		mu       sync.Mutex
-		attempts []attempt
-		answers  tally
-		bad      []string
-	)
+	var rec record
 	defer func() {
 		if t.Failed() {
-			mu.Lock()
-			saveAttempts(t, "crash", attempts)
-			mu.Unlock()
+			saveAttempts(t, "crash", rec.all())
 		}
 	}()
 	ctx, stopLoad := context.WithCancel(context.Background())
@@ -71,33 +65,17 @@ func TestCrash(t *testing.T) {
 					value = 9904 // U now, FAIL after --sim-delay
 				}
 				id := fmt.Sprintf("CRASH_%d_%05d", g, n)
-				path, body := pathPayV1, payV1(id, value)
+				req := gatewaytest.Request{Path: pathPayV1, Body: payV1(id, value)}
 				if r.IntN(4) == 0 {
-					path, body = pathPayV2, payV2(id, value)
+					req = gatewaytest.Request{Path: pathPayV2, Body: payV2(id, value)}
 				}
 				// Half the clients retry the same request after a transport
 				// error (as they should); the other half give up, leaving
 				// whatever the kill left behind to the gateway.
 				retry := r.IntN(2) == 0
-				for try := 0; ; try++ {
-					s := cur.Load()
-					rep, err := e.send(s.client, s.base, request{path: path, body: body})
-					a := attempt{requestID: id, value: value, err: err}
-					if rep != nil {
-						a.result, a.paymentID = rep.result, rep.paymentID
-					}
-					if isBadAnswer(err) {
-						mu.Lock()
-						bad = append(bad, err.Error())
-						mu.Unlock()
-						answers.add("bad answer")
-						break
-					}
-					mu.Lock()
-					attempts = append(attempts, a)
-					mu.Unlock()
-					answers.add(answerKey(a))
-					if err == nil || !retry || try >= 40 || ctx.Err() != nil {
+				for sent := 1; ; sent++ {
+					a := cur.Load().try(id, value, req)
+					if rec.add(a) || a.err == nil || !retry || sent > 40 || ctx.Err() != nil {
 						break
 					}
 					time.Sleep(50 * time.Millisecond)
@@ -111,7 +89,7 @@ func TestCrash(t *testing.T) {
 	var downtime time.Duration
 	for round := 1; round <= rounds; round++ {
 		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
-		cur.Load().kill()
+		cur.Load().Kill()
 		down := time.Now()
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		s, err := e.start(crashFlags...)
@@ -129,32 +107,23 @@ func TestCrash(t *testing.T) {
 	loadTime := time.Since(start)
 	lastRestart := time.Now()
 	s := cur.Load()
-	if len(bad) > 0 {
-		t.Errorf("%d answers were not valid signed API answers; first: %s", len(bad), bad[0])
-	}
+	rec.checkBad(t, "crash")
 
 	// Every payment reaches a final state: undecided ones (the process died
 	// between recording the payment and its decision) wait for their
 	// resolve job, 30s after creation.
-	took, left := waitFinal(t, e.dbPath(), 2*time.Minute)
+	took, left := waitFinal(t, e, 2*time.Minute)
 	if len(left) > 0 {
-		t.Errorf("%d payments still PROCESSING %v after the last restart: %v\n%s", len(left), took.Round(time.Second), first(left, 10), describeStuck(t, e.dbPath(), left))
+		t.Errorf("%d payments still PROCESSING %v after the last restart: %v\n%s", len(left), took.Round(time.Second), first(left, 10), describeStuck(t, e, left))
 	}
 
 	// The API view of every request id.
-	byID := map[string][]attempt{}
-	var ids []string
-	for _, a := range attempts {
-		if _, ok := byID[a.requestID]; !ok {
-			ids = append(ids, a.requestID)
-		}
-		byID[a.requestID] = append(byID[a.requestID], a)
-	}
-	sort.Strings(ids)
-	inquiries := inquireAll(t, e, s, ids)
+	attempts := rec.all()
+	byID, ids := byRequestID(attempts)
+	inquiries := inquireAll(s, ids)
 	var (
 		ackS, ackF, ackU, lostAnswer, neverCreated, checked, unknownNoPayment int
-		finals                                                                = map[string]string{}
+		finals                                                                = map[string]wire.Status{}
 	)
 	for _, id := range ids {
 		as := byID[id]
@@ -220,19 +189,19 @@ func TestCrash(t *testing.T) {
 		if sawS && q.paymentStatus != "SUCCESS" {
 			t.Errorf("LOST: %s was answered S SUCCESS (paymentId %s) and is now %s", id, pid, q.paymentStatus)
 		}
-		if want := wantFinal(value); q.paymentStatus != want {
+		want := wantFinal(value)
+		if q.paymentStatus != string(want) {
 			t.Errorf("%s (value %d): paymentStatus %s, want %s", id, value, q.paymentStatus, want)
 		}
-		finals[q.paymentID] = q.paymentStatus
+		finals[q.paymentID] = wire.StatusSuccess
+		if want == gateway.PaymentFail {
+			finals[q.paymentID] = wire.StatusFail
+		}
 	}
 
 	// Every final payment's notification reaches the merchant.
-	deadline := time.Now().Add(2 * time.Minute)
-	missing := sk.missing(finals)
-	for len(missing) > 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-		missing = sk.missing(finals)
-	}
+	var missing []string
+	gatewaytest.WaitFor(2*time.Minute, func() bool { missing = sk.Missing(finals); return len(missing) == 0 })
 	if len(missing) > 0 {
 		t.Errorf("%d final payments were never notified (2 minutes after the checks): %v", len(missing), first(missing, 10))
 	}
@@ -240,16 +209,13 @@ func TestCrash(t *testing.T) {
 	// The store agrees. A notification the merchant acknowledged just
 	// before a kill may still be pending, leased, until it is delivered
 	// again (at least once): wait for its lease.
-	undelivered := undeliveredListed(t, e)
-	for undelivered > 0 && time.Now().Before(deadline.Add(time.Minute)) {
-		time.Sleep(500 * time.Millisecond)
-		undelivered = undeliveredListed(t, e)
-	}
+	var undelivered int
+	gatewaytest.WaitFor(time.Minute, func() bool { undelivered = undeliveredListed(t, e); return undelivered == 0 })
 	if undelivered > 0 {
 		t.Errorf("notifications list --undelivered lists %d notifications", undelivered)
 	}
 	storeDelivered := time.Since(lastRestart)
-	distinct, deliveries, invalid := sk.counts()
+	distinct, deliveries, invalid := sk.Counts()
 	if len(invalid) > 0 {
 		t.Errorf("%d notifications failed verification; first: %s", len(invalid), invalid[0])
 	}
@@ -261,7 +227,7 @@ func TestCrash(t *testing.T) {
 
 	t.Logf("crash: %d rounds of SIGKILL + restart over %v of load (%d client goroutines, servers down %v in all)",
 		rounds, loadTime.Round(time.Millisecond), workers, downtime.Round(time.Millisecond))
-	t.Logf("crash: %d requests sent for %d request ids; answers: %s", len(attempts), len(ids), answers.String())
+	t.Logf("crash: %d requests sent for %d request ids; answers: %s", len(attempts), len(ids), rec.answers.String())
 	t.Logf("crash: %d payments in the store, %d checked through inquiryPayment: %d answered S, %d answered F, %d answered only U, %d created but every answer lost in a kill; %d request ids never reached the store",
 		st.payments, checked, ackS, ackF, ackU, lostAnswer, neverCreated)
 	if unknownNoPayment > 0 {
@@ -285,8 +251,7 @@ type inquiry struct {
 }
 
 // inquireAll asks inquiryPayment about every id, four at a time.
-func inquireAll(t *testing.T, e *env, s *server, ids []string) map[string]inquiry {
-	t.Helper()
+func inquireAll(s *server, ids []string) map[string]inquiry {
 	out := make(map[string]inquiry, len(ids))
 	var mu sync.Mutex
 	work := make(chan string)
@@ -294,10 +259,10 @@ func inquireAll(t *testing.T, e *env, s *server, ids []string) map[string]inquir
 	for range 4 {
 		wg.Go(func() {
 			for id := range work {
-				rep, err := e.inquire(s, id)
+				rep, err := s.inquire(id)
 				q := inquiry{err: err}
 				if rep != nil {
-					q.result, q.paymentID, q.paymentStatus = rep.result, rep.paymentID, rep.paymentStatus
+					q.result, q.paymentID, q.paymentStatus = rep.Result, rep.PaymentID, rep.PaymentStatus
 				}
 				mu.Lock()
 				out[id] = q
@@ -327,67 +292,92 @@ func undeliveredListed(t *testing.T, e *env) int {
 
 // storeFigures is what checkStore found.
 type storeFigures struct {
-	payments, duplicates, jobs, undelivered, maxNotesPerPayment int64
+	payments, duplicates, jobs, undelivered, maxNotesPerPayment int
 	byStatus, integrity                                         string
 }
 
-// checkStore opens the stopped server's database directly and checks it:
-// one payment per request id, none PROCESSING, none for a request id that
-// was never sent, no job left, every final payment notified exactly once
-// and delivered, and an intact file.
+// checkStore opens the stopped server's store and checks it through its
+// own queries: one payment per request id, none PROCESSING, none for a
+// request id that was never sent, no job left, every final payment
+// notified exactly once and delivered, and every record readable.
 func checkStore(t *testing.T, e *env, sent []string) storeFigures {
 	t.Helper()
-	db := openDB(t, e.dbPath(), false)
-	defer db.Close()
+	ctx := context.Background()
+	st := openStore(t, e)
+	defer st.Close()
 	var f storeFigures
-	if dups := duplicateRequests(t, db); len(dups) > 0 {
-		f.duplicates = int64(len(dups))
+	all := allPayments(t, st, "")
+	ps, dups := paymentsByRequest(all)
+	if len(dups) > 0 {
+		f.duplicates = len(dups)
 		t.Errorf("request ids with more than one payment: %v", first(dups, 10))
 	}
 	known := map[string]bool{}
 	for _, id := range sent {
 		known[id] = true
 	}
-	ps := payments(t, db)
-	f.payments = int64(len(ps))
-	count := map[string]int{}
+	f.payments = len(all)
+	count := map[gateway.PaymentStatus]int{}
 	for id, p := range ps {
-		count[p.status]++
+		count[p.Status]++
 		if !known[id] {
 			t.Errorf("the store has a payment for request id %s, which was never sent", id)
 		}
-		if p.status == "PROCESSING" {
-			t.Errorf("payment %s (%s) is still PROCESSING", p.id, id)
+		if p.Status == gateway.PaymentProcessing {
+			t.Errorf("payment %s (%s) is still PROCESSING", p.ID, id)
 		}
 	}
 	var parts []string
-	for _, s := range []string{"SUCCESS", "FAIL", "CANCELLED", "PROCESSING"} {
+	for _, s := range []gateway.PaymentStatus{gateway.PaymentSuccess, gateway.PaymentFail, gateway.PaymentCancelled, gateway.PaymentProcessing} {
 		if count[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", s, count[s]))
 		}
 	}
 	f.byStatus = strings.Join(parts, ", ")
-	f.jobs = queryInt(t, db, `SELECT COUNT(*) FROM jobs`)
-	if f.jobs > 0 {
-		t.Errorf("%d jobs are left in the store with every payment final", f.jobs)
+
+	notes, err := st.Notifications(ctx, gateway.NotificationFilter{Limit: allRows})
+	if err != nil {
+		t.Fatal(err)
 	}
-	f.undelivered = queryInt(t, db, `SELECT COUNT(*) FROM notifications WHERE delivered_at IS NULL`)
+	perPayment := map[string]int{}
+	for _, n := range notes {
+		if n.DeliveredAt.IsZero() {
+			f.undelivered++
+		}
+		if n.Kind == gateway.NotifyPayment {
+			perPayment[n.PaymentID]++
+			f.maxNotesPerPayment = max(f.maxNotesPerPayment, perPayment[n.PaymentID])
+		}
+	}
 	if f.undelivered > 0 {
 		t.Errorf("%d notifications are not delivered", f.undelivered)
 	}
-	if n := queryInt(t, db, `SELECT COUNT(*) FROM payments p WHERE p.status IN ('SUCCESS','FAIL') AND p.notify_url <> ''
-		AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.payment_id = p.payment_id)`); n > 0 {
-		t.Errorf("%d final payments have no notification", n)
+	unnotified := 0
+	for _, p := range all {
+		if (p.Status == gateway.PaymentSuccess || p.Status == gateway.PaymentFail) && p.NotifyURL != "" && perPayment[p.ID] == 0 {
+			unnotified++
+		}
 	}
-	f.maxNotesPerPayment = queryInt(t, db, `SELECT COALESCE(MAX(c), 0) FROM (SELECT COUNT(*) AS c FROM notifications GROUP BY payment_id)`)
+	if unnotified > 0 {
+		t.Errorf("%d final payments have no notification", unnotified)
+	}
 	if f.maxNotesPerPayment > 1 {
 		t.Errorf("a payment has %d notifyPayment rows, want 1", f.maxNotesPerPayment)
 	}
-	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&f.integrity); err != nil {
+	f.integrity = "every record read back"
+	if _, err := dump(st); err != nil {
+		f.integrity = err.Error()
+		t.Errorf("read every record of the store: %v", err)
+	}
+	// The store has no query that lists the delayed transitions; claiming
+	// every one, however far ahead it is due, counts them. (The server is
+	// stopped and the store is not used after this.)
+	jobs, err := st.ClaimJobs(ctx, time.Now().AddDate(100, 0, 0), time.Minute, allRows)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if f.integrity != "ok" {
-		t.Errorf("PRAGMA integrity_check: %s", f.integrity)
+	if f.jobs = len(jobs); f.jobs > 0 {
+		t.Errorf("%d jobs are left in the store with every payment final", f.jobs)
 	}
 	return f
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -85,46 +86,39 @@ func freeBytes(t *testing.T, dir string) int64 {
 // directory is made read-only (remount) for a start.
 func TestDiskFull(t *testing.T) {
 	t.Parallel()
-	binary(t)
+	gatewaytest.Binary(t) // skip under -short before mounting
 	// 4 MiB: small enough that the space given back (about 2 MiB) is less
 	// than SQLite's default WAL growth between checkpoints (1000 pages,
 	// about 4 MiB). Before the store set wal_autocheckpoint to 256 pages,
 	// the WAL took all of it and every write failed again for good; this
 	// size keeps that fixed.
 	mnt := mountTmpfs(t, "4m")
-	e := newEnv(t, filepath.Join(mnt, "data"), "DISK_SHOP", "")
+	e := newEnv(t, filepath.Join(mnt, "data"), "DISK_SHOP")
 	flags := []string{"--sim-delay", "300ms"}
 	s := e.mustStart(flags...)
 
 	var (
-		mu      sync.Mutex
-		byID    = map[string][]attempt{}
-		values  = map[string]int64{}
-		answers = map[string]*tally{"before": {}, "full": {}, "after": {}}
-		bad     []string
+		mu     sync.Mutex
+		values = map[string]int64{}
+		phases = []string{"before", "full", "after"}
+		rec    = map[string]*record{"before": {}, "full": {}, "after": {}}
 	)
 	n := 0
 	pay := func(phase, id string, value int64) attempt {
 		mu.Lock()
 		values[id] = value
 		mu.Unlock()
-		rep, err := e.send(s.client, s.base, request{path: pathPayV1, body: payV1(id, value)})
-		a := attempt{requestID: id, value: value, err: err}
-		if rep != nil {
-			a.result, a.paymentID = rep.result, rep.paymentID
-		}
-		if isBadAnswer(err) {
-			mu.Lock()
-			bad = append(bad, phase+": "+err.Error())
-			mu.Unlock()
-			answers[phase].add("bad answer")
-			return a
-		}
-		mu.Lock()
-		byID[id] = append(byID[id], a)
-		mu.Unlock()
-		answers[phase].add(answerKey(a))
+		a := s.try(id, value, gatewaytest.Request{Path: pathPayV1, Body: payV1(id, value)})
+		rec[phase].add(a)
 		return a
+	}
+	// attempts returns every attempt of every phase by request id.
+	attempts := func() (map[string][]attempt, []string) {
+		var all [][]attempt
+		for _, ph := range phases {
+			all = append(all, rec[ph].all())
+		}
+		return byRequestID(all...)
 	}
 	value := func(i int) int64 {
 		if i%4 == 3 {
@@ -167,8 +161,8 @@ func TestDiskFull(t *testing.T) {
 		ids <- id
 		if n%10 == 0 {
 			// Reads keep working while writes fail.
-			rep, err := e.inquire(s, "DISK_0001")
-			if err != nil || rep.result.Code != wire.CodeSuccess || rep.paymentStatus != "SUCCESS" {
+			rep, err := s.inquire("DISK_0001")
+			if err != nil || rep.Result.Code != wire.CodeSuccess || rep.PaymentStatus != "SUCCESS" {
 				inquiriesBad++
 				t.Errorf("inquiryPayment while the disk is full: %v %v", rep, err)
 			} else {
@@ -182,15 +176,12 @@ func TestDiskFull(t *testing.T) {
 	close(ids)
 	wg.Wait()
 	fullFor := time.Since(fullStart)
-	if !s.running() {
-		t.Fatalf("the server exited while the disk was full: %v\n%s", s.state, s.tail())
+	if !s.Running() {
+		t.Fatalf("the server exited while the disk was full: %v\n%s", s.State(), s.Tail())
 	}
-	answers["full"].mu.Lock()
-	failedWrites := answers["full"].m["U "+wire.CodeUnknownException]
-	answers["full"].mu.Unlock()
-	if failedWrites == 0 {
+	if rec["full"].answers.count("U "+wire.CodeUnknownException) == 0 {
 		t.Fatalf("the disk was full (%d bytes free after writing %d) yet no pay was answered U UNKNOWN_EXCEPTION: the test did not reach a failing write; answers: %s",
-			freeWhenFull, filled, answers["full"].String())
+			freeWhenFull, filled, rec["full"].answers.String())
 	}
 
 	// Space returns: the same server takes payments again.
@@ -198,19 +189,15 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	recoverStart := time.Now()
-	var recovered time.Duration
-	for recovered == 0 {
+	var last attempt
+	if !gatewaytest.WaitFor(time.Minute, func() bool {
 		n++
-		a := pay("after", fmt.Sprintf("DISK_%04d", n), 100+int64(n))
-		if a.err == nil && a.result.Code == wire.CodeSuccess {
-			recovered = time.Since(recoverStart)
-			break
-		}
-		if time.Since(recoverStart) > time.Minute {
-			t.Fatalf("no pay succeeded within a minute of freeing the disk; last answer %v %v\n%s", a.result, a.err, s.tail())
-		}
-		time.Sleep(100 * time.Millisecond)
+		last = pay("after", fmt.Sprintf("DISK_%04d", n), 100+int64(n))
+		return last.err == nil && last.result.Code == wire.CodeSuccess
+	}) {
+		t.Fatalf("no pay succeeded within a minute of freeing the disk; last answer %v %v\n%s", last.result, last.err, s.Tail())
 	}
+	recovered := time.Since(recoverStart)
 	for range 30 {
 		n++
 		a := pay("after", fmt.Sprintf("DISK_%04d", n), value(n))
@@ -220,7 +207,9 @@ func TestDiskFull(t *testing.T) {
 	}
 	// The merchant retries every request whose answer was not final.
 	retried := 0
-	for id, as := range byID {
+	byID, reqIDs := attempts()
+	for _, id := range reqIDs {
+		as := byID[id]
 		last := as[len(as)-1]
 		if last.err == nil && last.result.Status != wire.StatusUnknown {
 			continue
@@ -229,17 +218,14 @@ func TestDiskFull(t *testing.T) {
 		pay("after", id, values[id])
 	}
 
-	took, left := waitFinal(t, e.dbPath(), 2*time.Minute)
+	took, left := waitFinal(t, e, 2*time.Minute)
 	if len(left) > 0 {
-		t.Errorf("%d payments still PROCESSING %v after the disk was freed: %v\n%s", len(left), took.Round(time.Second), first(left, 10), describeStuck(t, e.dbPath(), left))
+		t.Errorf("%d payments still PROCESSING %v after the disk was freed: %v\n%s", len(left), took.Round(time.Second), first(left, 10), describeStuck(t, e, left))
 	}
+	byID, reqIDs = attempts() // the retries too
 	check := func(when string) (ackS, checked int) {
-		var all []string
-		for id := range byID {
-			all = append(all, id)
-		}
-		qs := inquireAll(t, e, s, all)
-		for _, id := range all {
+		qs := inquireAll(s, reqIDs)
+		for _, id := range reqIDs {
 			var pid string
 			var sawS bool
 			for _, a := range byID[id] {
@@ -275,7 +261,7 @@ func TestDiskFull(t *testing.T) {
 					t.Errorf("LOST %s: %s was answered S with paymentId %s; inquiry says %s %s", when, id, pid, q.paymentID, q.paymentStatus)
 				}
 			}
-			if want := wantFinal(values[id]); q.paymentStatus != want {
+			if want := wantFinal(values[id]); q.paymentStatus != string(want) {
 				t.Errorf("%s %s (value %d): paymentStatus %s, want %s", when, id, values[id], q.paymentStatus, want)
 			}
 		}
@@ -296,25 +282,24 @@ func TestDiskFull(t *testing.T) {
 	}
 
 	// Durable, not only in the process: SIGKILL, restart, check again.
-	s.kill()
+	s.Kill()
 	s = e.mustStart(flags...)
 	ackS2, checked2 := check("after SIGKILL and restart")
 	callFailed := strings.Count(allStderr(e), `msg="call failed"`)
 	if err := s.term(); err != nil {
 		t.Error(err)
 	}
-	db := openDB(t, e.dbPath(), false)
-	if dups := duplicateRequests(t, db); len(dups) > 0 {
+	st := openStore(t, e)
+	stored, dups := paymentsByRequest(allPayments(t, st, ""))
+	if len(dups) > 0 {
 		t.Errorf("request ids with two payments: %v", dups)
 	}
-	var integrity string
-	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
-		t.Errorf("PRAGMA integrity_check: %q %v", integrity, err)
+	if _, err := dump(st); err != nil {
+		t.Errorf("read every record of the store: %v", err)
 	}
-	stored := len(payments(t, db))
-	db.Close()
-	if len(bad) > 0 {
-		t.Errorf("%d answers were not valid signed API answers; first: %s", len(bad), bad[0])
+	st.Close() // before the read-only remount below
+	for _, ph := range phases {
+		rec[ph].checkBad(t, "disk full, "+ph)
 	}
 
 	// Read-only: the data directory's filesystem remounted read-only while
@@ -323,17 +308,17 @@ func TestDiskFull(t *testing.T) {
 	roOutcome := readOnlyStart(t, e, mnt, flags)
 
 	t.Logf("disk full: tmpfs 4 MiB, filled with %d bytes (%d bytes free; data files then: %s); full for %v", filled, freeWhenFull, sizesWhenFull, fullFor.Round(time.Millisecond))
-	t.Logf("disk full: answers before: %s", answers["before"].String())
-	t.Logf("disk full: answers while full: %s; inquiries while full: %d S, %d failed", answers["full"].String(), inquiriesOK, inquiriesBad)
+	t.Logf("disk full: answers before: %s", rec["before"].answers.String())
+	t.Logf("disk full: answers while full: %s; inquiries while full: %d S, %d failed", rec["full"].answers.String(), inquiriesOK, inquiriesBad)
 	t.Logf("disk full: U UNKNOWN_EXCEPTION answers: %d with a paymentId (payment recorded, its decision not), %d without (nothing recorded)", unknownRecorded, unknownNothing)
 	t.Logf("disk full: answers after: %s (%d requests retried with the same id); first S %v after the space returned, no restart",
-		answers["after"].String(), retried, recovered.Round(time.Millisecond))
+		rec["after"].answers.String(), retried, recovered.Round(time.Millisecond))
 	t.Logf("disk full: %d request ids, %d payments in the store, all final %v after the space returned; checked %d (%d answered S) after freeing, %d (%d answered S) after SIGKILL + restart; %d \"call failed\" lines logged",
-		len(byID), stored, took.Round(time.Millisecond), checked, ackS, checked2, ackS2, callFailed)
+		len(byID), len(stored), took.Round(time.Millisecond), checked, ackS, checked2, ackS2, callFailed)
 	t.Logf("disk full: read-only data directory: %s", roOutcome)
 	t.Logf("disk full: server warnings and errors: %s", logErrors(allStderr(e), 8))
 	if !t.Failed() {
-		t.Logf("disk full: nothing lost — every payment answered S is SUCCESS, also after SIGKILL; integrity ok")
+		t.Logf("disk full: nothing lost — every payment answered S is SUCCESS, also after SIGKILL; every record of the store read back")
 	}
 }
 
@@ -350,28 +335,31 @@ func readOnlyStart(t *testing.T, e *env, mnt string, flags []string) string {
 	s, err := e.start(flags...)
 	if err != nil {
 		// It refused to start: the honest outcome, as long as it says why.
-		msg := s.stderr.String()
-		if s.running() || s.state.Success() {
+		if s == nil {
+			t.Fatalf("on a read-only data directory: %v", err)
+		}
+		msg := s.Stderr()
+		if s.Running() || s.State().Success() {
 			t.Errorf("on a read-only data directory: %v", err)
 		}
 		if !strings.Contains(msg, "open store") {
-			t.Errorf("on a read-only data directory the server exited (%v) without saying it could not open its store:\n%s", s.state, msg)
+			t.Errorf("on a read-only data directory the server exited (%v) without saying it could not open its store:\n%s", s.State(), msg)
 		}
-		outcome = fmt.Sprintf("serve refuses to start (%v): %s", s.state, clip(strings.TrimSpace(lastLine(msg)), 200))
+		outcome = fmt.Sprintf("serve refuses to start (%v): %s", s.State(), clip(strings.TrimSpace(lastLine(msg)), 200))
 	} else {
-		rep, err := e.send(s.client, s.base, request{path: pathPayV1, body: payV1("DISK_RO", 100)})
-		if err != nil || rep.result.Status == wire.StatusSuccess || rep.result.Status == wire.StatusFail {
+		rep, err := s.send(gatewaytest.Request{Path: pathPayV1, Body: payV1("DISK_RO", 100)})
+		if err != nil || rep.Result.Status == wire.StatusSuccess || rep.Result.Status == wire.StatusFail {
 			t.Errorf("pay on a read-only data directory: %v %v, want U", rep, err)
 		}
 		outcome = fmt.Sprintf("serve started; a pay was answered %v", rep)
-		s.kill()
+		s.Kill()
 	}
 	if out, err := exec.Command("mount", "-o", "remount,rw", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("remount read-write: %v: %s", err, out)
 	}
 	s2 := e.mustStart(flags...)
-	rep, err := e.inquire(s2, "DISK_0001")
-	if err != nil || rep.paymentStatus != "SUCCESS" {
+	rep, err := s2.inquire("DISK_0001")
+	if err != nil || rep.PaymentStatus != "SUCCESS" {
 		t.Errorf("after remounting read-write: inquiryPayment %v %v", rep, err)
 	}
 	if err := s2.term(); err != nil {
@@ -407,7 +395,7 @@ func allStderr(e *env) string {
 	defer e.mu.Unlock()
 	var b strings.Builder
 	for _, s := range e.servers {
-		b.WriteString(s.stderr.String())
+		b.WriteString(s.Stderr())
 	}
 	return b.String()
 }

@@ -5,12 +5,13 @@ package fault
 import (
 	"fmt"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -27,11 +28,11 @@ var dupFlags = []string{"--sim-delay", "300ms", "--sim-hold", "700ms"}
 // kill.
 func TestDuplicates(t *testing.T) {
 	t.Parallel()
-	binary(t)
+	gatewaytest.Binary(t) // skips under -short, before the seed is logged
 	const rounds, idsPerBurst, copies = 10, 5, 20
 	rng := rand.New(rand.NewPCG(seed(t), 2))
 
-	e := newEnv(t, "", "DUP_SHOP", "")
+	e := newEnv(t, "", "DUP_SHOP")
 	var cur atomic.Pointer[server]
 	cur.Store(e.mustStart(dupFlags...))
 
@@ -40,12 +41,9 @@ func TestDuplicates(t *testing.T) {
 		v2    bool
 	}
 	var (
-		mu       sync.Mutex
-		byID     = map[string][]attempt{}
+		rec      record
 		info     = map[string]idInfo{}
 		ids      []string
-		answers  tally
-		bad      []string
 		kills    int
 		sent     atomic.Int64
 		gaveUp   atomic.Int64
@@ -53,13 +51,7 @@ func TestDuplicates(t *testing.T) {
 	)
 	defer func() {
 		if t.Failed() {
-			mu.Lock()
-			var all []attempt
-			for _, id := range ids {
-				all = append(all, byID[id]...)
-			}
-			mu.Unlock()
-			saveAttempts(t, "duplicates", all)
+			saveAttempts(t, "duplicates", rec.all())
 		}
 	}()
 	for round := 1; round <= rounds; round++ {
@@ -78,34 +70,18 @@ func TestDuplicates(t *testing.T) {
 		var wg sync.WaitGroup
 		for _, id := range burst {
 			in := info[id]
-			path, body := pathPayV1, payV1(id, in.value)
+			req := gatewaytest.Request{Path: pathPayV1, Body: payV1(id, in.value)}
 			if in.v2 {
-				path, body = pathPayV2, payV2(id, in.value)
+				req = gatewaytest.Request{Path: pathPayV2, Body: payV2(id, in.value)}
 			}
 			for range copies {
 				wg.Go(func() {
 					<-start
 					giveUp := time.Now().Add(30 * time.Second)
 					for {
-						s := cur.Load()
 						sent.Add(1)
-						rep, err := e.send(s.client, s.base, request{path: path, body: body})
-						if isBadAnswer(err) {
-							mu.Lock()
-							bad = append(bad, err.Error())
-							mu.Unlock()
-							answers.add("bad answer")
-							return
-						}
-						a := attempt{requestID: id, value: in.value, err: err}
-						if rep != nil {
-							a.result, a.paymentID = rep.result, rep.paymentID
-						}
-						mu.Lock()
-						byID[id] = append(byID[id], a)
-						mu.Unlock()
-						answers.add(answerKey(a))
-						if err == nil {
+						a := cur.Load().try(id, in.value, req)
+						if rec.add(a) || a.err == nil {
 							return
 						}
 						if time.Now().After(giveUp) {
@@ -121,7 +97,7 @@ func TestDuplicates(t *testing.T) {
 		close(start)
 		if kill {
 			time.Sleep(killAfter)
-			cur.Load().kill()
+			cur.Load().Kill()
 			kills++
 			time.Sleep(downFor)
 			s, err := e.start(dupFlags...)
@@ -135,9 +111,8 @@ func TestDuplicates(t *testing.T) {
 		burstDur += time.Since(began)
 	}
 	s := cur.Load()
-	if len(bad) > 0 {
-		t.Errorf("%d answers were not valid signed API answers; first: %s", len(bad), bad[0])
-	}
+	rec.checkBad(t, "duplicates")
+	byID, _ := byRequestID(rec.all())
 
 	// Per request id: one paymentId in every answer.
 	pids := map[string]string{}
@@ -174,11 +149,11 @@ func TestDuplicates(t *testing.T) {
 		pids[id] = pid
 	}
 
-	took, left := waitFinal(t, e.dbPath(), 2*time.Minute)
+	took, left := waitFinal(t, e, 2*time.Minute)
 	if len(left) > 0 {
-		t.Errorf("%d payments still PROCESSING %v after the last burst: %v\n%s", len(left), took.Round(time.Second), first(left, 10), describeStuck(t, e.dbPath(), left))
+		t.Errorf("%d payments still PROCESSING %v after the last burst: %v\n%s", len(left), took.Round(time.Second), first(left, 10), describeStuck(t, e, left))
 	}
-	inquiries := inquireAll(t, e, s, ids)
+	inquiries := inquireAll(s, ids)
 	checked := 0
 	for _, id := range ids {
 		q := inquiries[id]
@@ -190,20 +165,19 @@ func TestDuplicates(t *testing.T) {
 		if pids[id] != "" && q.paymentID != pids[id] {
 			t.Errorf("%s: inquiryPayment gives paymentId %s, the pay answers gave %s", id, q.paymentID, pids[id])
 		}
-		if want := wantFinal(info[id].value); q.paymentStatus != want {
+		if want := wantFinal(info[id].value); q.paymentStatus != string(want) {
 			t.Errorf("%s (value %d): paymentStatus %s, want %s", id, info[id].value, q.paymentStatus, want)
 		}
 	}
 	if err := s.term(); err != nil {
 		t.Error(err)
 	}
-	db := openDB(t, e.dbPath(), false)
-	defer db.Close()
-	dups := duplicateRequests(t, db)
+	st := openStore(t, e)
+	defer st.Close()
+	stored, dups := paymentsByRequest(allPayments(t, st, ""))
 	if len(dups) > 0 {
 		t.Errorf("DUPLICATE payments in the store: %v", dups)
 	}
-	stored := payments(t, db)
 	if len(stored) != len(ids) {
 		var missing []string
 		for _, id := range ids {
@@ -211,13 +185,13 @@ func TestDuplicates(t *testing.T) {
 				missing = append(missing, id)
 			}
 		}
-		sort.Strings(missing)
+		slices.Sort(missing)
 		t.Errorf("%d payments in the store for %d request ids; missing %v", len(stored), len(ids), missing)
 	}
 
 	t.Logf("duplicates: %d rounds (%d with a SIGKILL mid-burst), %d request ids × %d concurrent copies, bursts took %v in all",
 		rounds, kills, len(ids), copies, burstDur.Round(time.Millisecond))
-	t.Logf("duplicates: %d requests sent; answers: %s; copies that gave up: %d", sent.Load(), answers.String(), gaveUp.Load())
+	t.Logf("duplicates: %d requests sent; answers: %s; copies that gave up: %d", sent.Load(), rec.answers.String(), gaveUp.Load())
 	t.Logf("duplicates: %d S and %d U answers, every one with its request id's single paymentId; %d transport errors during kills",
 		sAnswers, uAnswers, transport)
 	t.Logf("duplicates: %d payments in the store for %d request ids, %d checked through inquiryPayment, all final %v after the last burst; request ids with two payments: %d",

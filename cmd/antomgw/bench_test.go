@@ -1,114 +1,29 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/antomgw/antomgw/internal/gateway"
-	"github.com/antomgw/antomgw/internal/httpapi"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/internal/loadgen"
-	"github.com/antomgw/antomgw/internal/sim"
-	"github.com/antomgw/antomgw/internal/sqlite"
 	"github.com/antomgw/antomgw/wire"
 )
 
-// benchKeys are a merchant and a gateway key, generated once for every
-// bench test.
-var benchKeys = sync.OnceValues(func() (*rsa.PrivateKey, *rsa.PrivateKey) {
-	m, err := wire.GenerateKey(nil)
-	if err != nil {
-		panic(err)
-	}
-	g, err := wire.GenerateKey(nil)
-	if err != nil {
-		panic(err)
-	}
-	return m, g
-})
-
-// benchTarget is a real gateway (httpapi + gateway.Service + the simulated
-// wallet + a SQLite file store) on an httptest server, with one registered
-// client, and the key files bench reads.
-type benchTarget struct {
-	url, clientID       string
-	privFile, gwPubFile string
-	dir                 string
-}
-
-func newBenchTarget(t *testing.T) *benchTarget {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "antomgw.db"), sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	merchant, gw := benchKeys()
-	der, err := x509.MarshalPKCS8PrivateKey(gw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.AddGatewayKey(ctx, der, time.Now(), false); err != nil {
-		t.Fatal(err)
-	}
-	spki, err := x509.MarshalPKIXPublicKey(&merchant.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bt := &benchTarget{clientID: "BENCH_CLIENT", dir: dir}
-	now := time.Now().UTC()
-	if err := st.AddClient(ctx, gateway.Client{ID: bt.clientID, CreatedAt: now},
-		gateway.ClientKey{ClientID: bt.clientID, Version: 1, PublicKey: spki, CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	svc := &gateway.Service{Store: st, Processor: &sim.Wallet{Delay: time.Hour, Hold: time.Second, Marks: st}}
-	srv := httptest.NewServer(&httpapi.Server{Service: svc, Keyring: &gateway.Keyring{Store: st}, Metrics: httpapi.NewMetrics()})
-	t.Cleanup(srv.Close)
-	bt.url = srv.URL
-
-	privPEM, err := wire.MarshalPrivateKeyPEM(merchant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubPEM, err := wire.MarshalPublicKeyPEM(&gw.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bt.privFile = filepath.Join(dir, "merchant.pem")
-	bt.gwPubFile = filepath.Join(dir, "gateway.pub")
-	if err := os.WriteFile(bt.privFile, privPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bt.gwPubFile, pubPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return bt
-}
-
 // bench runs antomgw bench against the target with extra flags and returns
 // the table (stdout) and the --json report.
-func (bt *benchTarget) bench(t *testing.T, extra ...string) (string, loadgen.Report) {
+func (g *cliGateway) bench(t *testing.T, extra ...string) (string, loadgen.Report) {
 	t.Helper()
 	jsonFile := filepath.Join(t.TempDir(), "bench.json")
-	args := append([]string{"bench", "--target", bt.url, "--client-id", bt.clientID,
-		"--private-key", bt.privFile, "--gateway-public-key", bt.gwPubFile, "--json", jsonFile}, extra...)
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
-	if code != 0 {
-		t.Fatalf("antomgw %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	args := append([]string{"bench", "--target", g.URL(), "--client-id", g.ClientID(),
+		"--private-key", g.privFile, "--gateway-public-key", g.gwFile, "--json", jsonFile}, extra...)
+	r := runCLI(t, "", args...)
+	if r.code != 0 {
+		t.Fatalf("antomgw %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	}
 	data, err := os.ReadFile(jsonFile)
 	if err != nil {
@@ -118,8 +33,8 @@ func (bt *benchTarget) bench(t *testing.T, extra ...string) (string, loadgen.Rep
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatalf("--json: %v\n%s", err, data)
 	}
-	t.Logf("table:\n%s", stdout.String())
-	return stdout.String(), rep
+	t.Logf("table:\n%s", r.stdout)
+	return r.stdout, rep
 }
 
 // benchTableValue returns the number after a row name of the table.
@@ -188,8 +103,8 @@ func benchCounts(rep loadgen.Report) map[string]int64 {
 }
 
 func TestBenchPay(t *testing.T) {
-	bt := newBenchTarget(t)
-	table, rep := bt.bench(t, "--max", "--duration", "1s", "--concurrency", "4", "--requests", "300",
+	g := newCLIGateway(t)
+	table, rep := g.bench(t, "--max", "--duration", "1s", "--concurrency", "4", "--requests", "300",
 		"--limit", "--limit-duration", "200ms")
 	checkBenchReport(t, table, rep)
 	if got := benchCounts(rep); got["pay S SUCCESS"] != rep.Requests || len(got) != 1 {
@@ -206,15 +121,15 @@ func TestBenchPay(t *testing.T) {
 	}
 	// A second run against the same store: the run id keeps the
 	// paymentRequestIds apart, so these are new payments again.
-	_, rep2 := bt.bench(t, "--duration", "300ms", "--concurrency", "2", "--requests", "50")
+	_, rep2 := g.bench(t, "--duration", "300ms", "--concurrency", "2", "--requests", "50")
 	if got := benchCounts(rep2); got["pay S SUCCESS"] != rep2.Requests {
 		t.Errorf("second run results %v, want only new successes", got)
 	}
 }
 
 func TestBenchInquiry(t *testing.T) {
-	bt := newBenchTarget(t)
-	table, rep := bt.bench(t, "--scenario", "inquiry", "--duration", "1s", "--concurrency", "4", "--payments", "10")
+	g := newCLIGateway(t)
+	table, rep := g.bench(t, "--scenario", "inquiry", "--duration", "1s", "--concurrency", "4", "--payments", "10")
 	checkBenchReport(t, table, rep)
 	if got := benchCounts(rep); got["inquiryPayment S SUCCESS"] != rep.Requests {
 		t.Errorf("results %v, want only inquiryPayment S SUCCESS", got)
@@ -225,8 +140,8 @@ func TestBenchInquiry(t *testing.T) {
 }
 
 func TestBenchMixed(t *testing.T) {
-	bt := newBenchTarget(t)
-	table, rep := bt.bench(t, "--scenario", "mixed", "--duration", "1s", "--concurrency", "4", "--payments", "10", "--requests", "300")
+	g := newCLIGateway(t)
+	table, rep := g.bench(t, "--scenario", "mixed", "--duration", "1s", "--concurrency", "4", "--payments", "10", "--requests", "300")
 	checkBenchReport(t, table, rep)
 	got := benchCounts(rep)
 	if got["pay S SUCCESS"]+got["inquiryPayment S SUCCESS"]+got["refund S SUCCESS"] != rep.Requests {
@@ -238,8 +153,8 @@ func TestBenchMixed(t *testing.T) {
 }
 
 func TestBenchDuplicates(t *testing.T) {
-	bt := newBenchTarget(t)
-	table, rep := bt.bench(t, "--scenario", "duplicates", "--burst", "5", "--duration", "1s", "--concurrency", "4", "--requests", "300")
+	g := newCLIGateway(t)
+	table, rep := g.bench(t, "--scenario", "duplicates", "--burst", "5", "--duration", "1s", "--concurrency", "4", "--requests", "300")
 	checkBenchReport(t, table, rep)
 	got := benchCounts(rep)
 	// Exactly one new payment per paymentRequestId; every other request is
@@ -263,8 +178,8 @@ func TestBenchDuplicates(t *testing.T) {
 }
 
 func TestBenchRate(t *testing.T) {
-	bt := newBenchTarget(t)
-	table, rep := bt.bench(t, "--rate", "40", "--duration", "1s", "--concurrency", "4")
+	g := newCLIGateway(t)
+	table, rep := g.bench(t, "--rate", "40", "--duration", "1s", "--concurrency", "4")
 	checkBenchReport(t, table, rep)
 	if rep.Mode != "rate" || rep.Rate != 40 {
 		t.Errorf("mode %q rate %d, want rate 40", rep.Mode, rep.Rate)
@@ -277,17 +192,16 @@ func TestBenchRate(t *testing.T) {
 }
 
 func TestBenchSignatureErrors(t *testing.T) {
-	bt := newBenchTarget(t)
+	g := newCLIGateway(t)
 	// A gateway key that is not the gateway's: every verified answer fails.
-	merchant, _ := benchKeys()
-	wrong, err := wire.MarshalPublicKeyPEM(&merchant.PublicKey)
+	wrong, err := wire.MarshalPublicKeyPEM(&gatewaytest.MerchantKey().PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bt.gwPubFile, wrong, 0o644); err != nil {
+	if err := os.WriteFile(g.gwFile, wrong, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	table, rep := bt.bench(t, "--duration", "300ms", "--concurrency", "2", "--requests", "40", "--verify-every", "1")
+	table, rep := g.bench(t, "--duration", "300ms", "--concurrency", "2", "--requests", "40", "--verify-every", "1")
 	if rep.Errors.Signature == 0 || rep.Errors.Signature != rep.Verified || rep.Errors.Total != rep.Errors.Signature {
 		t.Errorf("errors %+v, verified %d: want every verified answer a signature error", rep.Errors, rep.Verified)
 	}

@@ -1,76 +1,41 @@
 package main
 
 import (
-	"context"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/antomgw/antomgw/antomtest"
-	"github.com/antomgw/antomgw/internal/gateway"
-	"github.com/antomgw/antomgw/internal/httpapi"
-	"github.com/antomgw/antomgw/internal/sim"
-	"github.com/antomgw/antomgw/internal/sqlite"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/wire"
 )
 
-// callGateway is a real gateway in this process for "antomgw call", with
-// antomtest's keys: the client antomtest.ClientID registered with
-// antomtest.MerchantKey, answers signed with antomtest.GatewayKey.
-type callGateway struct {
-	url                   string
+// cliGateway is a real gateway in this process (gatewaytest.New) for the
+// commands that call one (call, bench), with the key files they read: the
+// registered client's private key and the gateway's public key.
+type cliGateway struct {
+	*gatewaytest.Gateway
 	privFile, gwFile, dir string
 }
 
-func newCallGateway(t *testing.T) *callGateway {
+func newCLIGateway(t *testing.T) *cliGateway {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "antomgw.db"), sqlite.Options{Synchronous: "NORMAL"})
+	// The 9902 answer is held back a minute: only the retry answers it.
+	g := &cliGateway{Gateway: gatewaytest.New(t, gatewaytest.WithSimHold(time.Minute)), dir: t.TempDir()}
+	g.privFile, g.gwFile = filepath.Join(g.dir, "merchant.pem"), filepath.Join(g.dir, "gateway.pub")
+	priv, err := wire.MarshalPrivateKeyPEM(g.MerchantKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(antomtest.GatewayKey())
+	pub, err := wire.MarshalPublicKeyPEM(&g.GatewayKey().PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddGatewayKey(ctx, der, time.Now(), false); err != nil {
-		t.Fatal(err)
-	}
-	spki, err := x509.MarshalPKIXPublicKey(&antomtest.MerchantKey().PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	if err := st.AddClient(ctx, gateway.Client{ID: antomtest.ClientID, CreatedAt: now},
-		gateway.ClientKey{ClientID: antomtest.ClientID, Version: 1, PublicKey: spki, CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	svc := &gateway.Service{Store: st, Processor: &sim.Wallet{Delay: 100 * time.Millisecond, Hold: time.Minute, Marks: st}}
-	wctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { svc.RunWorker(wctx, 10*time.Millisecond, nil) })
-	srv := httptest.NewServer(&httpapi.Server{Service: svc, Keyring: &gateway.Keyring{Store: st}})
-	t.Cleanup(func() {
-		srv.Close()
-		stop()
-		wg.Wait()
-		st.Close()
-	})
-	g := &callGateway{url: srv.URL, dir: dir, privFile: filepath.Join(dir, "merchant.pem"), gwFile: filepath.Join(dir, "gateway.pub")}
-	if err := os.WriteFile(g.privFile, antomtest.MerchantKeyPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := wire.MarshalPublicKeyPEM(&antomtest.GatewayKey().PublicKey)
-	if err != nil {
+	if err := os.WriteFile(g.privFile, priv, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(g.gwFile, pub, 0o644); err != nil {
@@ -80,9 +45,15 @@ func newCallGateway(t *testing.T) *callGateway {
 }
 
 // run runs "antomgw call API" against the gateway with the key flags.
-func (g *callGateway) run(t *testing.T, api string, args ...string) result {
+func (g *cliGateway) run(t *testing.T, api string, args ...string) result {
 	t.Helper()
-	full := append([]string{"call", api, "--base-url", g.url, "--client-id", antomtest.ClientID,
+	return g.runAt(t, g.URL(), api, args...)
+}
+
+// runAt is run with another --base-url.
+func (g *cliGateway) runAt(t *testing.T, baseURL, api string, args ...string) result {
+	t.Helper()
+	full := append([]string{"call", api, "--base-url", baseURL, "--client-id", g.ClientID(),
 		"--private-key", g.privFile, "--gateway-public-key", g.gwFile}, args...)
 	return runCLI(t, "", full...)
 }
@@ -111,7 +82,7 @@ func callID(prefix string) string {
 // TestCallEveryAPI runs every call subcommand in both families, with and
 // without encryption, against the real gateway.
 func TestCallEveryAPI(t *testing.T) {
-	g := newCallGateway(t)
+	g := newCLIGateway(t)
 	for _, fam := range []string{"ams", "omnichannel"} {
 		for _, enc := range []bool{false, true} {
 			var extra []string
@@ -172,14 +143,14 @@ func TestCallEveryAPI(t *testing.T) {
 
 // TestCallVerbose prints the exact request and answer of each attempt.
 func TestCallVerbose(t *testing.T) {
-	g := newCallGateway(t)
+	g := newCLIGateway(t)
 	r := g.run(t, "pay", "--payment-request-id", callID("V"), "--amount", "100", "--payment-code", "2810001", "--verbose", "--epoch-time")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	for _, want := range []string{
 		"> POST /ams/api/v1/payments/pay HTTP/1.1",
-		"> Client-Id: " + antomtest.ClientID,
+		"> Client-Id: " + g.ClientID(),
 		"> Signature: algorithm=RSA256,keyVersion=1,signature=",
 		`> {"productCode":"IN_STORE_PAYMENT"`,
 		"< HTTP/1.1 200 OK",
@@ -199,7 +170,7 @@ func TestCallVerbose(t *testing.T) {
 }
 
 func TestCallResults(t *testing.T) {
-	g := newCallGateway(t)
+	g := newCLIGateway(t)
 	t.Run("Fail", func(t *testing.T) {
 		r := g.run(t, "pay", "--payment-request-id", callID("F"), "--amount", "9906", "--payment-code", "2810001")
 		if m := answerOf(t, r); r.code != 1 || status(m) != "F USER_BALANCE_NOT_ENOUGH" || !strings.Contains(r.stderr, "result F USER_BALANCE_NOT_ENOUGH") {
@@ -233,12 +204,15 @@ func TestCallResults(t *testing.T) {
 		}
 	})
 	t.Run("Resolve", func(t *testing.T) {
-		r := g.run(t, "pay", "--payment-request-id", callID("RS"), "--amount", "9903", "--payment-code", "2810001",
+		// Each request moves the gateway's clock a quarter of the wallet's
+		// delay: the 9903 payment succeeds after a few polls.
+		polled := g.AdvancePerRequest(t, gatewaytest.DefaultSimDelay/4)
+		r := g.runAt(t, polled, "pay", "--payment-request-id", callID("RS"), "--amount", "9903", "--payment-code", "2810001",
 			"--resolve", "--poll-interval", "20ms")
 		if m := answerOf(t, r); r.code != 0 || m["outcome"] != "SUCCESS" {
 			t.Fatalf("9903 --resolve: exit %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
 		}
-		r = g.run(t, "pay", "--payment-request-id", callID("RS"), "--amount", "9905", "--payment-code", "2810001",
+		r = g.runAt(t, polled, "pay", "--payment-request-id", callID("RS"), "--amount", "9905", "--payment-code", "2810001",
 			"--resolve", "--poll-interval", "20ms", "--resolve-deadline", "100ms")
 		if m := answerOf(t, r); r.code != 1 || m["outcome"] != "CANCELLED" || m["cancel"] == nil || !strings.Contains(r.stderr, "outcome CANCELLED") {
 			t.Fatalf("9905 --resolve: exit %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
@@ -246,11 +220,11 @@ func TestCallResults(t *testing.T) {
 	})
 	t.Run("Unverified", func(t *testing.T) {
 		wrong := filepath.Join(g.dir, "wrong.pub")
-		pub, _ := wire.MarshalPublicKeyPEM(&antomtest.MerchantKey().PublicKey)
+		pub, _ := wire.MarshalPublicKeyPEM(&g.MerchantKey().PublicKey)
 		if err := os.WriteFile(wrong, pub, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := runCLI(t, "", "call", "inquiry", "--base-url", g.url, "--client-id", antomtest.ClientID,
+		r := runCLI(t, "", "call", "inquiry", "--base-url", g.URL(), "--client-id", g.ClientID(),
 			"--private-key", g.privFile, "--gateway-public-key", wrong, "--payment-request-id", "X")
 		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "answer not verified") {
 			t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1, nothing printed, not verified", r.code, r.stdout, r.stderr)
@@ -259,7 +233,7 @@ func TestCallResults(t *testing.T) {
 	t.Run("GatewayKeyVersion", func(t *testing.T) {
 		// The gateway signs with version 1; a key given as version 2 only
 		// does not verify it.
-		r := runCLI(t, "", "call", "inquiry", "--base-url", g.url, "--client-id", antomtest.ClientID,
+		r := runCLI(t, "", "call", "inquiry", "--base-url", g.URL(), "--client-id", g.ClientID(),
 			"--private-key", g.privFile, "--gateway-public-key", "2="+g.gwFile, "--payment-request-id", "X")
 		if r.code != 1 || !strings.Contains(r.stderr, "signed with gateway key version 1, and no gateway key of that version is given (versions given: 2); install it: antomgw keys export --key-version 1") {
 			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
@@ -268,7 +242,7 @@ func TestCallResults(t *testing.T) {
 }
 
 func TestCallUsageErrors(t *testing.T) {
-	g := newCallGateway(t)
+	g := newCLIGateway(t)
 	for _, c := range []struct {
 		args []string
 		want string

@@ -8,7 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 )
+
+// TestMain removes the binary gatewaytest.Binary built, if a test asked for
+// it.
+func TestMain(m *testing.M) { os.Exit(gatewaytest.Main(m)) }
 
 // result is what one in-process run of the CLI produced.
 type result struct {
@@ -129,26 +135,14 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestBinary builds the real binary and pipes sign into verify, to prove
-// that main, flags, stdin and exit codes work outside the test harness.
+// TestBinary runs the real binary (gatewaytest.Binary) and pipes sign into
+// verify, to prove that main, flags, stdin and exit codes work outside the
+// test harness.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped in -short mode")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go is not on PATH; cannot build the binary")
-	}
+	bin := gatewaytest.Binary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "antomgw")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	priv, pub := filepath.Join(dir, "priv.pem"), filepath.Join(dir, "pub.pem")
-	if out, err := exec.Command(bin, "keys", "generate", "--private-out", priv, "--public-out", pub).CombinedOutput(); err != nil {
-		t.Fatalf("keys generate: %v\n%s", err, out)
-	}
+	gatewaytest.MustRunCLI(t, "keys", "generate", "--private-out", priv, "--public-out", pub)
 	common := []string{"--client-id", "SANDBOX_5X00000000000000", "--time", "2024-01-01T08:00:00.000+08:00", "--path", "/ams/sandbox/api/v1/payments/pay"}
 	body := "{\"paymentRequestId\":\"REQ_1\",\"note\":\"ends with a newline\"}\n"
 
@@ -171,15 +165,11 @@ func TestBinary(t *testing.T) {
 		}
 	})
 
-	sign := exec.Command(bin, append([]string{"sign", "--private-key", priv}, common...)...)
-	sign.Stdin = strings.NewReader(body)
-	var signErr bytes.Buffer
-	sign.Stderr = &signErr
-	out, err := sign.Output()
-	if err != nil {
-		t.Fatalf("sign: %v; stderr %q", err, signErr.String())
+	sign := gatewaytest.CLI{Args: append([]string{"sign", "--private-key", priv}, common...), Stdin: strings.NewReader(body)}.Run(t)
+	if sign.ExitCode != 0 {
+		t.Fatalf("sign: exit %d; stderr %q", sign.ExitCode, sign.Stderr)
 	}
-	header := strings.TrimSuffix(string(out), "\n")
+	header := strings.TrimSuffix(sign.Stdout, "\n")
 	for _, c := range []struct {
 		name string
 		body string
@@ -193,14 +183,12 @@ func TestBinary(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := append([]string{"verify", "--public-key", pub, "--signature", header}, common...)
-			cmd := exec.Command(bin, append(args, c.args...)...)
-			cmd.Stdin = strings.NewReader(c.body)
-			out, _ := cmd.Output()
-			if code := cmd.ProcessState.ExitCode(); code != c.code {
-				t.Errorf("verify: exit %d, want %d", code, c.code)
+			r := gatewaytest.CLI{Args: append(args, c.args...), Stdin: strings.NewReader(c.body)}.Run(t)
+			if r.ExitCode != c.code {
+				t.Errorf("verify: exit %d, want %d", r.ExitCode, c.code)
 			}
-			if !strings.HasPrefix(string(out), c.want) {
-				t.Errorf("verify: stdout %.80q…, want prefix %q", out, c.want)
+			if !strings.HasPrefix(r.Stdout, c.want) {
+				t.Errorf("verify: stdout %.80q…, want prefix %q", r.Stdout, c.want)
 			}
 		})
 	}

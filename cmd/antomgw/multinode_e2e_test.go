@@ -5,22 +5,19 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/internal/postgres"
 	"github.com/antomgw/antomgw/wire"
 )
@@ -58,61 +55,16 @@ func pgSchema(t *testing.T) string {
 	return base + sep + "search_path=" + schema
 }
 
-// pgCount runs a count query on the test's schema.
-func pgCount(t *testing.T, dbURL, query string) int {
+// pgStore opens the test's schema (a URL from pgSchema) as a store, for
+// the questions a test asks it; it is closed when the test ends.
+func pgStore(t *testing.T, dbURL string) *postgres.Store {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dbURL)
+	st, err := postgres.Open(context.Background(), dbURL, postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	var n int
-	if err := conn.QueryRow(context.Background(), query).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
-
-// signedPost sends a signed pay for m to base and verifies the answer with
-// pub. It is safe to call from many goroutines (it never calls t.Fatal).
-func signedPost(client *http.Client, base string, m *merchant, pub *rsa.PublicKey, path, body string) (paymentID string, res wire.Result, err error) {
-	reqTime := wire.FormatTime(time.Now())
-	sig, err := wire.Sign(m.keys[1], wire.SigningContent("POST", path, m.id, reqTime, []byte(body)))
-	if err != nil {
-		return "", res, err
-	}
-	req, err := http.NewRequest("POST", base+path, strings.NewReader(body))
-	if err != nil {
-		return "", res, err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	req.Header.Set("Client-Id", m.id)
-	req.Header.Set("Request-Time", reqTime)
-	req.Header.Set("Signature", "algorithm=RSA256,keyVersion=1,signature="+sig)
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", res, err
-	}
-	defer resp.Body.Close()
-	rb, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", res, err
-	}
-	sh, err := wire.ParseSignatureHeader(resp.Header.Get("signature"))
-	if err != nil {
-		return "", res, fmt.Errorf("answer signature header: %v", err)
-	}
-	if err := wire.Verify(pub, wire.SigningContent("POST", path, resp.Header.Get("client-id"), resp.Header.Get("response-time"), rb), sh.Signature); err != nil {
-		return "", res, fmt.Errorf("answer does not verify with the exported gateway key: %v", err)
-	}
-	var a struct {
-		Result    wire.Result `json:"result"`
-		PaymentID string      `json:"paymentId"`
-	}
-	if err := json.Unmarshal(rb, &a); err != nil {
-		return "", res, fmt.Errorf("answer %q: %v", rb, err)
-	}
-	return a.PaymentID, a.Result, nil
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // TestE2EMultiNodePostgres: three `antomgw serve` processes on one
@@ -124,22 +76,32 @@ func signedPost(client *http.Client, base string, m *merchant, pub *rsa.PublicKe
 // live, and all of them still delivered after one node is SIGKILLed
 // mid-run (a repeat after the takeover is allowed and counted).
 func TestE2EMultiNodePostgres(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: builds and runs the binary")
-	}
+	gatewaytest.Binary(t) // skips under -short
 	dbURL := pgSchema(t)
 	t.Setenv("ANTOMGW_DATABASE_URL", dbURL) // every command and node below
 	e := newE2E(t)
-	m := e.addMerchant("MULTI_NODE")
-	pub, _ := e.exportGatewayKey(1)
-	sink := &notifySink{pub: pub, delivered: map[string]int{}}
-	hook := httptest.NewServer(sink)
-	defer hook.Close()
-	e.cli("clients", "update", "--client-id", m.id, "--notify-url", hook.URL+"/notify")
+	m, sink := e.addNotifiedMerchant("MULTI_NODE")
 
 	flags := []string{"--notify-schedule", "fast", "--sim-delay", "300ms"}
-	nodes := []*server{e.start(flags...), e.start(flags...), e.start(flags...)}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	nodes := []*gatewaytest.Process{e.start(flags...), e.start(flags...), e.start(flags...)}
+	// One merchant per node, safe for the goroutines below.
+	senders := make([]*gatewaytest.Merchant, len(nodes))
+	for i, n := range nodes {
+		senders[i] = &gatewaytest.Merchant{URL: n.URL, ClientID: m.id, Key: m.keys[1], GatewayKeys: e.gatewayKeys, Client: n.Client}
+	}
+	pay := func(node int, body string) (paymentID string, res wire.Result, err error) {
+		rep, err := senders[node].Try(gatewaytest.Request{Path: e2ePayPath, Body: body})
+		if err != nil {
+			return "", res, err
+		}
+		var a struct {
+			PaymentID string `json:"paymentId"`
+		}
+		if err := json.Unmarshal(rep.Plain, &a); err != nil {
+			return "", res, err
+		}
+		return a.PaymentID, rep.Result, nil
+	}
 
 	// 1. Duplicates across nodes.
 	const ids, dups = 100, 10
@@ -155,10 +117,10 @@ func TestE2EMultiNodePostgres(t *testing.T) {
 		body := payJSON(reqID, 100)
 		start := make(chan struct{})
 		for d := range dups {
-			node := nodes[(i+d)%len(nodes)]
+			node := (i + d) % len(nodes)
 			wg.Go(func() {
 				<-start
-				pid, res, err := signedPost(client, node.base, m, pub, "/ams/api/v1/payments/pay", body)
+				pid, res, err := pay(node, body)
 				answers <- got{reqID, pid, res, err}
 			})
 		}
@@ -188,14 +150,16 @@ func TestE2EMultiNodePostgres(t *testing.T) {
 			t.Errorf("%s: answers carry %d paymentIds, want 1", id, len(pids))
 		}
 	}
-	if n := pgCount(t, dbURL, "SELECT COUNT(*) FROM payments WHERE client_id = 'MULTI_NODE'"); n != ids {
-		t.Errorf("payments in the database = %d, want %d", n, ids)
+	st := pgStore(t, dbURL)
+	ctx := context.Background()
+	if ps, err := st.Payments(ctx, gateway.PaymentFilter{ClientID: m.id, Limit: 10 * ids}); err != nil || len(ps) != ids {
+		t.Errorf("payments in the database = %d (%v), want %d", len(ps), err, ids)
 	}
 	t.Logf("%d requests for %d ids over %d nodes: answers %v", ids*dups, ids, len(nodes), codes)
 
 	// 2. Notifications, each delivered by one node at a time.
 	const async = 500
-	send := func(from, to int, targets []*server) {
+	send := func(from, to int, targets ...int) {
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 16)
 		for i := from; i < to; i++ {
@@ -203,7 +167,7 @@ func TestE2EMultiNodePostgres(t *testing.T) {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				_, res, err := signedPost(client, node.base, m, pub, "/ams/api/v1/payments/pay", payJSON(fmt.Sprintf("ASYNC_%04d", i), 9903))
+				_, res, err := pay(node, payJSON(fmt.Sprintf("ASYNC_%04d", i), 9903))
 				if err != nil || res.Code != wire.CodePaymentInProcess {
 					t.Errorf("async pay %d: %v %v, want U PAYMENT_IN_PROCESS", i, res, err)
 				}
@@ -212,42 +176,31 @@ func TestE2EMultiNodePostgres(t *testing.T) {
 		wg.Wait()
 	}
 	waitDelivered := func(want int) {
-		deadline := time.Now().Add(90 * time.Second)
-		for {
-			if distinct, _, _ := sink.counts(); distinct >= want {
-				return
-			}
-			if time.Now().After(deadline) {
-				distinct, _, _ := sink.counts()
-				nodes[0].fatalf("after 90s the merchant has %d of %d notifications", distinct, want)
-			}
-			time.Sleep(100 * time.Millisecond)
+		if !gatewaytest.WaitFor(90*time.Second, func() bool { distinct, _, _ := sink.Counts(); return distinct >= want }) {
+			distinct, _, _ := sink.Counts()
+			t.Fatalf("after 90s the merchant has %d of %d notifications\n%s", distinct, want, nodes[0].Tail())
 		}
 	}
 	// The 100 SUCCESS payments above notify too: ids+async in all.
-	send(0, async/2, nodes)
+	send(0, async/2, 0, 1, 2)
 	waitDelivered(ids + async/2)
-	distinct, deliveries, invalid := sink.counts()
+	distinct, deliveries, _ := sink.Counts()
 	if deliveries != distinct {
 		t.Errorf("with all nodes alive: %d deliveries of %d notifications, want no duplicate", deliveries, distinct)
 	}
-	killed := nodes[1]
-	var kill sync.WaitGroup
-	kill.Go(func() {
-		time.Sleep(300 * time.Millisecond)
-		killed.stop(syscall.SIGKILL)
-	})
 	// Pays go to the two nodes that live; the killed one was claiming
-	// notifications and delayed completions when it died.
-	send(async/2, async, []*server{nodes[0], nodes[2]})
-	kill.Wait()
+	// notifications and delayed completions when it died, a hundred pays
+	// into the second half.
+	send(async/2, async/2+100, 0, 2)
+	nodes[1].Kill()
+	send(async/2+100, async, 0, 2)
 	waitDelivered(ids + async)
-	distinct, deliveries, invalid = sink.counts()
-	if invalid != 0 {
-		t.Errorf("%d notifications had an invalid signature or body", invalid)
+	distinct, deliveries, invalid := sink.Counts()
+	if len(invalid) != 0 {
+		t.Errorf("%d notifications had an invalid signature or body; first: %s", len(invalid), invalid[0])
 	}
-	if n := pgCount(t, dbURL, "SELECT COUNT(*) FROM notifications WHERE delivered_at IS NULL"); n != 0 {
-		t.Errorf("%d notifications undelivered in the database, want 0", n)
+	if ns, err := st.Notifications(ctx, gateway.NotificationFilter{Undelivered: true, Limit: 10 * async}); err != nil || len(ns) != 0 {
+		t.Errorf("%d notifications undelivered in the database (%v), want 0", len(ns), err)
 	}
 	t.Logf("notifications: %d delivered, %d deliveries (%d repeats after the SIGKILL of one node)", distinct, deliveries, deliveries-distinct)
 }

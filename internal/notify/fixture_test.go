@@ -6,13 +6,13 @@ import (
 	"crypto/x509"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/internal/notify"
 	"github.com/antomgw/antomgw/internal/sqlite"
 	"github.com/antomgw/antomgw/wire"
@@ -21,24 +21,6 @@ import (
 // t0 is when every fixture's clock starts. It is in the past, so that
 // notifications enqueued at it are due for a worker on the real clock too.
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// clock is a time the test moves by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // received is one notification as the merchant saw it.
 type received struct {
@@ -84,7 +66,7 @@ type fixture struct {
 	store   *sqlite.Store
 	keyring *gateway.Keyring
 	pub     *rsa.PublicKey
-	clock   *clock
+	clock   *gatewaytest.Clock // stopped; the test moves it
 }
 
 func newFixture(tb testing.TB) *fixture {
@@ -94,15 +76,8 @@ func newFixture(tb testing.TB) *fixture {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	data, err := os.ReadFile("../httpapi/testdata/gateway-test-only.pem")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	key, err := wire.ParsePrivateKey(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := &clock{now: t0}
+	key := gatewaytest.GatewayKey()
+	c := gatewaytest.NewClock(t0)
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	if _, err := st.AddGatewayKey(context.Background(), der, c.Now(), false); err != nil {
 		tb.Fatal(err)
@@ -177,12 +152,8 @@ func (f *fixture) run(tb testing.TB, w *notify.Worker) *running {
 // Run itself use it; the others move the clock and call DeliverDue.
 func waitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !gatewaytest.WaitFor(10*time.Second, cond) {
+		tb.Fatalf("timed out waiting for %s", what)
 	}
 }
 

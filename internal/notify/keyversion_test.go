@@ -56,7 +56,7 @@ func TestNotificationGatewayKeyVersion(t *testing.T) {
 	w := f.worker(&notify.Worker{Schedule: gateway.FastSchedule, AllowPrivate: true})
 	deliver := func(id string) int {
 		t.Helper()
-		f.clock.Add(time.Minute)
+		f.clock.Advance(time.Minute)
 		f.enqueue(t, id, srv.URL+"/notify?n="+id, `{"notifyType":"PAYMENT_RESULT"}`)
 		f.deliverDue(t, w, 1)
 		if f.notification(t, id).DeliveredAt.IsZero() {

@@ -7,13 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/internal/notify"
 	"github.com/antomgw/antomgw/wire"
 )
@@ -41,12 +41,12 @@ func TestFastScheduleFourthAttempt(t *testing.T) {
 
 	f.deliverDue(t, w, 1)
 	for i := 1; i < 4; i++ {
-		f.clock.Add(gateway.FastSchedule[i] - time.Millisecond)
+		f.clock.Advance(gateway.FastSchedule[i] - time.Millisecond)
 		f.deliverDue(t, w, 0) // not due yet
-		f.clock.Add(time.Millisecond)
+		f.clock.Advance(time.Millisecond)
 		f.deliverDue(t, w, 1)
 	}
-	f.clock.Add(24 * time.Hour)
+	f.clock.Advance(24 * time.Hour)
 	f.deliverDue(t, w, 0) // delivered: nothing more to do
 
 	if f.notification(t, "N1").DeliveredAt.IsZero() {
@@ -152,16 +152,16 @@ func TestFailedAttemptOutcomes(t *testing.T) {
 		}
 	}
 	f.deliverDue(t, w, len(want)-1)
-	f.clock.Add(50 * time.Millisecond)
+	f.clock.Advance(50 * time.Millisecond)
 	f.deliverDue(t, w, len(want)-1)
 
 	f.enqueue(t, "timeout", url("timeout"), `{}`)
 	tw := f.worker(&notify.Worker{Schedule: schedule, Timeout: 100 * time.Millisecond, AllowPrivate: true})
 	f.deliverDue(t, tw, 1)
-	f.clock.Add(50 * time.Millisecond)
+	f.clock.Advance(50 * time.Millisecond)
 	f.deliverDue(t, tw, 1)
 
-	f.clock.Add(48 * time.Hour)
+	f.clock.Advance(48 * time.Hour)
 	f.deliverDue(t, w, 0) // every one given up: nothing more is tried
 
 	for name, outcome := range want {
@@ -217,7 +217,7 @@ func TestResendGivenUp(t *testing.T) {
 		t.Fatal("not given up after the one attempt of the schedule")
 	}
 	up.Store(true)
-	f.clock.Add(time.Hour)
+	f.clock.Advance(time.Hour)
 	if _, err := (&gateway.Service{Store: f.store, Now: f.clock.Now}).ResendNotification(context.Background(), "R1"); err != nil {
 		t.Fatal(err)
 	}
@@ -259,14 +259,7 @@ func TestRefusePrivateTargets(t *testing.T) {
 // the ciphertext, and the plaintext is the stored body.
 func TestEncryptedClient(t *testing.T) {
 	f := newFixture(t)
-	data, err := os.ReadFile("../httpapi/testdata/merchant-test-only.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mkey, err := wire.ParsePrivateKey(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mkey := gatewaytest.MerchantKey()
 	der, _ := x509.MarshalPKIXPublicKey(&mkey.PublicKey)
 	now := f.clock.Now()
 	if err := f.store.AddClient(context.Background(), gateway.Client{ID: "C1", Encrypted: true, CreatedAt: now},
