@@ -89,25 +89,12 @@ func checkBenchReport(t *testing.T, table string, rep loadgen.Report) {
 	}
 }
 
-// benchCounts sums the results by "api status code[ replay]".
-func benchCounts(rep loadgen.Report) map[string]int64 {
-	m := map[string]int64{}
-	for _, c := range rep.Results {
-		k := c.API + " " + c.Status + " " + c.Code
-		if c.Replay {
-			k += " replay"
-		}
-		m[k] += c.Count
-	}
-	return m
-}
-
 func TestBenchPay(t *testing.T) {
 	g := newCLIGateway(t)
 	table, rep := g.bench(t, "--max", "--duration", "1s", "--concurrency", "4", "--requests", "300",
 		"--limit", "--limit-duration", "200ms")
 	checkBenchReport(t, table, rep)
-	if got := benchCounts(rep); got["pay S SUCCESS"] != rep.Requests || len(got) != 1 {
+	if got := rep.Counts(); got["pay S SUCCESS"] != rep.Requests || len(got) != 1 {
 		t.Errorf("results %v, want only pay S SUCCESS ×%d", got, rep.Requests)
 	}
 	if rep.Distinct != rep.Requests {
@@ -122,7 +109,7 @@ func TestBenchPay(t *testing.T) {
 	// A second run against the same store: the run id keeps the
 	// paymentRequestIds apart, so these are new payments again.
 	_, rep2 := g.bench(t, "--duration", "300ms", "--concurrency", "2", "--requests", "50")
-	if got := benchCounts(rep2); got["pay S SUCCESS"] != rep2.Requests {
+	if got := rep2.Counts(); got["pay S SUCCESS"] != rep2.Requests {
 		t.Errorf("second run results %v, want only new successes", got)
 	}
 }
@@ -131,7 +118,7 @@ func TestBenchInquiry(t *testing.T) {
 	g := newCLIGateway(t)
 	table, rep := g.bench(t, "--scenario", "inquiry", "--duration", "1s", "--concurrency", "4", "--payments", "10")
 	checkBenchReport(t, table, rep)
-	if got := benchCounts(rep); got["inquiryPayment S SUCCESS"] != rep.Requests {
+	if got := rep.Counts(); got["inquiryPayment S SUCCESS"] != rep.Requests {
 		t.Errorf("results %v, want only inquiryPayment S SUCCESS", got)
 	}
 	if rep.SetupPayments != 10 || rep.Distinct > 10 {
@@ -143,7 +130,7 @@ func TestBenchMixed(t *testing.T) {
 	g := newCLIGateway(t)
 	table, rep := g.bench(t, "--scenario", "mixed", "--duration", "1s", "--concurrency", "4", "--payments", "10", "--requests", "300")
 	checkBenchReport(t, table, rep)
-	got := benchCounts(rep)
+	got := rep.Counts()
 	if got["pay S SUCCESS"]+got["inquiryPayment S SUCCESS"]+got["refund S SUCCESS"] != rep.Requests {
 		t.Errorf("results %v, want every pay, inquiry and refund S SUCCESS", got)
 	}
@@ -156,7 +143,7 @@ func TestBenchDuplicates(t *testing.T) {
 	g := newCLIGateway(t)
 	table, rep := g.bench(t, "--scenario", "duplicates", "--burst", "5", "--duration", "1s", "--concurrency", "4", "--requests", "300")
 	checkBenchReport(t, table, rep)
-	got := benchCounts(rep)
+	got := rep.Counts()
 	// Exactly one new payment per paymentRequestId; every other request is
 	// a replay of the success or, while the first is in flight, U
 	// PAYMENT_IN_PROCESS.

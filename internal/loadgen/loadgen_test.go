@@ -105,19 +105,6 @@ func config(t *testing.T, g *fakeGateway, scenario string, n int) loadgen.Config
 	}
 }
 
-// counts sums a report's results by "api status code[ replay]".
-func counts(rep *loadgen.Report) map[string]int64 {
-	m := map[string]int64{}
-	for _, c := range rep.Results {
-		k := c.API + " " + c.Status + " " + c.Code
-		if c.Replay {
-			k += " replay"
-		}
-		m[k] += c.Count
-	}
-	return m
-}
-
 func run(t *testing.T, g *fakeGateway, cfg loadgen.Config) *loadgen.Report {
 	t.Helper()
 	rep, err := loadgen.Run(context.Background(), cfg)
@@ -139,7 +126,7 @@ func run(t *testing.T, g *fakeGateway, cfg loadgen.Config) *loadgen.Report {
 func TestRunPay(t *testing.T) {
 	g := &fakeGateway{}
 	rep := run(t, g, config(t, g, loadgen.ScenarioPay, 20))
-	if got := counts(rep); rep.Requests != 20 || got["pay S SUCCESS"] != 20 || len(got) != 1 {
+	if got := rep.Counts(); rep.Requests != 20 || got["pay S SUCCESS"] != 20 || len(got) != 1 {
 		t.Errorf("%d requests, results %v; want 20 pay S SUCCESS", rep.Requests, got)
 	}
 	if rep.Distinct != 20 || rep.Presigned != 20 || rep.Verified != 20 || rep.Mode != "max" || rep.SetupPayments != 0 {
@@ -154,7 +141,7 @@ func TestRunMixed(t *testing.T) {
 	g := &fakeGateway{}
 	rep := run(t, g, config(t, g, loadgen.ScenarioMixed, 30))
 	// 4 setup pays, then 18 pays, 9 inquiries and 3 refunds.
-	got := counts(rep)
+	got := rep.Counts()
 	if rep.SetupPayments != 4 || got["pay S SUCCESS"] != 18 || got["inquiryPayment S SUCCESS"] != 9 || got["refund S SUCCESS"] != 3 {
 		t.Errorf("setup %d, results %v; want 4, then 18 pays, 9 inquiries, 3 refunds", rep.SetupPayments, got)
 	}
@@ -166,7 +153,7 @@ func TestRunMixed(t *testing.T) {
 func TestRunDuplicates(t *testing.T) {
 	g := &fakeGateway{}
 	rep := run(t, g, config(t, g, loadgen.ScenarioDuplicates, 20))
-	if got := counts(rep); got["pay S SUCCESS"] != 4 || got["pay S SUCCESS replay"] != 16 || rep.Distinct != 4 {
+	if got := rep.Counts(); got["pay S SUCCESS"] != 4 || got["pay S SUCCESS replay"] != 16 || rep.Distinct != 4 {
 		t.Errorf("results %v, distinct %d; want 4 new, 16 replays of 4 ids", got, rep.Distinct)
 	}
 }
@@ -191,8 +178,8 @@ func TestRunSignatureErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first answer and every third: 1, 3, 6, 9.
-	if rep.Verified != 4 || rep.Errors.Signature != 4 || rep.Errors.Total != 4 || counts(rep)["pay S SUCCESS"] != 6 {
-		t.Errorf("verified %d, errors %+v, results %v; want 4 failed of 4 verified, 6 counted", rep.Verified, rep.Errors, counts(rep))
+	if rep.Verified != 4 || rep.Errors.Signature != 4 || rep.Errors.Total != 4 || rep.Counts()["pay S SUCCESS"] != 6 {
+		t.Errorf("verified %d, errors %+v, results %v; want 4 failed of 4 verified, 6 counted", rep.Verified, rep.Errors, rep.Counts())
 	}
 	if len(rep.Errors.Samples) != 1 || rep.Errors.Samples[0] != "response does not verify" {
 		t.Errorf("samples %q", rep.Errors.Samples)

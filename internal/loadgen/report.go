@@ -92,6 +92,20 @@ type ResultCount struct {
 	Count  int64  `json:"count"`
 }
 
+// Counts sums the report's results by "api status code", with " replay"
+// appended for idempotent replays: a summary for tests and scripts.
+func (r *Report) Counts() map[string]int64 {
+	m := map[string]int64{}
+	for _, c := range r.Results {
+		k := c.API + " " + c.Status + " " + c.Code
+		if c.Replay {
+			k += " replay"
+		}
+		m[k] += c.Count
+	}
+	return m
+}
+
 // ErrorCounts counts the requests without a result, by cause.
 type ErrorCounts struct {
 	// Total is the sum of the others.
