@@ -364,8 +364,11 @@ func checkStore(t *testing.T, e *env, sent []string) storeFigures {
 	if f.maxNotesPerPayment > 1 {
 		t.Errorf("a payment has %d notifyPayment rows, want 1", f.maxNotesPerPayment)
 	}
-	f.integrity = "every record read back"
-	if _, err := dump(st); err != nil {
+	f.integrity = "ok, every record read back"
+	if err := st.Check(ctx); err != nil {
+		f.integrity = err.Error()
+		t.Errorf("integrity check of the store after the crashes: %v", err)
+	} else if _, err := dump(st); err != nil {
 		f.integrity = err.Error()
 		t.Errorf("read every record of the store: %v", err)
 	}

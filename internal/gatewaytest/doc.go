@@ -22,7 +22,10 @@
 // real clock, for DefaultSimHold unless WithSimHold says otherwise.)
 //
 // Gateway.Do sends a signed request and returns the verified answer;
-// Gateway.Client returns an SDK client for the gateway. Gateway.Snapshot
+// Gateway.Client returns an SDK client for the gateway. A client that
+// polls on its own timers (the SDK's ResolvePayment, antomgw call
+// --resolve) talks to Gateway.AdvancePerRequest instead, which moves the
+// clock a step before each request. Gateway.Snapshot
 // dumps what the store holds through its own queries, so a test can say
 // that a refused request changed nothing without reading the database
 // file.
@@ -33,5 +36,7 @@
 // test binary has it); StartServe runs "antomgw serve" on a free loopback
 // port and waits until it is ready; RunCLI and MustRunCLI run one command.
 // A Merchant signs requests to a Process and verifies its answers as
-// Gateway.Do does in process.
+// Gateway.Do does in process. NewSink is a merchant's notification
+// endpoint that verifies and counts what a gateway sends it, and WaitFor
+// polls for a real process's state with backoff.
 package gatewaytest

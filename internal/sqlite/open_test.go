@@ -145,3 +145,15 @@ func allMigrations(tb testing.TB) []int64 {
 	}
 	return out
 }
+
+// TestCheck: a healthy database passes the integrity check.
+func TestCheck(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Check(context.Background()); err != nil {
+		t.Errorf("Check of a new database: %v, want nil", err)
+	}
+}

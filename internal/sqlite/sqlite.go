@@ -188,6 +188,34 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// Check runs SQLite's full integrity check of the database file and
+// returns nil when it reports "ok", else an error with what it found: for
+// the fault suite after crashes, and for operators after a disk incident.
+func (s *Store) Check(ctx context.Context) error {
+	rs, err := s.reader.QueryContext(ctx, `PRAGMA integrity_check`)
+	if err != nil {
+		return storeErr("integrity check", err)
+	}
+	defer rs.Close()
+	var problems []string
+	for rs.Next() {
+		var line string
+		if err := rs.Scan(&line); err != nil {
+			return storeErr("integrity check", err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return storeErr("integrity check", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlite: integrity check: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
 // Close closes both connection pools.
 func (s *Store) Close() error {
 	if s.wcache != nil {
