@@ -35,7 +35,7 @@ type Request struct {
 	// Merchant's Key.
 	Key *rsa.PrivateKey
 	// Sign, when set, returns the whole Signature header for the signing
-	// content (wire.SigningContent of the request as sent).
+	// content (wire.Message.Content of the request as sent).
 	Sign func(content []byte) string
 	// Signature, when set, is the exact Signature header ("" sends none);
 	// it wins over Sign.
@@ -136,7 +136,7 @@ func (m *Merchant) RequestTime() string {
 }
 
 // Sign returns the Signature header the merchant sends for content (see
-// wire.SigningContent): RSA256 with Key, keyVersion 1.
+// wire.Message.Content): RSA256 with Key, keyVersion 1.
 func (m *Merchant) Sign(content []byte) (string, error) {
 	sig, err := wire.Sign(m.Key, content)
 	if err != nil {
@@ -208,7 +208,8 @@ func (m *Merchant) Try(r Request) (*Reply, error) {
 	if encHeader != "" {
 		hr.Header.Set("Encrypt", encHeader)
 	}
-	content := wire.SigningContent(method, r.Path, clientID, reqTime, body)
+	msg := wire.Message{Method: method, URI: r.Path, ClientID: clientID, Time: reqTime, Body: body}
+	content := msg.Content()
 	switch {
 	case r.Signature != nil:
 		if *r.Signature != "" {
@@ -217,11 +218,11 @@ func (m *Merchant) Try(r Request) (*Reply, error) {
 	case r.Sign != nil:
 		hr.Header.Set("Signature", r.Sign(content))
 	default:
-		sig, err := wire.Sign(key, content)
+		sh, err := msg.Sign(key, 1)
 		if err != nil {
 			return nil, err
 		}
-		hr.Header.Set("Signature", wire.SignatureHeader{Algorithm: wire.AlgorithmRSA256, KeyVersion: 1, Signature: sig}.String())
+		hr.Header.Set("Signature", sh.String())
 	}
 	for k, v := range r.Header {
 		if v == "" {
@@ -278,7 +279,7 @@ func (m *Merchant) verify(ctx context.Context, method, uri, clientID string, key
 	if err != nil {
 		return err
 	}
-	if err := wire.Verify(pub, wire.SigningContent(method, uri, clientID, respTime, rep.Body), sh.Signature); err != nil {
+	if err := (wire.Message{Method: method, URI: uri, ClientID: clientID, Time: respTime, Body: rep.Body}).Verify(pub, sh); err != nil {
 		return fmt.Errorf("response signature (keyVersion %d) does not verify: %v; body %s", sh.KeyVersion, err, rep.Body)
 	}
 	if eh := rep.Header.Get("encrypt"); eh != "" {
