@@ -1,0 +1,43 @@
+package view_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/view"
+)
+
+// TestPaymentDetailJSON pins the field names scripts read from --json:
+// they change only by addition.
+func TestPaymentDetailJSON(t *testing.T) {
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	d := &gateway.PaymentDetail{
+		Payment: &gateway.Payment{ID: "P1", ClientID: "C1", RequestID: "R1", ProductCode: gateway.ProductInStore,
+			Amount: gateway.Money{Value: 450, Currency: "USD"}, Status: gateway.PaymentSuccess,
+			ResultCode: "SUCCESS", CreatedAt: at, UpdatedAt: at, PaidAt: at},
+		Refunds: []*gateway.Refund{{ID: "F1", RequestID: "RR1", Amount: gateway.Money{Value: 50, Currency: "USD"},
+			Status: gateway.RefundSuccess, CreatedAt: at, RefundedAt: at}},
+		Notifications: []gateway.NotificationDetail{{
+			Notification: gateway.Notification{ID: "N1", Kind: gateway.NotifyPayment, PaymentID: "P1", URL: "https://m.example/n",
+				DueAt: at, DeliveredAt: at},
+			Attempts: []gateway.Attempt{{Number: 1, At: at, Duration: 12 * time.Millisecond, Outcome: gateway.OutcomeDelivered, HTTPStatus: 200}},
+		}},
+	}
+	b, err := json.Marshal(view.NewPaymentDetail(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"payment":{"paymentId":"P1","clientId":"C1","paymentRequestId":"R1","productCode":"IN_STORE_PAYMENT",` +
+		`"amount":{"value":450,"currency":"USD"},"status":"SUCCESS","resultCode":"SUCCESS","refunded":0,` +
+		`"createdAt":"2026-12-02T10:00:00Z","updatedAt":"2026-12-02T10:00:00Z","paidAt":"2026-12-02T10:00:00Z"},` +
+		`"refunds":[{"refundId":"F1","refundRequestId":"RR1","amount":{"value":50,"currency":"USD"},"status":"SUCCESS",` +
+		`"async":false,"createdAt":"2026-12-02T10:00:00Z","refundedAt":"2026-12-02T10:00:00Z"}],` +
+		`"notifications":[{"id":"N1","kind":"notifyPayment","paymentId":"P1","url":"https://m.example/n","state":"delivered",` +
+		`"dueAt":"2026-12-02T10:00:00Z","deliveredAt":"2026-12-02T10:00:00Z",` +
+		`"attempts":[{"number":1,"at":"2026-12-02T10:00:00Z","durationMs":12,"outcome":"delivered","httpStatus":200}]}]}`
+	if string(b) != want {
+		t.Errorf("payment detail JSON =\n%s\nwant\n%s", b, want)
+	}
+}
