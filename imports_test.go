@@ -63,13 +63,15 @@ func TestImportRules(t *testing.T) {
 		mod + "/internal/sqlite":    {mod + "/internal/gateway", mod + "/internal/migrate", mod + "/internal/rows", "modernc.org/sqlite"},
 		mod + "/internal/postgres":  {mod + "/internal/gateway", mod + "/internal/migrate", mod + "/internal/rows", "github.com/jackc/pgx/v5"},
 		mod + "/internal/storetest": {mod + "/internal/gateway", "github.com/google/go-cmp"},
-		mod + "/internal/httpapi":   {mod + "/internal/gateway", mod + "/wire", mod, "github.com/prometheus/client_golang", "golang.org/x/text/currency"},
+		mod + "/internal/httpapi":   {mod + "/internal/gateway", mod + "/wire", mod, mod + "/internal/traffic", "github.com/prometheus/client_golang", "golang.org/x/text/currency"},
 		mod + "/internal/notify":    {mod + "/internal/gateway", mod + "/wire", mod, "github.com/prometheus/client_golang"},
 		mod + "/internal/loadgen":   {mod + "/wire"},
 		mod + "/internal/sigcheck":  {mod + "/wire"},
-		mod + "/internal/view":      {mod + "/internal/gateway", mod + "/wire"},
+		mod + "/internal/view":      {mod + "/internal/gateway", mod + "/wire", "golang.org/x/text/currency"},
+		mod + "/internal/traffic":   {mod + "/wire"},
+		mod + "/internal/qr":        {"github.com/piglig/go-qr"},
 		mod + "/internal/migrate":   {},
-		mod + "/internal/node":      {mod + "/internal/gateway", mod + "/internal/httpapi", mod + "/internal/notify", mod + "/internal/sqlite", mod + "/internal/postgres", mod + "/internal/migrate"},
+		mod + "/internal/node":      {mod + "/internal/gateway", mod + "/internal/httpapi", mod + "/internal/notify", mod + "/internal/sqlite", mod + "/internal/postgres", mod + "/internal/migrate", mod + "/internal/traffic"},
 
 		mod + "/internal/gatewaytest": {mod + "/internal/gateway", mod + "/internal/sqlite", mod + "/internal/sim", mod + "/internal/node", mod + "/internal/httpapi", mod + "/internal/notify", mod, mod + "/wire"},
 	}

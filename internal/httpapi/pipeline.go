@@ -91,6 +91,7 @@ func (s *Server) pipeline(r *http.Request, x *exchange) (*outcome, error) {
 		s.log().Debug("signature mismatch", "client_id", x.clientID, "string_to_sign", string(msg.Content()))
 		return nil, f
 	}
+	x.verifiedVer = ver
 	if x.encrypted {
 		x.encryptTo, x.encryptVer = pub, ver
 	}
@@ -108,7 +109,7 @@ func (s *Server) pipeline(r *http.Request, x *exchange) (*outcome, error) {
 		if err != nil {
 			return nil, refuse(wire.CodeParamIllegal, "cannot decrypt the body (Encrypt header / body): %s", detail(err))
 		}
-		body = plain
+		body, x.plain = plain, plain
 	}
 
 	if !utf8.Valid(body) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/traffic"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -46,6 +47,8 @@ type Server struct {
 	// Ready reports whether the store is open and migrated, for /readyz.
 	// Defaults to always ready.
 	Ready func() bool
+	// Traffic, when set, keeps every API exchange (for the console).
+	Traffic *traffic.Ring
 
 	mismatchLogged sync.Map // client, header and verified key versions logged once
 }
@@ -107,6 +110,9 @@ type exchange struct {
 
 	reqTime string // the Request-Time header
 	body    []byte // the request body as received (and signed)
+	plain   []byte // the decrypted body of an encrypted request
+
+	verifiedVer int // the client key version the signature verified with
 
 	result    wire.Result
 	replay    bool
@@ -189,10 +195,11 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, x *exchange, bo
 	now := s.now()
 	respTime := wire.FormatTime(now)
 	h := w.Header()
+	var plain []byte // the answer before encryption, when it is encrypted
 	if x.encryptTo != nil {
 		enc, eh, err := wire.EncryptBody(nil, x.encryptTo, x.encryptVer, body)
 		if err == nil {
-			body = enc
+			plain, body = body, enc
 			h["encrypt"] = []string{eh.String()}
 			h.Set("Content-Type", "text/plain; charset=UTF-8")
 		} else {
@@ -232,6 +239,24 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, x *exchange, bo
 	if s.log().Enabled(r.Context(), slog.LevelDebug) {
 		s.log().Debug("response body", "client_id", x.clientID, "body", string(body))
 	}
+	if s.Traffic != nil {
+		s.record(r, x, api, latency, h, body, plain)
+	}
+}
+
+// record keeps the exchange in s.Traffic.
+func (s *Server) record(r *http.Request, x *exchange, api string, latency time.Duration, h http.Header, body, plain []byte) {
+	t := &traffic.Exchange{
+		At: x.start, Latency: latency, Remote: r.RemoteAddr, Method: r.Method, URI: x.uri,
+		ClientID: x.clientID, RequestHeader: r.Header.Clone(), RequestBody: x.body, RequestPlain: x.plain,
+		ResponseHeader: h.Clone(), ResponseBody: body,
+		ResponsePlain: plain, Result: x.result, Replay: x.replay, Verified: x.verifiedVer != 0, KeyVersion: x.verifiedVer,
+	}
+	if x.routed {
+		t.API, t.Family = api, string(x.route.family)
+	}
+	t.FindIDs()
+	s.Traffic.Add(t)
 }
 
 // requestURI is the URI as signed: the path, and ?query when there is one.

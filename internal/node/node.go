@@ -17,6 +17,7 @@ import (
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/httpapi"
 	"github.com/antomgw/antomgw/internal/notify"
+	"github.com/antomgw/antomgw/internal/traffic"
 )
 
 // Config is what a node is made of. Store and Processor are required;
@@ -58,6 +59,8 @@ type Node struct {
 	API      *httpapi.Server
 	Notifier *notify.Worker
 	Metrics  *httpapi.Metrics
+	// Traffic keeps the node's recent API exchanges, for the console.
+	Traffic *traffic.Ring
 	// ActiveKey is the gateway key that was active when the node started
 	// (created on a new store).
 	ActiveKey *gateway.GatewayKeyInfo
@@ -77,7 +80,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{log: log, jobInterval: cfg.JobInterval, Metrics: httpapi.NewMetrics()}
+	n := &Node{log: log, jobInterval: cfg.JobInterval, Metrics: httpapi.NewMetrics(), Traffic: traffic.NewRing(0, 0)}
 	n.Service = &gateway.Service{
 		Store: cfg.Store, Processor: cfg.Processor, Now: cfg.Now, Log: log,
 		CancelWindow: cfg.CancelWindow, RefundWindow: cfg.RefundWindow, PaymentExpiry: cfg.PaymentExpiry,
@@ -91,7 +94,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.Keyring = &gateway.Keyring{Store: cfg.Store}
 	n.API = &httpapi.Server{
 		Service: n.Service, Keyring: n.Keyring, Log: log, Metrics: n.Metrics, Now: cfg.Now,
-		MaxBody: cfg.MaxBody, MaxClockSkew: cfg.MaxClockSkew,
+		MaxBody: cfg.MaxBody, MaxClockSkew: cfg.MaxClockSkew, Traffic: n.Traffic,
 		Ready: func() bool { return !n.draining.Load() },
 	}
 	n.Notifier = &notify.Worker{

@@ -30,10 +30,12 @@ type Wallet struct {
 	Marks interface {
 		Mark(ctx context.Context, key string, at time.Time) (bool, error)
 	}
-	// CheckoutURL is the base of the URLs the user would open to pay an
-	// order code, entry code or cashier payment; the paymentId is appended.
-	// Defaults to https://wallet.antomgw.invalid/checkout/.
-	CheckoutURL string
+	// CheckoutURL returns the URL the user opens to pay an order code,
+	// entry code or cashier payment: the wallet's checkout page (see
+	// internal/wallet). Defaults to
+	// https://wallet.antomgw.invalid/checkout/<paymentId>, on a domain that
+	// never resolves.
+	CheckoutURL func(p *gateway.Payment) string
 }
 
 // Magic amounts (paymentAmount.value in minor units).
@@ -159,9 +161,8 @@ func (w *Wallet) Refund(_ context.Context, _ *gateway.Payment, r *gateway.Refund
 }
 
 func (w *Wallet) actionURL(p *gateway.Payment) string {
-	base := w.CheckoutURL
-	if base == "" {
-		base = "https://wallet.antomgw.invalid/checkout/"
+	if w.CheckoutURL != nil {
+		return w.CheckoutURL(p)
 	}
-	return base + p.ID
+	return "https://wallet.antomgw.invalid/checkout/" + p.ID
 }

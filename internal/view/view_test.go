@@ -41,3 +41,22 @@ func TestPaymentDetailJSON(t *testing.T) {
 		t.Errorf("payment detail JSON =\n%s\nwant\n%s", b, want)
 	}
 }
+
+func TestFormatMoney(t *testing.T) {
+	for _, c := range []struct {
+		m    gateway.Money
+		want string
+	}{
+		{gateway.Money{Value: 9903, Currency: "USD"}, "99.03 USD"},
+		{gateway.Money{Value: 5, Currency: "USD"}, "0.05 USD"},
+		{gateway.Money{Value: 0, Currency: "EUR"}, "0.00 EUR"},
+		{gateway.Money{Value: 500, Currency: "JPY"}, "500 JPY"},
+		{gateway.Money{Value: 12345, Currency: "BHD"}, "12.345 BHD"},
+		{gateway.Money{Value: -150, Currency: "USD"}, "-1.50 USD"},
+		{gateway.Money{Value: 150, Currency: "ZZZ"}, "1.50 ZZZ"},
+	} {
+		if got := view.FormatMoney(c.m); got != c.want {
+			t.Errorf("view.FormatMoney(%v) = %q, want %q", c.m, got, c.want)
+		}
+	}
+}
