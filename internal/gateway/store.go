@@ -99,6 +99,10 @@ type JobStore interface {
 	// anyone else) until now+lease, increments their attempt counts, and
 	// returns them. A job whose lease ran out is due again.
 	ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
+	// NextJobDue returns when the next job falls due: the earliest due
+	// time, where a leased job counts from the end of its lease. ok is
+	// false when there is no job. A test clock moves from one to the next.
+	NextJobDue(ctx context.Context) (at time.Time, ok bool, err error)
 	// Mark records key once and reports whether this call was the first.
 	Mark(ctx context.Context, key string, at time.Time) (first bool, err error)
 }
@@ -112,6 +116,10 @@ type NotificationStore interface {
 	// notification whose lease ran out (its worker died mid-attempt) is due
 	// again; the interrupted attempt is not counted.
 	ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Notification, error)
+	// NextNotificationDue returns when the next attempt of a pending
+	// notification falls due (a leased one counts from the end of its
+	// lease); ok is false when none is pending.
+	NextNotificationDue(ctx context.Context) (at time.Time, ok bool, err error)
 	// DeferNotification releases a claimed notification without an attempt
 	// and makes it due at until (its host was busy).
 	DeferNotification(ctx context.Context, id string, until time.Time) error

@@ -8,6 +8,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -25,8 +26,13 @@ import (
 type Config struct {
 	Store     gateway.Store
 	Processor gateway.Processor
-	// Now is the clock of every part. Defaults to time.Now.
+	// Now is the clock of every part. Defaults to time.Now, or Clock.Now.
 	Now func() time.Time
+	// Clock, when set, is a test clock: every part runs on it, time moves
+	// only by Advance, and Run carries out what is due at the clock's time
+	// every JobInterval, one pass at a time, so that Advance can step from
+	// one due time to the next.
+	Clock *gateway.Clock
 	// Log receives the parts' logs. Defaults to discarding.
 	Log *slog.Logger
 
@@ -68,6 +74,9 @@ type Node struct {
 	log         *slog.Logger
 	jobInterval time.Duration
 	draining    atomic.Bool
+
+	clock  *gateway.Clock
+	stepMu sync.Mutex // one pass over due work at a time, on a test clock
 }
 
 // New wires a node on cfg.Store, creating the gateway's first key when the
@@ -76,11 +85,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Store == nil || cfg.Processor == nil {
 		return nil, fmt.Errorf("node: Config.Store and Config.Processor are required")
 	}
+	if cfg.Clock != nil {
+		cfg.Now = cfg.Clock.Now
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{log: log, jobInterval: cfg.JobInterval, Metrics: httpapi.NewMetrics(), Traffic: traffic.NewRing(0, 0)}
+	n := &Node{log: log, jobInterval: cfg.JobInterval, clock: cfg.Clock, Metrics: httpapi.NewMetrics(), Traffic: traffic.NewRing(0, 0)}
 	n.Service = &gateway.Service{
 		Store: cfg.Store, Processor: cfg.Processor, Now: cfg.Now, Log: log,
 		CancelWindow: cfg.CancelWindow, RefundWindow: cfg.RefundWindow, PaymentExpiry: cfg.PaymentExpiry,
@@ -108,6 +120,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 // Run carries out delayed transitions and delivers notifications until
 // ctx ends, then waits for the work in flight to finish.
 func (n *Node) Run(ctx context.Context) {
+	if n.clock != nil {
+		n.runOnTestClock(ctx)
+		return
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { n.Service.RunWorker(ctx, n.jobInterval, n.log) })
 	wg.Go(func() { n.Notifier.Run(ctx) })
@@ -117,3 +133,127 @@ func (n *Node) Run(ctx context.Context) {
 // Drain makes /readyz answer 503, so a load balancer stops sending new
 // requests while the ones in flight finish.
 func (n *Node) Drain() { n.draining.Store(true) }
+
+// TestClock returns the node's test clock; nil when it runs on the real
+// clock.
+func (n *Node) TestClock() *gateway.Clock { return n.clock }
+
+// ErrRealClock is Advance's error on a node that runs on the real clock.
+var ErrRealClock = errors.New("the gateway runs on the real clock; start it with antomgw serve --test-clock")
+
+// maxSteps bounds the due times one Advance visits, so a bug that keeps
+// work due forever cannot hang it.
+const maxSteps = 100_000
+
+// Advance moves the node's test clock forward by d and carries out what
+// falls due on the way, in order: it moves the clock to the next due time
+// (of a delayed transition or a notification attempt), carries out
+// everything due then (transitions first, then one attempt of each due
+// notification, including those the transitions created), and repeats
+// until the next due time is past the target; then it moves the clock to
+// the target. A notification whose receiver fails is retried on the way
+// when its schedule says so. It returns ErrRealClock on a node without a
+// test clock, and the first error of a transition or a delivery pass
+// (with what was done until then). Advances are serialised with each other
+// and with Run's passes.
+func (n *Node) Advance(ctx context.Context, d time.Duration) (gateway.Advanced, error) {
+	if n.clock == nil {
+		return gateway.Advanced{}, ErrRealClock
+	}
+	if d <= 0 {
+		return gateway.Advanced{}, fmt.Errorf("advance by %s: the duration must be positive", d)
+	}
+	n.stepMu.Lock()
+	defer n.stepMu.Unlock()
+	from := n.clock.Now()
+	out := gateway.Advanced{From: from, To: from.Add(d)}
+	for range maxSteps {
+		next, ok, err := n.nextDue(ctx)
+		if err != nil {
+			return out, err
+		}
+		if !ok || next.After(out.To) {
+			n.clock.Set(out.To)
+			jobs, attempts, err := n.runDue(ctx)
+			out.Jobs, out.Attempts = out.Jobs+jobs, out.Attempts+attempts
+			return out, err
+		}
+		if next.After(n.clock.Now()) {
+			n.clock.Set(next)
+		}
+		jobs, attempts, err := n.runDue(ctx)
+		out.Jobs, out.Attempts = out.Jobs+jobs, out.Attempts+attempts
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, fmt.Errorf("advance: stopped after %d due times at %s; work keeps falling due", maxSteps, n.clock.Now().Format(time.RFC3339Nano))
+}
+
+// nextDue returns the earliest time a transition or a notification attempt
+// falls due.
+func (n *Node) nextDue(ctx context.Context) (time.Time, bool, error) {
+	job, jobOK, err := n.Service.Store.NextJobDue(ctx)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next job due: %w", err)
+	}
+	note, noteOK, err := n.Service.Store.NextNotificationDue(ctx)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next notification due: %w", err)
+	}
+	switch {
+	case jobOK && noteOK:
+		if note.Before(job) {
+			return note, true, nil
+		}
+		return job, true, nil
+	case jobOK:
+		return job, true, nil
+	}
+	return note, noteOK, nil
+}
+
+// runDue carries out every transition due now, then makes one attempt of
+// every notification due now. The caller holds stepMu.
+func (n *Node) runDue(ctx context.Context) (jobs, attempts int, err error) {
+	const batch = 64
+	for {
+		done, err := n.Service.RunJobs(ctx, batch)
+		jobs += done
+		if err != nil {
+			return jobs, 0, fmt.Errorf("delayed transitions: %w", err)
+		}
+		if done < batch {
+			break
+		}
+	}
+	attempts, err = n.Notifier.DeliverDue(ctx)
+	if err != nil {
+		err = fmt.Errorf("notifications: %w", err)
+	}
+	return jobs, attempts, err
+}
+
+// runOnTestClock is Run on a test clock: a pass over what is due every
+// JobInterval (of real time), until ctx ends.
+func (n *Node) runOnTestClock(ctx context.Context) {
+	interval := n.jobInterval
+	if interval <= 0 {
+		interval = 100 * time.Millisecond
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n.stepMu.Lock()
+		_, _, err := n.runDue(ctx)
+		n.stepMu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			n.log.Warn("due work on the test clock failed; it is retried on the next pass", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

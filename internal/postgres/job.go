@@ -71,6 +71,23 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	return jobs, nil
 }
 
+// NextJobDue returns the earliest time a job can be claimed.
+func (s *Store) NextJobDue(ctx context.Context) (time.Time, bool, error) {
+	return s.nextDue(ctx, "next job due", `SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END) FROM jobs`)
+}
+
+// nextDue runs a query for one nullable time in Unix milliseconds.
+func (s *Store) nextDue(ctx context.Context, op, query string) (time.Time, bool, error) {
+	var ms *int64
+	if err := s.pool.QueryRow(ctx, query).Scan(&ms); err != nil {
+		return time.Time{}, false, storeErr(op, err)
+	}
+	if ms == nil {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(*ms).UTC(), true, nil
+}
+
 // Mark records key and reports whether this call recorded it first, also
 // when several nodes mark the same key at once.
 func (s *Store) Mark(ctx context.Context, key string, at time.Time) (bool, error) {

@@ -58,6 +58,13 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 	return out, nil
 }
 
+// NextNotificationDue returns the earliest time a pending notification can
+// be claimed.
+func (s *Store) NextNotificationDue(ctx context.Context) (time.Time, bool, error) {
+	return s.nextDue(ctx, "next notification due", `SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END)
+		FROM notifications WHERE delivered_at IS NULL AND given_up_at IS NULL`)
+}
+
 // NotificationForUpdate reads and locks a notification's row until the
 // transaction ends, so two records of one notification (two nodes after a
 // lease takeover) take turns and number their attempts apart.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"cmp"
+	"database/sql"
 	"context"
 	"fmt"
 	"slices"
@@ -64,6 +65,23 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 	// RETURNING comes in no promised order.
 	slices.SortFunc(jobs, func(a, b gateway.Job) int { return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.ID, b.ID)) })
 	return jobs, nil
+}
+
+// NextJobDue returns the earliest time a job can be claimed.
+func (s *Store) NextJobDue(ctx context.Context) (time.Time, bool, error) {
+	return nextDue(ctx, s.rd, "next job due", `SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END) FROM jobs`)
+}
+
+// nextDue runs a query for one nullable time in Unix milliseconds.
+func nextDue(ctx context.Context, q pooled, op, query string) (time.Time, bool, error) {
+	var ms sql.NullInt64
+	if err := q.QueryRowContext(ctx, query).Scan(&ms); err != nil {
+		return time.Time{}, false, storeErr(op, err)
+	}
+	if !ms.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(ms.Int64).UTC(), true, nil
 }
 
 // Mark records key and reports whether this call recorded it first.

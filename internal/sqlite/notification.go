@@ -45,6 +45,13 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, lease tim
 		RETURNING `+rows.NotificationColumns, now.Add(lease).UnixMilli(), at, at, limit)
 }
 
+// NextNotificationDue returns the earliest time a pending notification can
+// be claimed.
+func (s *Store) NextNotificationDue(ctx context.Context) (time.Time, bool, error) {
+	return nextDue(ctx, s.rd, "next notification due", `SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END)
+		FROM notifications WHERE delivered_at IS NULL AND given_up_at IS NULL`)
+}
+
 // NotificationForUpdate reads a notification inside the transaction, which
 // holds SQLite's write lock.
 func (t *tx) NotificationForUpdate(id string) (*gateway.Notification, error) {

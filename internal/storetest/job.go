@@ -124,6 +124,38 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		}
 	})
 
+	t.Run("NextJobDue", func(t *testing.T) {
+		s := newStore(t)
+		next := func() (time.Time, bool) {
+			t.Helper()
+			at, ok, err := s.NextJobDue(ctx)
+			if err != nil {
+				t.Fatalf("NextJobDue: %v", err)
+			}
+			return at, ok
+		}
+		if _, ok := next(); ok {
+			t.Fatal("NextJobDue on no jobs: ok, want none")
+		}
+		a := &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-1", DueAt: at(time.Minute)}
+		b := &gateway.Job{Kind: gateway.JobPaymentSettle, TargetID: "pay-2", DueAt: at(2 * time.Minute)}
+		insert(t, s, gateway.Tx.InsertJob, a, b)
+		if got, ok := next(); !ok || !got.Equal(at(time.Minute)) {
+			t.Errorf("NextJobDue = %v, %v; want the earliest due time %v", got, ok, at(time.Minute))
+		}
+		// A leased job counts from the end of its lease.
+		if got, err := s.ClaimJobs(ctx, at(time.Minute), 5*time.Minute, 10); err != nil || len(got) != 1 {
+			t.Fatalf("ClaimJobs = %v, %v; want the first job", got, err)
+		}
+		if got, ok := next(); !ok || !got.Equal(at(2*time.Minute)) {
+			t.Errorf("NextJobDue with the first leased until +6m = %v, want the second's due time %v", got, at(2*time.Minute))
+		}
+		update(t, s, func(tx gateway.Tx) error { return tx.DeleteJob(b.ID) })
+		if got, ok := next(); !ok || !got.Equal(at(6*time.Minute)) {
+			t.Errorf("NextJobDue = %v, want the end of the lease %v", got, at(6*time.Minute))
+		}
+	})
+
 	t.Run("LimitZero", func(t *testing.T) {
 		s := newStore(t)
 		insert(t, s, gateway.Tx.InsertJob, &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-1", DueAt: at(0)})
