@@ -131,6 +131,42 @@ func (f *flagSet) require(names ...string) { f.required = append(f.required, nam
 // parse parses args. It returns flag.ErrHelp after printing the usage for
 // -h/--help, a *usageError for anything wrong, nil otherwise.
 func (f *flagSet) parse(args []string) error {
+	if err := f.parseFlags(args); err != nil {
+		return err
+	}
+	if f.NArg() > 0 {
+		return f.usagef("unexpected argument %q (every input is given by a flag)", f.Arg(0))
+	}
+	return f.checkRequired()
+}
+
+// parseWithArg parses args for a command that takes one positional
+// argument, named name in messages ("DURATION"), before or after the flags.
+func (f *flagSet) parseWithArg(args []string, name string) (string, error) {
+	var arg string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		arg, args = args[0], args[1:]
+	}
+	if err := f.parseFlags(args); err != nil {
+		return "", err
+	}
+	rest := f.Args()
+	if arg == "" && len(rest) > 0 {
+		arg, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		return "", f.usagef("unexpected argument %q (only %s is given without a flag)", rest[0], name)
+	}
+	if err := f.checkRequired(); err != nil {
+		return "", err
+	}
+	if arg == "" {
+		return "", f.usagef("missing %s", name)
+	}
+	return arg, nil
+}
+
+func (f *flagSet) parseFlags(args []string) error {
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			f.printUsage(f.stdout)
@@ -138,9 +174,10 @@ func (f *flagSet) parse(args []string) error {
 		}
 		return f.usagef("%s", dashdash(err.Error()))
 	}
-	if f.NArg() > 0 {
-		return f.usagef("unexpected argument %q (every input is given by a flag)", f.Arg(0))
-	}
+	return nil
+}
+
+func (f *flagSet) checkRequired() error {
 	set := map[string]bool{}
 	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	for _, name := range f.required {

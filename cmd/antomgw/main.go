@@ -50,6 +50,10 @@ func commands() []*command {
 			{name: "show", summary: "show one payment with its refunds, notifications and attempts", run: runPaymentsShow},
 			{name: "resolve", summary: "decide a PROCESSING payment by hand: success, fail or close", run: runPaymentsResolve},
 		}},
+		{name: "clock", summary: "show or move the test clock of a gateway started with serve --test-clock", sub: []*command{
+			{name: "show", summary: "print the gateway's time and whether it is a test clock", run: runClockShow},
+			{name: "advance", summary: "move the test clock forward; what falls due runs, in order", run: runClockAdvance},
+		}},
 		{name: "listen", summary: "receive and verify notifications as a merchant (development)", run: runListen},
 		{name: "keys", summary: "generate key pairs; export, rotate, activate and retire the gateway key", sub: []*command{
 			{name: "generate", summary: "generate an RSA-2048 key pair into two PEM files", run: runKeysGenerate},

@@ -3,14 +3,9 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/pprof"
-	"sync"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -38,6 +33,8 @@ type serveConfig struct {
 	notifyAllowPrivate             bool
 	notifyPerHost                  int
 	schedule                       gateway.RetrySchedule
+	testClock                      bool
+	publicURL, consoleToken        string
 }
 
 func runServe(ctx context.Context, e *env, path string, args []string) error {
@@ -62,6 +59,9 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	f.intVar(&c.notifyPerHost, "notify-per-host", "N", 4, "notification attempts in flight per merchant host")
 	f.strVar(&c.synchronous, "synchronous", "MODE", "FULL", "SQLite synchronous mode: FULL (every commit durable) or NORMAL (faster; the last commits may be lost on power failure)")
 	f.durVar(&c.shutdownTimeout, "shutdown-timeout", "DURATION", 10*time.Second, "how long to let requests in flight finish on SIGINT/SIGTERM")
+	f.boolVar(&c.testClock, "test-clock", false, "run on a test clock that stands still until moved (antomgw clock advance, or the console)")
+	f.strVar(&c.publicURL, "public-url", "URL", "", "the gateway's URL as users' browsers reach it, for the wallet pages' links (default: the URL of --listen)")
+	f.strVar(&c.consoleToken, "console-token", "TOKEN", "", "ask for this token on the console; required to serve it on a non-loopback listener (default $ANTOMGW_CONSOLE_TOKEN)")
 	f.strVar(&c.pprofAddr, "pprof", "ADDR", "", "serve net/http/pprof on this address (off by default; keep it on loopback)")
 	if err := f.parse(args); err != nil {
 		return err
@@ -71,29 +71,22 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 		return f.usagef("--notify-schedule: %v", err)
 	}
 	c.schedule = schedule
+	if c.consoleToken == "" {
+		c.consoleToken = e.env("ANTOMGW_CONSOLE_TOKEN")
+	}
+	if c.publicURL != "" {
+		if c.publicURL, err = node.ParsePublicURL(c.publicURL); err != nil {
+			return f.usagef("--public-url: %v", err)
+		}
+	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return f.usagef("--tls-cert and --tls-key go together")
 	}
-	log, err := newLogger(e.stderr, c.logFormat, c.logLevel)
+	log, err := node.NewLogger(e.stderr, c.logFormat, c.logLevel)
 	if err != nil {
 		return f.usagef("%v", err)
 	}
 	return serve(ctx, e, log, c)
-}
-
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
 func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
@@ -105,103 +98,69 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 	if info.Kind == "postgres" && !info.Sealed {
 		log.Warn("gateway keys are stored unsealed in the database: anyone who can read it, or a backup of it, holds the signing keys; give --kek-file or ANTOMGW_KEK to seal new keys (see docs/operations.md)")
 	}
-	n, err := node.New(ctx, node.Config{
-		Store: st, Processor: &sim.Wallet{Delay: c.simDelay, Hold: c.simHold, Marks: st}, Log: log,
-		CancelWindow: c.cancelWindow, RefundWindow: c.refundWindow, PaymentExpiry: c.paymentExpiry,
-		NotifySchedule: c.schedule, MaxBody: c.maxBody, MaxClockSkew: c.maxClockSkew,
-		NotifyTimeout: c.notifyTimeout, NotifyPerHost: c.notifyPerHost, NotifyAllowPrivate: c.notifyAllowPrivate,
-	})
-	if err != nil {
-		return err
-	}
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           n.API,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	defer ln.Close()
 	scheme := "http"
+	var tlsConfig *tls.Config
 	if c.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
 		if err != nil {
-			ln.Close()
 			return fmt.Errorf("load TLS certificate: %w", err)
 		}
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-		ln = tls.NewListener(ln, srv.TLSConfig)
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 		scheme = "https"
-	} else if !isLoopback(ln.Addr()) {
+	} else if !node.IsLoopback(ln.Addr()) {
 		log.Warn("serving plain HTTP on a non-loopback address; Antom traffic must be HTTPS (use --tls-cert and --tls-key)", "addr", ln.Addr().String())
 	}
+	if c.publicURL == "" {
+		c.publicURL = node.BrowsableURL(scheme, ln.Addr())
+	}
+	// The console is on for loopback listeners; elsewhere only behind a
+	// token.
+	consoleOn := node.IsLoopback(ln.Addr()) || c.consoleToken != ""
 
+	wallet := &sim.Wallet{Delay: c.simDelay, Hold: c.simHold, Marks: st}
+	var clock *gateway.Clock
+	if c.testClock {
+		clock = gateway.NewStoppedClock(time.Now())
+		wallet.Now = clock.Now
+	}
+	n, err := node.New(ctx, node.Config{
+		Store: st, Processor: wallet, Log: log, Clock: clock,
+		CancelWindow: c.cancelWindow, RefundWindow: c.refundWindow, PaymentExpiry: c.paymentExpiry,
+		NotifySchedule: c.schedule, MaxBody: c.maxBody, MaxClockSkew: c.maxClockSkew,
+		NotifyTimeout: c.notifyTimeout, NotifyPerHost: c.notifyPerHost, NotifyAllowPrivate: c.notifyAllowPrivate,
+		PublicURL: c.publicURL, Console: consoleOn, ConsoleToken: c.consoleToken,
+	})
+	if err != nil {
+		return err
+	}
+	wallet.CheckoutURL = n.Wallet.CheckoutURL
 	if c.pprofAddr != "" {
-		stopPprof, err := servePprof(c.pprofAddr, log)
+		stopPprof, err := node.ServePprof(c.pprofAddr, log)
 		if err != nil {
-			ln.Close()
 			return err
 		}
 		defer stopPprof()
 	}
 
-	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	var workers sync.WaitGroup
-	workers.Go(func() { n.Run(workerCtx) })
-
 	log.Info("antomgw listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
 		"store", info.Kind, "data", info.Where, "gateway_key_version", n.ActiveKey.Version, "gateway_key_fingerprint", wire.Fingerprint(n.ActiveKey.PublicKey))
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		stopWorker()
-		workers.Wait()
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+	if consoleOn {
+		log.Info("console", "url", c.publicURL+"/console/", "token_required", c.consoleToken != "")
+	} else {
+		log.Info("console off: it is served on loopback listeners, or on any listener with --console-token (or ANTOMGW_CONSOLE_TOKEN)")
 	}
-	log.Info("shutting down", "timeout", c.shutdownTimeout)
-	n.Drain()
-	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("requests still in flight at the shutdown timeout were cut off", "err", err)
-		srv.Close()
+	if clock != nil {
+		log.Info("running on a test clock: time moves only with antomgw clock advance or the console", "now", clock.Now())
 	}
-	stopWorker()
-	workers.Wait()
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("serve", "err", err)
+	if err := n.Serve(ctx, ln, tlsConfig, c.shutdownTimeout); err != nil {
+		return err
 	}
 	log.Info("stopped")
 	return nil
-}
-
-func isLoopback(a net.Addr) bool {
-	tcp, ok := a.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
-}
-
-// servePprof serves the profiling endpoints on their own listener, never on
-// the API's.
-func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--pprof: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	log.Info("pprof listening", "addr", ln.Addr().String())
-	return func() { srv.Close() }, nil
 }

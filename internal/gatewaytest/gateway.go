@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -215,17 +216,25 @@ func New(tb testing.TB, opts ...Option) *Gateway {
 	for _, wrap := range o.processor {
 		proc = wrap(proc)
 	}
+	// Listen first: the wallet pages' links need the address.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("gatewaytest: listen: %v", err)
+	}
 	cfg := node.Config{
 		Store: store, Processor: proc, Now: o.clock.Now,
 		NotifyAllowPrivate: true, NotifyPoll: 10 * time.Millisecond, JobInterval: 10 * time.Millisecond,
+		PublicURL: "http://" + ln.Addr().String(), Console: true,
 	}
 	for _, f := range o.config {
 		f(&cfg)
 	}
 	n, err := node.New(ctx, cfg)
 	if err != nil {
+		ln.Close()
 		tb.Fatalf("gatewaytest: %v", err)
 	}
+	g.wallet.CheckoutURL = n.Wallet.CheckoutURL
 	if n.ActiveKey == nil || n.ActiveKey.Version != 1 {
 		tb.Fatalf("gatewaytest: the active gateway key is %+v, want the test key as version 1", n.ActiveKey)
 	}
@@ -233,7 +242,10 @@ func New(tb testing.TB, opts ...Option) *Gateway {
 		f(n.Service)
 	}
 	g.node = n
-	g.srv = httptest.NewServer(n.API)
+	g.srv = httptest.NewUnstartedServer(n.Handler())
+	g.srv.Listener.Close()
+	g.srv.Listener = ln
+	g.srv.Start()
 	tb.Cleanup(g.srv.Close)
 	g.merchantOf = &Merchant{URL: g.srv.URL, ClientID: o.clientID, Key: o.merchantKey,
 		GatewayKeys: g.GatewayPublicKeys(), Now: o.clock.Now, moreKeys: g.storeGatewayKey}

@@ -48,9 +48,11 @@ type ServeConfig struct {
 // log. Its methods are safe for concurrent use.
 type Process struct {
 	// URL is the base URL the server logged, "http://127.0.0.1:PORT" (or
-	// https with --tls-cert).
+	// https with --tls-cert); for a server listening on every address, its
+	// loopback URL.
 	URL string
-	// Addr is the address it listens on, "127.0.0.1:PORT".
+	// Addr is the address it listens on, "127.0.0.1:PORT" (the loopback
+	// address for one listening on every address).
 	Addr string
 	// DataDir is its --data directory.
 	DataDir string
@@ -128,6 +130,18 @@ func (c ServeConfig) Start(tb testing.TB) (*Process, error) {
 	for p.URL == "" {
 		if m := listening.FindStringSubmatch(p.stderr.String()); m != nil {
 			p.Addr, p.URL = m[1], m[2]
+			// A server on every address (--listen 0.0.0.0:PORT) is reached
+			// on loopback.
+			for _, any := range []string{"0.0.0.0:", "[::]:"} {
+				if strings.HasPrefix(p.Addr, any) {
+					loop := "127.0.0.1:"
+					if any == "[::]:" {
+						loop = "[::1]:"
+					}
+					p.Addr = loop + strings.TrimPrefix(p.Addr, any)
+					p.URL = strings.Replace(p.URL, "://"+any, "://"+loop, 1)
+				}
+			}
 			break
 		}
 		select {

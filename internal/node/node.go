@@ -15,10 +15,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/antomgw/antomgw/internal/console"
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/httpapi"
 	"github.com/antomgw/antomgw/internal/notify"
 	"github.com/antomgw/antomgw/internal/traffic"
+	"github.com/antomgw/antomgw/internal/wallet"
 )
 
 // Config is what a node is made of. Store and Processor are required;
@@ -55,6 +57,14 @@ type Config struct {
 	// JobInterval is how often due delayed transitions are looked for.
 	// Defaults to 100ms.
 	JobInterval time.Duration
+
+	// PublicURL is the gateway's URL as users' browsers reach it
+	// (scheme://host[:port]): the wallet pages' links start with it.
+	PublicURL string
+	// Console serves the operator's web console under /console/;
+	// ConsoleToken, when set, is the token it asks for.
+	Console      bool
+	ConsoleToken string
 }
 
 // Node is one gateway process's parts, wired. Serve API over HTTP and call
@@ -70,6 +80,12 @@ type Node struct {
 	// ActiveKey is the gateway key that was active when the node started
 	// (created on a new store).
 	ActiveKey *gateway.GatewayKeyInfo
+	// Wallet is the wallet user's pages; set the simulated wallet's
+	// CheckoutURL to Wallet.CheckoutURL so payments link to them.
+	Wallet *wallet.Pages
+	// Console is the operator's web console; nil when Config.Console is
+	// off.
+	Console *console.Console
 
 	log         *slog.Logger
 	jobInterval time.Duration
@@ -114,6 +130,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		Timeout: cfg.NotifyTimeout, PerHost: cfg.NotifyPerHost, AllowPrivate: cfg.NotifyAllowPrivate, Poll: cfg.NotifyPoll,
 		Metrics: notify.NewMetrics(n.Metrics.Registry),
 	}
+	n.web(cfg)
 	return n, nil
 }
 
