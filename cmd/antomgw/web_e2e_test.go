@@ -8,22 +8,18 @@ package main
 // internal/browsertest.
 
 import (
-	"bytes"
 	"encoding/json"
-	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	goqr "github.com/piglig/go-qr"
-
 	"github.com/antomgw/antomgw/internal/gatewaytest"
+	"github.com/antomgw/antomgw/internal/qr"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -226,13 +222,9 @@ func TestE2EWalletCheckout(t *testing.T) {
 
 func decodeQR(t *testing.T, b []byte) string {
 	t.Helper()
-	im, err := png.Decode(bytes.NewReader(b))
+	text, err := qr.Read(b)
 	if err != nil {
-		t.Fatalf("not a PNG: %v", err)
-	}
-	text, err := goqr.Decode(im)
-	if err != nil {
-		t.Fatalf("no QR code in the PNG: %v", err)
+		t.Fatal(err)
 	}
 	return text
 }
@@ -267,32 +259,6 @@ func TestE2EConsoleListener(t *testing.T) {
 	}
 }
 
-// flaky fails the first notification it receives with 500 and hands the
-// others to the sink.
-type flaky struct {
-	sink  *gatewaytest.Sink
-	mu    sync.Mutex
-	calls int
-}
-
-func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.calls++
-	first := f.calls == 1
-	f.mu.Unlock()
-	if first {
-		http.Error(w, "down for maintenance", http.StatusInternalServerError)
-		return
-	}
-	f.sink.ServeHTTP(w, r)
-}
-
-func (f *flaky) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls
-}
-
 // TestE2ETestClock: with --test-clock, a 9905 payment is closed right after
 // "antomgw clock advance 15m", and a notification whose receiver failed is
 // retried after "clock advance 2m".
@@ -300,7 +266,8 @@ func TestE2ETestClock(t *testing.T) {
 	t.Parallel()
 	e, s, _ := newServing(t, "E2E_CLOCK_X", "--test-clock")
 	m := e.addMerchant("E2E_CLOCK")
-	recv := &flaky{sink: gatewaytest.NewSink(e.gatewayKeys)}
+	sink := gatewaytest.NewSink(e.gatewayKeys)
+	recv := &gatewaytest.Flaky{Fail: 1, Next: sink}
 	hook := httptest.NewServer(recv)
 	t.Cleanup(hook.Close)
 	e.cli("clients", "update", "--data", e.data, "--client-id", m.id, "--notify-url", hook.URL+"/notify")
@@ -319,7 +286,7 @@ func TestE2ETestClock(t *testing.T) {
 	if st, code := inquire(t, e, s, m, a.PaymentID); st != "FAIL" || code != "ORDER_IS_CLOSED" {
 		t.Fatalf("right after clock advance 15m: %s %s, want FAIL ORDER_IS_CLOSED", st, code)
 	}
-	if n := recv.count(); n != 1 {
+	if n := len(recv.Calls()); n != 1 {
 		t.Fatalf("notification attempts after the close = %d, want 1 (failed)", n)
 	}
 	var adv struct {
@@ -328,9 +295,9 @@ func TestE2ETestClock(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.cli("clock", "advance", "2m", "--base-url", s.URL, "--json")), &adv); err != nil {
 		t.Fatal(err)
 	}
-	if n := recv.count(); n != 2 || adv.Attempts != 1 || recv.sink.Deliveries()[a.PaymentID] != 1 {
+	if n := len(recv.Calls()); n != 2 || adv.Attempts != 1 || sink.Deliveries()[a.PaymentID] != 1 {
 		t.Fatalf("after clock advance 2m: %d attempts (this advance %d), delivered %d; want the retry delivered",
-			n, adv.Attempts, recv.sink.Deliveries()[a.PaymentID])
+			n, adv.Attempts, sink.Deliveries()[a.PaymentID])
 	}
 
 	// Without --test-clock the command says what to do.

@@ -39,7 +39,10 @@ type exchangeView struct {
 // messageView is a request or an answer: headers and body as on the
 // wire, and the body before encryption when it was encrypted.
 type messageView struct {
-	Header []headerLine
+	// Title names the message ("Request as received"); PlainTitle its
+	// body before encryption ("Decrypted body").
+	Title, PlainTitle string
+	Header            []headerLine
 	// Body is the body to read: pretty-printed JSON, decrypted when the
 	// message was encrypted.
 	Body string
@@ -69,21 +72,17 @@ func (c *Console) exchangeViewOf(x *traffic.Exchange, now time.Time) exchangeVie
 	default:
 		v.Signature = "not checked (the request was refused before)"
 	}
-	v.Request = messageOf(x.RequestHeader, x.RequestBody, x.RequestPlain)
-	v.Response = messageOf(x.ResponseHeader, x.ResponseBody, x.ResponsePlain)
+	v.Request = messageOf("Request as received", "Decrypted body", x.RequestHeader, x.RequestBody, x.RequestPlain)
+	v.Response = messageOf("Answer as sent", "Body before encryption", x.ResponseHeader, x.ResponseBody, x.ResponsePlain)
 	return v
 }
 
-func messageOf(h http.Header, wireBody, plain []byte) messageView {
-	m := messageView{Header: headerLines(h), WireLen: len(wireBody)}
+func messageOf(title, plainTitle string, h http.Header, wireBody, plain []byte) messageView {
+	m := messageView{Title: title, PlainTitle: plainTitle, Header: headerLines(h), WireLen: len(wireBody)}
+	m.Wire, m.Body = printable(wireBody), pretty(wireBody)
 	if plain != nil {
-		m.Encrypted = true
-		m.Wire = printable(wireBody)
-		m.Body = pretty(plain)
-		return m
+		m.Encrypted, m.Body = true, pretty(plain)
 	}
-	m.Wire = printable(wireBody)
-	m.Body = pretty(wireBody)
 	return m
 }
 

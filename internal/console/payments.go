@@ -219,7 +219,7 @@ func (c *Console) paymentPage(w http.ResponseWriter, r *http.Request, id string,
 	d := paymentData{ID: p.ID, Client: p.ClientID, RequestID: p.RequestID, Product: p.ProductCode, Scenario: p.Scenario,
 		Method: strings.TrimSpace(p.MethodType + " " + p.MethodID), Reference: p.ReferenceID,
 		Amount: view.FormatMoney(p.Amount), Refunded: view.FormatMoney(gateway.Money{Value: p.Refunded, Currency: p.Amount.Currency}),
-		Status: string(p.Status), Code: p.ResultCode, Message: p.ResultMessage,
+		Status: string(p.Status), Code: p.ResultCode, Message: unlessSame(p.ResultMessage, p.ResultCode),
 		Created: stampOf(p.CreatedAt, now), Updated: stampOf(p.UpdatedAt, now), Paid: stampOf(p.PaidAt, now),
 		Cancelled: stampOf(p.CancelledAt, now), NotifyURL: p.NotifyURL, RedirectURL: p.RedirectURL, ActionURL: p.ActionURL,
 		QR:        p.Scenario == gateway.ScenarioOrderCode && p.ActionURL != "",
@@ -283,4 +283,13 @@ func (c *Console) paymentQR(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Write(png)
+}
+
+// unlessSame returns message, or "" when it only repeats code ("success"
+// after SUCCESS).
+func unlessSame(message, code string) string {
+	if strings.EqualFold(message, code) {
+		return ""
+	}
+	return message
 }

@@ -32,9 +32,10 @@ var pageNames = []string{"payments", "payment", "requests", "request", "notifica
 	"clients", "keys", "scenarios", "login", "error"}
 
 var funcs = template.FuncMap{
-	"badge": badgeClass,
-	"path":  url.PathEscape,
-	"join":  strings.Join,
+	"choice": func(name string, options []string, selected string) choice { return choice{name, options, selected} },
+	"badge":  badgeClass,
+	"path":   url.PathEscape,
+	"join":   strings.Join,
 }
 
 var templates = func() map[string]*template.Template {
@@ -45,6 +46,14 @@ var templates = func() map[string]*template.Template {
 	}
 	return m
 }()
+
+// choice is a filter's select: its name, options and the selected one
+// (the "select" template, with an "all" option first).
+type choice struct {
+	Name     string
+	Options  []string
+	Selected string
+}
 
 // badgeClass is the CSS class of a status badge.
 func badgeClass(status string) string {

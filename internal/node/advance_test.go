@@ -3,9 +3,7 @@ package node_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -69,31 +67,10 @@ func TestAdvanceClosesAt9905Expiry(t *testing.T) {
 	}
 }
 
-// failing answers 500 to every notification and records when each came,
-// on the gateway's clock.
-type failing struct {
-	now func() time.Time
-	mu  sync.Mutex
-	at  []time.Time
-}
-
-func (f *failing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.at = append(f.at, f.now())
-	f.mu.Unlock()
-	http.Error(w, "down", http.StatusInternalServerError)
-}
-
-func (f *failing) times() []time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Time(nil), f.at...)
-}
-
 func TestAdvanceRetriesNotificationsInOrder(t *testing.T) {
 	g := onTestClock(t)
 	ctx := context.Background()
-	recv := &failing{now: g.Now}
+	recv := &gatewaytest.Flaky{Fail: 1000, Now: g.Now}
 	srv := httptest.NewServer(recv)
 	t.Cleanup(srv.Close)
 
@@ -103,14 +80,14 @@ func TestAdvanceRetriesNotificationsInOrder(t *testing.T) {
 	if _, err := g.Node().Advance(ctx, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(recv.times()); n != 1 {
+	if n := len(recv.Calls()); n != 1 {
 		t.Fatalf("attempts after the payment = %d, want 1", n)
 	}
 	adv, err := g.Node().Advance(ctx, 2*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(recv.times()); n != 2 || adv.Attempts != 1 {
+	if n := len(recv.Calls()); n != 2 || adv.Attempts != 1 {
 		t.Fatalf("attempts after advancing 2m = %d (this advance: %d), want 2 (1)", n, adv.Attempts)
 	}
 	// 24 hours visit every attempt of the Antom schedule, each at its own
@@ -118,7 +95,7 @@ func TestAdvanceRetriesNotificationsInOrder(t *testing.T) {
 	if _, err := g.Node().Advance(ctx, 48*time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	at := recv.times()
+	at := recv.Calls()
 	if len(at) != len(gateway.AntomSchedule) {
 		t.Fatalf("attempts after 48h = %d, want the schedule's %d", len(at), len(gateway.AntomSchedule))
 	}

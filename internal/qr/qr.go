@@ -5,7 +5,9 @@
 package qr
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
 
 	goqr "github.com/piglig/go-qr"
 )
@@ -23,4 +25,19 @@ func PNG(text string, scale int) ([]byte, error) {
 		return nil, fmt.Errorf("qr: %d bytes do not fit in a QR code: %w", len(text), err)
 	}
 	return code.ToPNGBytes(goqr.NewQrCodeImgConfig(scale, 4))
+}
+
+// Read returns the text of the QR code in a PNG image (one PNG made, or
+// one cleanly rendered like it). It is for tests that check what an image
+// says.
+func Read(pngImage []byte) (string, error) {
+	img, err := png.Decode(bytes.NewReader(pngImage))
+	if err != nil {
+		return "", fmt.Errorf("qr: not a PNG image: %w", err)
+	}
+	text, err := goqr.Decode(img)
+	if err != nil {
+		return "", fmt.Errorf("qr: no QR code found in the image: %w", err)
+	}
+	return text, nil
 }

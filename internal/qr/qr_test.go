@@ -1,12 +1,8 @@
 package qr
 
 import (
-	"bytes"
-	"image/png"
 	"strings"
 	"testing"
-
-	goqr "github.com/piglig/go-qr"
 )
 
 func TestPNGReadsBack(t *testing.T) {
@@ -18,11 +14,7 @@ func TestPNGReadsBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("not a PNG: %v", err)
-		}
-		got, err := goqr.Decode(img)
+		got, err := Read(b)
 		if err != nil {
 			t.Fatalf("decode %q: %v", text, err)
 		}
@@ -36,5 +28,11 @@ func TestPNGTooLong(t *testing.T) {
 	_, err := PNG(strings.Repeat("x", 5000), 4)
 	if err == nil || !strings.Contains(err.Error(), "5000 bytes") {
 		t.Fatalf("err = %v, want one naming the length", err)
+	}
+}
+
+func TestReadRefusesWhatIsNotAQRCode(t *testing.T) {
+	if _, err := Read([]byte("GIF89a")); err == nil || !strings.Contains(err.Error(), "not a PNG") {
+		t.Errorf("Read(not a PNG) = %v", err)
 	}
 }

@@ -61,7 +61,7 @@ type Scenario struct {
 
 // Scenarios is the scenario table, in order, for docs and tests.
 var Scenarios = []Scenario{
-	{0, "S SUCCESS (PaymentCode, omnichannel v2); U PAYMENT_IN_PROCESS (OrderCode, EntryCode, CASHIER_PAYMENT)", "the U ones become SUCCESS"},
+	{0, "S SUCCESS (PaymentCode, omnichannel v2); U PAYMENT_IN_PROCESS (OrderCode, EntryCode, CASHIER_PAYMENT)", "the U ones become SUCCESS, unless the user opened the checkout page: then the user pays or declines there"},
 	{AmountUnknown, "U UNKNOWN_EXCEPTION (payment recorded as PROCESSING)", "SUCCESS"},
 	{AmountTimeout, "the answer is held back for Hold (default 40s)", "SUCCESS at once, in the background"},
 	{AmountLater, "U PAYMENT_IN_PROCESS", "SUCCESS"},

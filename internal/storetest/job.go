@@ -18,6 +18,21 @@ func claimAll(tb testing.TB, s gateway.Store, now time.Time) []gateway.Job {
 	return must(tb, "ClaimJobs", jobs, err)
 }
 
+// wantNext checks what NextJobDue or NextNotificationDue (next) says: want,
+// or none when want is zero.
+func wantNext(tb testing.TB, what string, next func(context.Context) (time.Time, bool, error), want time.Time) {
+	tb.Helper()
+	got, ok, err := next(context.Background())
+	switch {
+	case err != nil:
+		tb.Fatalf("%s: %v", what, err)
+	case want.IsZero() && ok:
+		tb.Errorf("%s = %v, want none", what, got)
+	case !want.IsZero() && (!ok || !got.Equal(want)):
+		tb.Errorf("%s = %v (ok %v), want %v", what, got, ok, want)
+	}
+}
+
 // jobIDs returns the IDs of jobs, sorted: ClaimJobs promises no order.
 func jobIDs(jobs []gateway.Job) []int64 {
 	ids := idsOf(jobs, func(j gateway.Job) int64 { return j.ID })
@@ -126,34 +141,18 @@ func testJobs(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 
 	t.Run("NextJobDue", func(t *testing.T) {
 		s := newStore(t)
-		next := func() (time.Time, bool) {
-			t.Helper()
-			at, ok, err := s.NextJobDue(ctx)
-			if err != nil {
-				t.Fatalf("NextJobDue: %v", err)
-			}
-			return at, ok
-		}
-		if _, ok := next(); ok {
-			t.Fatal("NextJobDue on no jobs: ok, want none")
-		}
+		wantNext(t, "NextJobDue with no jobs", s.NextJobDue, time.Time{})
 		a := &gateway.Job{Kind: gateway.JobPaymentExpire, TargetID: "pay-1", DueAt: at(time.Minute)}
 		b := &gateway.Job{Kind: gateway.JobPaymentSettle, TargetID: "pay-2", DueAt: at(2 * time.Minute)}
 		insert(t, s, gateway.Tx.InsertJob, a, b)
-		if got, ok := next(); !ok || !got.Equal(at(time.Minute)) {
-			t.Errorf("NextJobDue = %v, %v; want the earliest due time %v", got, ok, at(time.Minute))
-		}
+		wantNext(t, "NextJobDue", s.NextJobDue, at(time.Minute))
 		// A leased job counts from the end of its lease.
 		if got, err := s.ClaimJobs(ctx, at(time.Minute), 5*time.Minute, 10); err != nil || len(got) != 1 {
 			t.Fatalf("ClaimJobs = %v, %v; want the first job", got, err)
 		}
-		if got, ok := next(); !ok || !got.Equal(at(2*time.Minute)) {
-			t.Errorf("NextJobDue with the first leased until +6m = %v, want the second's due time %v", got, at(2*time.Minute))
-		}
+		wantNext(t, "NextJobDue with the first leased until +6m", s.NextJobDue, at(2*time.Minute))
 		update(t, s, func(tx gateway.Tx) error { return tx.DeleteJob(b.ID) })
-		if got, ok := next(); !ok || !got.Equal(at(6*time.Minute)) {
-			t.Errorf("NextJobDue = %v, want the end of the lease %v", got, at(6*time.Minute))
-		}
+		wantNext(t, "NextJobDue of the leased job alone", s.NextJobDue, at(6*time.Minute))
 	})
 
 	t.Run("LimitZero", func(t *testing.T) {

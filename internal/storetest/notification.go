@@ -107,39 +107,22 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 
 	t.Run("NextNotificationDue", func(t *testing.T) {
 		s := newStore(t)
-		next := func() (time.Time, bool) {
-			t.Helper()
-			at, ok, err := s.NextNotificationDue(ctx)
-			if err != nil {
-				t.Fatalf("NextNotificationDue: %v", err)
-			}
-			return at, ok
-		}
-		if _, ok := next(); ok {
-			t.Fatal("NextNotificationDue with none: ok, want none")
-		}
+		wantNext(t, "NextNotificationDue with none", s.NextNotificationDue, time.Time{})
 		insert(t, s, gateway.Tx.InsertNotification,
 			newNotification("n-a", at(0), at(time.Minute)),
 			newNotification("n-b", at(0), at(3*time.Minute)))
-		if got, ok := next(); !ok || !got.Equal(at(time.Minute)) {
-			t.Errorf("NextNotificationDue = %v, %v; want %v", got, ok, at(time.Minute))
-		}
+		wantNext(t, "NextNotificationDue", s.NextNotificationDue, at(time.Minute))
 		// n-a claimed (leased until +6m) and then delivered: n-b is next.
 		claimNotifications(t, s, at(time.Minute), 5*time.Minute)
-		if got, ok := next(); !ok || !got.Equal(at(3*time.Minute)) {
-			t.Errorf("NextNotificationDue with n-a leased = %v, want n-b's %v", got, at(3*time.Minute))
+		wantNext(t, "NextNotificationDue with n-a leased", s.NextNotificationDue, at(3*time.Minute))
+		delivered := func(id string, t0 time.Time) gateway.Attempt {
+			return gateway.Attempt{NotificationID: id, Number: 1, At: t0, Outcome: gateway.OutcomeDelivered, HTTPStatus: 200}
 		}
-		recordAttempt(t, s, gateway.Attempt{NotificationID: "n-a", Number: 1, At: at(time.Minute), Outcome: gateway.OutcomeDelivered, HTTPStatus: 200},
-			gateway.RetrySchedule{0})
+		recordAttempt(t, s, delivered("n-a", at(time.Minute)), gateway.RetrySchedule{0})
 		claimNotifications(t, s, at(3*time.Minute), 5*time.Minute)
-		if got, ok := next(); !ok || !got.Equal(at(8*time.Minute)) {
-			t.Errorf("NextNotificationDue with n-b leased until +8m = %v, want %v", got, at(8*time.Minute))
-		}
-		recordAttempt(t, s, gateway.Attempt{NotificationID: "n-b", Number: 1, At: at(3 * time.Minute), Outcome: gateway.OutcomeDelivered, HTTPStatus: 200},
-			gateway.RetrySchedule{0})
-		if got, ok := next(); ok {
-			t.Errorf("NextNotificationDue with all delivered = %v, want none", got)
-		}
+		wantNext(t, "NextNotificationDue with n-b leased until +8m", s.NextNotificationDue, at(8*time.Minute))
+		recordAttempt(t, s, delivered("n-b", at(3*time.Minute)), gateway.RetrySchedule{0})
+		wantNext(t, "NextNotificationDue with all delivered", s.NextNotificationDue, time.Time{})
 	})
 
 	t.Run("ClaimLimit", func(t *testing.T) {

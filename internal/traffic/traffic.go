@@ -20,8 +20,8 @@ type Exchange struct {
 	ID uint64
 	// At is when the request arrived, on the gateway's clock.
 	At time.Time
-	// Latency is how long the gateway took to answer (on the gateway's
-	// clock, so zero on a test clock that stands still).
+	// Latency is how long the gateway took to answer, in real time (also
+	// on a test clock).
 	Latency time.Duration
 	// Remote is the client's network address.
 	Remote string

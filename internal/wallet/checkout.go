@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 
@@ -75,7 +74,8 @@ func storedToken(pay *gateway.Payment) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	dir, token := path.Split(u.Path)
+	cut := strings.LastIndexByte(u.Path, '/') + 1
+	dir, token := u.Path[:cut], u.Path[cut:]
 	if token == "" || !strings.HasSuffix(dir, "/wallet/checkout/"+pay.ID+"/") {
 		return "", false
 	}

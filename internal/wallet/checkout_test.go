@@ -44,10 +44,10 @@ func TestCashierPay(t *testing.T) {
 	}
 	expires := e.payment(t, id).ExpiresAt.Format(time.RFC3339Nano)
 	wantContains(t, "checkout page", r.Body, "10.00 USD", e.g.ClientID(), "ORDER_CASHIER_1", "ALIPAY_CN",
-		payButton, declineBtn, `<select name="code" id="code">`,
-		`<option value="USER_PAYMENT_VERIFICATION_FAILED" selected>I decline`,
-		`<option value="USER_BALANCE_NOT_ENOUGH">`, `<option value="USER_AMOUNT_EXCEED_LIMIT">`,
-		`<option value="RISK_REJECT">`, `<option value="USER_STATUS_ABNORMAL">`,
+		payButton, declineBtn,
+		`<input type="radio" name="code" value="USER_PAYMENT_VERIFICATION_FAILED" checked>`,
+		`<input type="radio" name="code" value="USER_BALANCE_NOT_ENOUGH">`, `<input type="radio" name="code" value="USER_AMOUNT_EXCEED_LIMIT">`,
+		`<input type="radio" name="code" value="RISK_REJECT">`, `<input type="radio" name="code" value="USER_STATUS_ABNORMAL">`,
 		`<time class="countdown" datetime="`+expires+`" data-remaining="840">Expires in 14 min 0 s</time>`,
 		"status-processing", `<form method="post"`)
 

@@ -1,13 +1,11 @@
 package wallet_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -33,7 +31,7 @@ func (s failingStore) Payments(ctx context.Context, f gateway.PaymentFilter) ([]
 func TestStoreFailure(t *testing.T) {
 	var fail atomic.Bool
 	e := newEnv(t, gatewaytest.WithStore(func(s gateway.Store) gateway.Store { return failingStore{s, &fail} }))
-	var logBuf syncBuffer
+	var logBuf gatewaytest.Buffer
 	e.pages.Log = slog.New(slog.NewTextHandler(&logBuf, nil))
 	id, link := e.cashier(t, "FAILING_1")
 	fail.Store(true)
@@ -49,23 +47,4 @@ func TestStoreFailure(t *testing.T) {
 	}
 	fail.Store(false)
 	e.wantStatus(t, id, gateway.PaymentProcessing, "")
-}
-
-// syncBuffer is a bytes.Buffer for a logger that may write from the
-// server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,0 +1,146 @@
+package browsertest
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/gatewaytest"
+	"github.com/antomgw/antomgw/wire"
+)
+
+// testConsole is what the operator sees and does in the console, on a
+// desktop: the payments a merchant made, one decided by hand, a refused
+// request and its diagnosis, the other pages, a scenario tried, and the
+// test clock moved.
+func testConsole(t *testing.T, b *browser) {
+	g := newGateway(t)
+	m := newMerchant(t, g)
+	console := g.URL() + "/console/"
+
+	// What a merchant did before the operator looks: a payment paid at
+	// once, one refused, one the wallet never decides, a refund, and a
+	// request with a signature that does not verify.
+	paid := pay(t, g, inStoreBody("SHOP-1001", 1000, "PaymentCode", m.url), wire.StatusSuccess, "SUCCESS")
+	refused := pay(t, g, inStoreBody("SHOP-1002", 9906, "PaymentCode", m.url), wire.StatusFail, "USER_BALANCE_NOT_ENOUGH")
+	pending := pay(t, g, inStoreBody("SHOP-1003", 9905, "PaymentCode", m.url), wire.StatusUnknown, "PAYMENT_IN_PROCESS")
+	rf := gatewaytest.Decode[struct {
+		Result   wire.Result `json:"result"`
+		RefundID string      `json:"refundId"`
+	}](t, g.Do(t, gatewaytest.Request{Path: refundPath, Body: mustJSON(map[string]any{
+		"refundRequestId": "REFUND-1001", "paymentId": paid.PaymentID, "refundAmount": amount(250), "refundReason": "one cup returned",
+	})}))
+	if rf.Result.Status != wire.StatusSuccess || rf.RefundID == "" {
+		t.Fatalf("refund answered %s, want S with a refundId", rf.Result)
+	}
+	bad := "algorithm=RSA256,keyVersion=1,signature=" + strings.Repeat("QUFB", 86) + "QQ%3D%3D"
+	r := g.Do(t, gatewaytest.Request{Path: payPath, Body: inStoreBody("SHOP-1004", 1500, "PaymentCode", m.url), Signature: &bad})
+	if r.Result.Status != wire.StatusFail || r.Result.Code != "INVALID_SIGNATURE" {
+		t.Fatalf("the badly signed pay answered %s, want F INVALID_SIGNATURE", r.Result)
+	}
+	g.Step(t) // the notifications of the paid and the refused payment
+
+	t.Run("payments", func(t *testing.T) {
+		tb := b.newTab(t, desktop)
+		tb.open(console)
+		wantText(tb, chromedp.CSS("table.list tbody"), paid.PaymentID, refused.PaymentID, pending.PaymentID,
+			"SHOP-1001", "SHOP-1002", "SHOP-1003", "SUCCESS", "FAIL", "PROCESSING", "USER_BALANCE_NOT_ENOUGH")
+		tb.screenshot("console-payments.png")
+
+		// The PROCESSING payment, decided from the console.
+		submit(tb, "open the PROCESSING payment", chromedp.CSS(`table.list a[href="/console/payments/`+pending.PaymentID+`"]`))
+		wantText(tb, chromedp.CSS("h1"), pending.PaymentID, "PROCESSING")
+		submit(tb, "press Succeed", chromedp.CSS(`form[action$="/resolve"] button.ok`))
+		wantText(tb, chromedp.CSS("p.flash"), "payment "+pending.PaymentID+" is SUCCESS")
+		wantText(tb, chromedp.CSS("h1"), "SUCCESS")
+		wantPayment(t, g, pending.PaymentID, gateway.PaymentSuccess, "SUCCESS", "after Succeed in the console")
+		g.Step(t)
+		m.wantNotified(t, pending.PaymentID, wire.StatusSuccess, "a PROCESSING payment decided from the console notifies")
+
+		// The page again, now with the notification delivered, and the pay
+		// exchange opened.
+		tb.open(console + "payments/" + pending.PaymentID)
+		wantText(tb, chromedp.CSS("ol.timeline"), "payment created", "paid", "attempt #1")
+		wantText(tb, chromedp.CSS("#notifications"), m.url, "delivered")
+		const payExchange = `//div[contains(@class,"exchange")][.//summary[contains(., "/ams/api/v1/payments/pay")]]`
+		tb.do("open the pay exchange",
+			chromedp.Click(chromedp.Search(`(`+payExchange+`//details/summary)[1]`), chromedp.NodeVisible),
+			chromedp.Click(chromedp.Search(`(`+payExchange+`//details/summary)[2]`), chromedp.NodeVisible))
+		wantText(tb, chromedp.Search(`(`+payExchange+`//details)[1]//pre`), "SHOP-1003", "281234567890123456")
+		wantText(tb, chromedp.Search(`(`+payExchange+`//details)[2]//pre`), "PAYMENT_IN_PROCESS")
+		tb.screenshot("console-payment.png")
+	})
+
+	t.Run("requests", func(t *testing.T) {
+		tb := b.newTab(t, desktop)
+		tb.open(console + "requests")
+		wantText(tb, chromedp.CSS("table.list tbody"), "INVALID_SIGNATURE", paid.PaymentID)
+		submit(tb, "open the badly signed request",
+			chromedp.Search(`//tr[.//span[normalize-space()="INVALID_SIGNATURE"]]//a[starts-with(@href, "/console/requests/")]`))
+		wantText(tb, chromedp.CSS("h1"), "Exchange #")
+		wantText(tb, chromedp.CSS("#diagnosis"), "Why the signature was refused", "Usual causes")
+		wantText(tb, chromedp.CSS("main"), "INVALID_SIGNATURE", "SHOP-1004")
+		tb.screenshot("console-request.png")
+	})
+
+	t.Run("pages", func(t *testing.T) {
+		tb := b.newTab(t, desktop)
+		for _, p := range []struct {
+			path, shot string
+			want       []string
+		}{
+			{"clients", "console-clients.png", []string{gatewaytest.ClientID, "Add a client"}},
+			{"keys", "console-keys.png", []string{"Gateway keys", "active", "Rotate"}},
+			{"notifications", "console-notifications.png", []string{paid.PaymentID, refused.PaymentID, pending.PaymentID, "delivered"}},
+			{"scenarios", "console-scenarios.png", []string{"9905", "9906", "USER_BALANCE_NOT_ENOUGH", "any other"}},
+		} {
+			tb.open(console + p.path)
+			wantText(tb, chromedp.CSS("main"), p.want...)
+			tb.screenshot(p.shot)
+		}
+
+		// Try 9906 (declined for the balance) from its row.
+		submit(tb, "try 9906", chromedp.Search(`//table[contains(@class, "scenarios")]//tr[td[1][normalize-space()="9906"]]//button`))
+		id := paymentIDIn(t, tb.location())
+		wantText(tb, chromedp.CSS("p.flash"), "answered F USER_BALANCE_NOT_ENOUGH")
+		wantText(tb, chromedp.CSS("h1"), id, "FAIL")
+		wantText(tb, chromedp.CSS("dl.summary"), "USER_BALANCE_NOT_ENOUGH", "99.06 USD")
+		wantPayment(t, g, id, gateway.PaymentFail, "USER_BALANCE_NOT_ENOUGH", "a 9906 tried from the scenarios page")
+	})
+
+	// Last: it moves the clock, and so every time the pages show.
+	t.Run("test clock", func(t *testing.T) {
+		p := pay(t, g, inStoreBody("SHOP-1005", 9905, "PaymentCode", m.url), wire.StatusUnknown, "PAYMENT_IN_PROCESS")
+		tb := b.newTab(t, desktop)
+		tb.open(console + "payments/" + p.PaymentID)
+		wantText(tb, chromedp.CSS("h1"), "PROCESSING")
+		wantText(tb, chromedp.CSS("header .clock"), "2026-03-02 09:30:00.000", "test clock")
+		submit(tb, "press +15m", chromedp.CSS(`header .clock button[name=by][value="15m"]`))
+		if loc, want := tb.location(), console+"payments/"+p.PaymentID; loc != want {
+			t.Errorf("after +15m the browser is at %s, want back on the payment's page %s", loc, want)
+		}
+		flash := wantText(tb, chromedp.CSS("p.flash"), "moved 15m")
+		t.Logf("the console says: %s", flash)
+		if m := regexp.MustCompile(`^moved 15m: ([1-9]\d*) transitions?, (\d+) notification attempts?$`).FindStringSubmatch(flash); m == nil {
+			t.Errorf("the flash says %q, want what moving the clock ran (moved 15m: N transitions, N notification attempts, N ≥ 1)", flash)
+		}
+		wantText(tb, chromedp.CSS("header .clock"), "2026-03-02 09:45:00.000")
+		wantText(tb, chromedp.CSS("h1"), "FAIL")
+		wantText(tb, chromedp.CSS("dl.summary"), "ORDER_IS_CLOSED")
+		wantPayment(t, g, p.PaymentID, gateway.PaymentFail, "ORDER_IS_CLOSED", "a 9905 after the console moved the clock 15m")
+		m.wantNotified(t, p.PaymentID, wire.StatusFail, "the close is notified while the clock moves")
+	})
+}
+
+// paymentIDIn returns the payment id of a console payment page's address.
+func paymentIDIn(t *testing.T, loc string) string {
+	t.Helper()
+	m := regexp.MustCompile(`/console/payments/(\d+)$`).FindStringSubmatch(loc)
+	if m == nil {
+		t.Fatalf("the browser is at %s, want a payment's page", loc)
+	}
+	return m[1]
+}
