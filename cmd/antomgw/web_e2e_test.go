@@ -9,7 +9,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -41,54 +40,24 @@ func inStoreBody(requestID, value, scenario string) string {
 }
 
 // page is one GET or POST of a page, redirects not followed.
-type page struct {
-	status   int
-	location string
-	header   http.Header
-	body     string
-}
+type page = gatewaytest.Page
 
-func fetch(t *testing.T, p *gatewaytest.Process, method, rawURL string, form url.Values, header http.Header) page {
+func fetch(t *testing.T, p *gatewaytest.Process, method, rawURL string, form url.Values, header map[string]string) page {
 	t.Helper()
 	if strings.HasPrefix(rawURL, "/") {
 		rawURL = p.URL + rawURL
 	}
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, rawURL, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	c := *p.Client
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, rawURL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), header: resp.Header, body: string(b)}
+	return gatewaytest.Browse(t, p.Client, method, rawURL, form, header)
 }
 
 func wantPage(t *testing.T, pg page, status int, contains ...string) {
 	t.Helper()
-	if pg.status != status {
-		t.Fatalf("status %d, want %d\n%s", pg.status, status, clipText(pg.body, 2000))
+	if pg.Status != status {
+		t.Fatalf("status %d, want %d\n%s", pg.Status, status, clipText(pg.Body, 2000))
 	}
 	for _, s := range contains {
-		if !strings.Contains(pg.body, s) {
-			t.Errorf("the page does not contain %q\n%s", s, clipText(pg.body, 4000))
+		if !strings.Contains(pg.Body, s) {
+			t.Errorf("the page does not contain %q\n%s", s, clipText(pg.Body, 4000))
 		}
 	}
 }
@@ -133,9 +102,9 @@ func TestE2EConsole(t *testing.T) {
 	expect(t, r, wire.StatusFail, "INVALID_SIGNATURE", "a badly signed pay")
 	list := fetch(t, s, "GET", "/console/requests", nil, nil)
 	wantPage(t, list, 200, "INVALID_SIGNATURE")
-	link := regexp.MustCompile(`/console/requests/(\d+)`).FindAllStringSubmatch(list.body, -1)
+	link := regexp.MustCompile(`/console/requests/(\d+)`).FindAllStringSubmatch(list.Body, -1)
 	if len(link) == 0 {
-		t.Fatalf("the requests page links no request\n%s", clipText(list.body, 4000))
+		t.Fatalf("the requests page links no request\n%s", clipText(list.Body, 4000))
 	}
 	// Newest first: the bad one is the first link.
 	wantPage(t, fetch(t, s, "GET", "/console/requests/"+link[0][1], nil, nil), 200,
@@ -169,8 +138,8 @@ func TestE2EWalletCheckout(t *testing.T) {
 	normal := pay("WALLET-PAY-1", "1234")
 	wantPage(t, fetch(t, s, "GET", normal, nil, nil), 200, "12.34 USD", `value="pay"`, `value="decline"`)
 	done := fetch(t, s, "POST", normal, url.Values{"action": {"pay"}}, nil)
-	if done.status != http.StatusSeeOther || done.location != shop {
-		t.Fatalf("pay: %d to %q, want 303 to the shop %q\n%s", done.status, done.location, shop, clipText(done.body, 1000))
+	if done.Status != http.StatusSeeOther || done.Header.Get("Location") != shop {
+		t.Fatalf("pay: %d to %q, want 303 to the shop %q\n%s", done.Status, done.Header.Get("Location"), shop, clipText(done.Body, 1000))
 	}
 	id := strings.Split(strings.TrimPrefix(normal, s.URL+"/wallet/checkout/"), "/")[0]
 	if st, _ := inquire(t, e, s, m, id); st != "SUCCESS" {
@@ -182,8 +151,8 @@ func TestE2EWalletCheckout(t *testing.T) {
 
 	declined := pay("WALLET-PAY-2", "1234")
 	fetch(t, s, "GET", declined, nil, nil)
-	if pg := fetch(t, s, "POST", declined, url.Values{"action": {"decline"}}, nil); pg.status != http.StatusSeeOther {
-		t.Fatalf("decline: %d, want 303", pg.status)
+	if pg := fetch(t, s, "POST", declined, url.Values{"action": {"decline"}}, nil); pg.Status != http.StatusSeeOther {
+		t.Fatalf("decline: %d, want 303", pg.Status)
 	}
 	id2 := strings.Split(strings.TrimPrefix(declined, s.URL+"/wallet/checkout/"), "/")[0]
 	if st, code := inquire(t, e, s, m, id2); st != "FAIL" || code == "" {
@@ -207,15 +176,15 @@ func TestE2EWalletCheckout(t *testing.T) {
 	code := oc.OrderCodeForm.CodeDetails[0].CodeValue
 	pg := fetch(t, s, "GET", code, nil, nil)
 	wantPage(t, pg, 200, "5.00 USD")
-	img := regexp.MustCompile(`<img[^>]+src="([^"]+\.png)"`).FindStringSubmatch(pg.body)
+	img := regexp.MustCompile(`<img[^>]+src="([^"]+\.png)"`).FindStringSubmatch(pg.Body)
 	if img == nil {
-		t.Fatalf("the OrderCode checkout page embeds no PNG image\n%s", clipText(pg.body, 4000))
+		t.Fatalf("the OrderCode checkout page embeds no PNG image\n%s", clipText(pg.Body, 4000))
 	}
 	png := fetch(t, s, "GET", img[1], nil, nil)
-	if png.status != 200 || png.header.Get("Content-Type") != "image/png" {
-		t.Fatalf("GET %s: %d %s, want 200 image/png", img[1], png.status, png.header.Get("Content-Type"))
+	if png.Status != 200 || png.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("GET %s: %d %s, want 200 image/png", img[1], png.Status, png.Header.Get("Content-Type"))
 	}
-	if got := decodeQR(t, []byte(png.body)); got != code {
+	if got := decodeQR(t, []byte(png.Body)); got != code {
 		t.Errorf("the QR code reads %q, want the code value %q", got, code)
 	}
 }
@@ -236,22 +205,22 @@ func TestE2EConsoleListener(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
 	open := e.start("--listen", "0.0.0.0:0")
-	if pg := fetch(t, open, "GET", "/console/", nil, nil); pg.status != http.StatusNotFound {
-		t.Errorf("/console/ on 0.0.0.0 without a token: %d, want 404", pg.status)
+	if pg := fetch(t, open, "GET", "/console/", nil, nil); pg.Status != http.StatusNotFound {
+		t.Errorf("/console/ on 0.0.0.0 without a token: %d, want 404", pg.Status)
 	}
-	if pg := fetch(t, open, "GET", "/console/api/clock", nil, nil); pg.status != http.StatusNotFound {
-		t.Errorf("/console/api/clock on 0.0.0.0 without a token: %d, want 404", pg.status)
+	if pg := fetch(t, open, "GET", "/console/api/clock", nil, nil); pg.Status != http.StatusNotFound {
+		t.Errorf("/console/api/clock on 0.0.0.0 without a token: %d, want 404", pg.Status)
 	}
 
 	e2 := newE2E(t)
 	const token = "s3cret-console-token"
 	guarded := e2.start("--listen", "0.0.0.0:0", "--console-token", token)
-	if pg := fetch(t, guarded, "GET", "/console/", nil, nil); pg.status == http.StatusOK {
+	if pg := fetch(t, guarded, "GET", "/console/", nil, nil); pg.Status == http.StatusOK {
 		t.Errorf("/console/ without the token: 200, want a login redirect or 401")
 	}
-	bearer := http.Header{"Authorization": {"Bearer " + token}}
+	bearer := map[string]string{"Authorization": "Bearer " + token}
 	wantPage(t, fetch(t, guarded, "GET", "/console/", nil, bearer), 200)
-	if pg := fetch(t, guarded, "GET", "/console/", nil, http.Header{"Authorization": {"Bearer wrong"}}); pg.status == http.StatusOK {
+	if pg := fetch(t, guarded, "GET", "/console/", nil, map[string]string{"Authorization": "Bearer wrong"}); pg.Status == http.StatusOK {
 		t.Errorf("/console/ with a wrong token: 200, want it refused")
 	}
 	if strings.Contains(e2.allOutput(), token) {

@@ -4,21 +4,17 @@ package browsertest
 // console watched, steps that fail fast with a clear message, screenshots.
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"image"
-	"image/png"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/antomgw/antomgw/internal/gatewaytest"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
@@ -26,12 +22,6 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
-
-var updateScreenshots = flag.Bool("update-screenshots", false,
-	"write the screenshots to docs/img/ (for the docs) instead of a temporary directory")
-
-// docsImg is where -update-screenshots writes, relative to this package.
-const docsImg = "../../docs/img"
 
 const (
 	// envChromium names the browser to use (a path, or a name looked up on
@@ -88,37 +78,15 @@ func browserPath(t *testing.T) string {
 	return p
 }
 
-// outputBuffer keeps the browser's last output, for failure messages.
-type outputBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (o *outputBuffer) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.buf = append(o.buf, p...)
-	if n := len(o.buf); n > 16<<10 {
-		o.buf = append([]byte(nil), o.buf[n-8<<10:]...)
-	}
-	return len(p), nil
-}
-
-func (o *outputBuffer) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return string(o.buf)
-}
-
 // browser is one headless Chromium for a test; tabs are opened in it.
 type browser struct {
 	ctx    context.Context // the browser's chromedp context
-	output *outputBuffer
+	output *gatewaytest.Buffer
 }
 
 // allocatorOptions are the browser's command line: headless, quiet, no
 // background traffic, loopback only, a fresh profile in dir.
-func allocatorOptions(exe, dir string, output *outputBuffer) []chromedp.ExecAllocatorOption {
+func allocatorOptions(exe, dir string, output *gatewaytest.Buffer) []chromedp.ExecAllocatorOption {
 	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", "new"),
@@ -159,7 +127,7 @@ func startBrowser(t *testing.T) *browser {
 	t.Helper()
 	exe := browserPath(t)
 	dir := t.TempDir() // removed after the browser is closed (cleanups run last first)
-	out := &outputBuffer{}
+	out := &gatewaytest.Buffer{}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), allocatorOptions(exe, dir, out)...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() {
@@ -180,7 +148,7 @@ func startBrowser(t *testing.T) *browser {
 		err = fmt.Errorf("it did not start within %s (%v)", startTimeout, err)
 	}
 	if err != nil {
-		t.Fatalf("starting %s: %v\nbrowser output:\n%s", exe, err, clip(out.String(), 4000))
+		t.Fatalf("starting %s: %v\nbrowser output:\n%s", exe, err, tail(out.String(), 4000))
 	}
 	vctx, vcancel := context.WithTimeout(ctx, stepTimeout)
 	defer vcancel()
@@ -261,7 +229,7 @@ func (b *browser) newTab(t *testing.T, vp viewport) *tab {
 		err = fmt.Errorf("no tab within %s (%v)", startTimeout, err)
 	}
 	if err != nil {
-		t.Fatalf("opening a tab: %v\nbrowser output:\n%s", err, clip(b.output.String(), 4000))
+		t.Fatalf("opening a tab: %v\nbrowser output:\n%s", err, tail(b.output.String(), 4000))
 	}
 	return tb
 }
@@ -407,61 +375,12 @@ func wantText[S chromedp.Selectable](tb *tab, sel S, want ...string) string {
 	return got
 }
 
-// screenshot takes a full-page PNG of the tab, checks it is a picture with
-// content, and writes it as name: to docs/img/ with -update-screenshots,
-// else to a temporary directory.
-func (tb *tab) screenshot(name string) {
-	tb.t.Helper()
-	buf := run(tb, "screenshot "+name, chromedp.FullScreenshot(100))
-	img, err := png.Decode(bytes.NewReader(buf))
-	if err != nil {
-		tb.t.Fatalf("screenshot %s: not a PNG: %v", name, err)
+// tail returns the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
 	}
-	b := img.Bounds()
-	if want := int(float64(tb.vp.width) * tb.vp.scale); b.Dx() != want {
-		tb.t.Errorf("screenshot %s is %d pixels wide, want %d: the page is wider than the %d px viewport (horizontal overflow)",
-			name, b.Dx(), want, tb.vp.width)
-	}
-	// A wide table scrolls inside its box (the screenshot shows it cut):
-	// say so, for whoever reads the pictures.
-	clipped := run(tb, "look for clipped boxes", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("body *"))
-		.filter(function (e) { return e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible"; })
-		.map(function (e) { return e.tagName.toLowerCase() + (e.className ? "." + e.className.split(" ").join(".") : "") +
-			" (" + e.scrollWidth + " px of content in " + e.clientWidth + ")"; })`))
-	if len(clipped) > 0 {
-		tb.t.Logf("note: screenshot %s: content is cut off horizontally in %s", name, strings.Join(clipped, ", "))
-	}
-	if n := colours(img, 16); n < 16 {
-		tb.t.Fatalf("screenshot %s (%dx%d) has %d distinct colours: it looks blank", name, b.Dx(), b.Dy(), n)
-	}
-	dir := tb.t.TempDir()
-	if *updateScreenshots {
-		dir = docsImg
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			tb.t.Fatalf("screenshot %s: %v", name, err)
-		}
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
-		tb.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	tb.t.Logf("screenshot %s: %dx%d, %d bytes", path, b.Dx(), b.Dy(), len(buf))
-}
-
-// colours counts the distinct colours of img, up to limit.
-func colours(img image.Image, limit int) int {
-	seen := map[[4]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, a := img.At(x, y).RGBA()
-			seen[[4]uint32{r, g, bl, a}] = true
-			if len(seen) >= limit {
-				return len(seen)
-			}
-		}
-	}
-	return len(seen)
+	return s
 }
 
 func clip(s string, n int) string {

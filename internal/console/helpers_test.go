@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -78,37 +77,10 @@ type resp struct {
 	Text   string
 }
 
-func (h *harness) do(req *http.Request) *resp {
-	h.t.Helper()
-	res, err := h.client.Do(req)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return &resp{Status: res.StatusCode, Header: res.Header, Body: string(b), Text: html.UnescapeString(string(b))}
-}
-
 func (h *harness) request(method, path string, form url.Values, header map[string]string) *resp {
 	h.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, h.srv.URL+path, body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	return h.do(req)
+	pg := gatewaytest.Browse(h.t, h.client, method, h.srv.URL+path, form, header)
+	return &resp{Status: pg.Status, Header: pg.Header, Body: pg.Body, Text: html.UnescapeString(pg.Body)}
 }
 
 func (h *harness) get(path string) *resp {

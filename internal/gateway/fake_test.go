@@ -187,3 +187,20 @@ func wantKind(tb testing.TB, what string, err error, k gateway.Kind) {
 		tb.Errorf("%s: error %v (kind %v), want kind %v", what, err, got, k)
 	}
 }
+
+// atOnce calls fn(0) … fn(n-1), each on its own goroutine, released
+// together, and returns their results and errors by i.
+func atOnce[T any](n int, fn func(i int) (T, error)) ([]T, []error) {
+	results, errs := make([]T, n), make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results[i], errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return results, errs
+}

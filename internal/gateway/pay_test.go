@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -80,18 +79,9 @@ func TestPayIdempotent(t *testing.T) {
 func TestPayConcurrentDuplicates(t *testing.T) {
 	eachProcessor(t, func(t *testing.T, e *env) {
 		const n = 10
-		results := make([]*gateway.PayResult, n)
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				results[i], errs[i] = e.svc.Pay(context.Background(), payInput("same", 1000))
-			})
-		}
-		close(start)
-		wg.Wait()
+		results, errs := atOnce(n, func(int) (*gateway.PayResult, error) {
+			return e.svc.Pay(context.Background(), payInput("same", 1000))
+		})
 		firsts := 0
 		for i := range n {
 			if errs[i] != nil {

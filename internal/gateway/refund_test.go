@@ -3,7 +3,6 @@ package gateway_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -28,17 +27,9 @@ func TestRefundsNeverExceedPayment(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, true)
 			p := e.pay(t, "pay", tc.total).Payment
-			errs := make([]error, tc.n)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := range tc.n {
-				wg.Go(func() {
-					<-start
-					_, errs[i] = e.refund(fmt.Sprintf("refund-%d", i), p.ID, tc.each)
-				})
-			}
-			close(start)
-			wg.Wait()
+			_, errs := atOnce(tc.n, func(i int) (*gateway.RefundResult, error) {
+				return e.refund(fmt.Sprintf("refund-%d", i), p.ID, tc.each)
+			})
 
 			ok := 0
 			for i, err := range errs {
@@ -90,18 +81,9 @@ func TestRefundConcurrentDuplicates(t *testing.T) {
 	e := newEnv(t, true)
 	p := e.pay(t, "pay", 10000).Payment
 	const n = 10
-	results := make([]*gateway.RefundResult, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			results[i], errs[i] = e.refund("refund-1", p.ID, 4000)
-		})
-	}
-	close(start)
-	wg.Wait()
+	results, errs := atOnce(n, func(int) (*gateway.RefundResult, error) {
+		return e.refund("refund-1", p.ID, 4000)
+	})
 	first := 0
 	for i := range n {
 		if errs[i] != nil {

@@ -117,9 +117,14 @@ func (h gw) inquiryReply(tb testing.TB, paymentID, requestID string) *gatewaytes
 // itself must succeed.
 func (h gw) inquire(tb testing.TB, paymentID, requestID string) antomgw.InquiryPaymentResponse {
 	tb.Helper()
-	rep := h.inquiryReply(tb, paymentID, requestID)
-	wantResult(tb, "inquiryPayment", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
-	return gatewaytest.Decode[antomgw.InquiryPaymentResponse](tb, rep)
+	return okAnswer[antomgw.InquiryPaymentResponse](tb, "inquiryPayment", h.inquiryReply(tb, paymentID, requestID))
+}
+
+// okAnswer checks that rep says S SUCCESS and decodes it.
+func okAnswer[T any](tb testing.TB, what string, rep *gatewaytest.Reply) T {
+	tb.Helper()
+	wantResult(tb, what, rep.Result, wire.StatusSuccess, wire.CodeSuccess)
+	return gatewaytest.Decode[T](tb, rep)
 }
 
 func (h gw) cancel(tb testing.TB, paymentID, requestID string) *gatewaytest.Reply {

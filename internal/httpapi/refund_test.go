@@ -42,9 +42,7 @@ func (h gw) inquiryRefundReply(tb testing.TB, refundID, requestID string) *gatew
 
 func (h gw) inquireRefund(tb testing.TB, refundID, requestID string) antomgw.InquiryRefundResponse {
 	tb.Helper()
-	rep := h.inquiryRefundReply(tb, refundID, requestID)
-	wantResult(tb, "inquiryRefund", rep.Result, wire.StatusSuccess, wire.CodeSuccess)
-	return gatewaytest.Decode[antomgw.InquiryRefundResponse](tb, rep)
+	return okAnswer[antomgw.InquiryRefundResponse](tb, "inquiryRefund", h.inquiryRefundReply(tb, refundID, requestID))
 }
 
 // TestRefund refunds a payment in parts up to its amount, and inquires the

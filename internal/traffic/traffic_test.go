@@ -73,30 +73,24 @@ func TestListFilters(t *testing.T) {
 		x.FindIDs()
 		r.Add(x)
 	}
-	ids := func(f Filter) (out []uint64) {
+	check := func(what string, f Filter, want ...uint64) {
+		t.Helper()
+		var got []uint64
 		for _, x := range r.List(f) {
-			out = append(out, x.ID)
+			got = append(got, x.ID)
 		}
-		return out
-	}
-	for _, c := range []struct {
-		name string
-		f    Filter
-		want []uint64
-	}{
-		{"all, newest first", Filter{}, []uint64{4, 3, 2, 1}},
-		{"client", Filter{ClientID: "a"}, []uint64{4, 3, 1}},
-		{"payment", Filter{PaymentID: "P1"}, []uint64{4, 1}},
-		{"request id needs its client", Filter{PaymentRequestID: "REQ-P2"}, nil},
-		{"request id", Filter{ClientID: "b", PaymentRequestID: "REQ-P2"}, []uint64{2}},
-		{"failed", Filter{Failed: true}, []uint64{3, 2}},
-		{"before", Filter{Before: 3}, []uint64{2, 1}},
-		{"limit", Filter{Limit: 1}, []uint64{4}},
-	} {
-		if got := ids(c.f); fmt.Sprint(got) != fmt.Sprint(c.want) {
-			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", what, got, want)
 		}
 	}
+	check("all, newest first", Filter{}, 4, 3, 2, 1)
+	check("client", Filter{ClientID: "a"}, 4, 3, 1)
+	check("payment", Filter{PaymentID: "P1"}, 4, 1)
+	check("request id without its client", Filter{PaymentRequestID: "REQ-P2"})
+	check("request id", Filter{ClientID: "b", PaymentRequestID: "REQ-P2"}, 2)
+	check("failed", Filter{Failed: true}, 3, 2)
+	check("before", Filter{Before: 3}, 2, 1)
+	check("limit", Filter{Limit: 1}, 4)
 }
 
 func TestFindIDsPrefersPlainBodies(t *testing.T) {

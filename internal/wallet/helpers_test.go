@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -104,31 +103,9 @@ type response struct {
 
 func (e *env) do(t *testing.T, method, target string, form url.Values, header map[string]string) response {
 	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, target, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, target, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, target, err)
-	}
-	checkHeaders(t, method+" "+target, resp.Header)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+	pg := gatewaytest.Browse(t, e.client, method, target, form, header)
+	checkHeaders(t, method+" "+target, pg.Header)
+	return response(pg)
 }
 
 func (e *env) get(t *testing.T, target string) response {
