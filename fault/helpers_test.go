@@ -212,10 +212,12 @@ func (s *server) send(r gatewaytest.Request) (*reply, error) {
 
 func ptr[T any](v T) *T { return &v }
 
-// nextTime is a Request-Time a microsecond after the one before, for
+// nextTime is a Request-Time at least a millisecond after the one before, for
 // requests built before they are sent.
 func (e *env) nextTime() string {
-	return wire.FormatTime(time.Now().Add(time.Duration(e.seq.Add(1)) * time.Microsecond))
+	// Whole milliseconds: Request-Time is written to the millisecond, so
+	// microseconds apart could be the same header.
+	return wire.FormatTime(time.Now().Add(time.Duration(e.seq.Add(1)) * time.Millisecond))
 }
 
 // signHeader signs content with the client's key (keyVersion 1).
