@@ -223,8 +223,22 @@ func TestE2EMultiNodePostgres(t *testing.T) {
 	if len(invalid) != 0 {
 		t.Errorf("%d notifications had an invalid signature or body; first: %s", len(invalid), invalid[0])
 	}
-	if ns, err := st.Notifications(ctx, gateway.NotificationFilter{Undelivered: true, Limit: 10 * async}); err != nil || len(ns) != 0 {
-		t.Errorf("%d notifications undelivered in the database (%v), want 0", len(ns), err)
+	// A notification the killed node had delivered but not yet recorded
+	// stays pending, leased by the dead node, until its lease runs out and
+	// another node delivers it again (at least once). Any other pending
+	// notification was lost.
+	ns, err := st.Notifications(ctx, gateway.NotificationFilter{Undelivered: true, Limit: 10 * async})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivered := sink.Deliveries()
+	for _, n := range ns {
+		if delivered[n.PaymentID] == 0 {
+			t.Errorf("notification %s of payment %s is undelivered in the database and never reached the merchant", n.ID, n.PaymentID)
+		}
+	}
+	if len(ns) > 0 {
+		t.Logf("%d notifications were in flight on the killed node: delivered, not yet recorded; they are delivered again after their lease", len(ns))
 	}
 	t.Logf("notifications: %d delivered, %d deliveries (%d repeats after the SIGKILL of one node)", distinct, deliveries, deliveries-distinct)
 }
