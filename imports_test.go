@@ -73,7 +73,7 @@ func TestImportRules(t *testing.T) {
 		mod + "/internal/wallet":    {mod + "/internal/gateway", mod + "/internal/qr", mod + "/internal/view"},
 		mod + "/internal/console":   {mod + "/internal/gateway", mod + "/internal/traffic", mod + "/internal/view", mod + "/internal/sigcheck", mod + "/internal/sim", mod + "/internal/qr", mod + "/wire", "golang.org/x/text/currency"},
 		mod + "/internal/migrate":   {},
-		mod + "/internal/node":      {mod + "/internal/gateway", mod + "/internal/httpapi", mod + "/internal/notify", mod + "/internal/sqlite", mod + "/internal/postgres", mod + "/internal/migrate", mod + "/internal/traffic", mod + "/internal/wallet", mod + "/internal/console"},
+		mod + "/internal/node":      {mod + "/internal/gateway", mod + "/internal/httpapi", mod + "/internal/notify", mod + "/internal/sqlite", mod + "/internal/postgres", mod + "/internal/migrate", mod + "/internal/traffic", mod + "/internal/wallet", mod + "/internal/console", mod + "/internal/view"},
 
 		mod + "/internal/gatewaytest": {mod + "/internal/gateway", mod + "/internal/sqlite", mod + "/internal/sim", mod + "/internal/node", mod + "/internal/httpapi", mod + "/internal/notify", mod, mod + "/wire"},
 	}

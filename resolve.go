@@ -40,6 +40,11 @@ type ResolveOptions struct {
 	// response of a U answer before polling starts: the moment to show an
 	// OrderCode's QR code (OrderCodeForm) to the user.
 	PendingFunc func(*PayResponse)
+	// PollFunc, when set, is called after each inquiry that leaves the
+	// payment undecided, with the inquiry's number, its answer (nil when
+	// none came back), its error, and the pause before the next one: a way
+	// to show progress.
+	PollFunc func(inquiry int, payment *InquiryPaymentResponse, err error, wait time.Duration)
 }
 
 func (o *ResolveOptions) withDefaults() ResolveOptions {
@@ -184,6 +189,9 @@ func (c *Client) resolve(ctx context.Context, id string, o ResolveOptions) (*Res
 		}
 		wait := min(backoff(i, o.PollInterval, o.MaxPollInterval, c.cfg.JitterFunc()), left)
 		c.log.Debug("antomgw: payment not final; polling", "payment_request_id", id, "inquiry", i, "wait", wait)
+		if o.PollFunc != nil {
+			o.PollFunc(i, resp, err, wait)
+		}
 		if !sleep(ctx, wait) {
 			return res, unresolved(id, ctx.Err(), lastErr)
 		}

@@ -146,7 +146,7 @@ maxrss() { sort -n "$1" | tail -1; }
 # the machine's (NAME.cpu: server_ticks bench_ticks other_ticks wall_ms).
 run_bench() {
   local name=$1; shift
-  "${BENCH[@]}" --target "$TARGET" --json "$OUT/$name.json" "$@" > "$OUT/$name.txt" 2> "$OUT/$name.err" &
+  "${BENCH[@]}" --base-url "$TARGET" --json "$OUT/$name.json" "$@" > "$OUT/$name.txt" 2> "$OUT/$name.err" &
   local bp=$! s0 s1 b0 b1 m0 m1 t0 t1 b
   until grep -q '^pre-signed' "$OUT/$name.err" 2>/dev/null || ! kill -0 "$bp" 2>/dev/null; do sleep 0.05; done
   s0=$(ticks "$SERVER_PID"); b0=$(ticks "$bp"); b1=$b0; m0=$(busy); t0=$(nowms)

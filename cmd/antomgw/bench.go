@@ -12,7 +12,7 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
-const benchSynopsis = `antomgw bench --target URL --client-id ID --private-key FILE --gateway-public-key FILE
+const benchSynopsis = `antomgw bench --base-url URL --client-id ID --private-key FILE --gateway-public-key FILE
                      [--max | --rate N] [--duration D] [--concurrency C]
                      [--scenario pay|inquiry|mixed|duplicates] [--json FILE] [--limit]
        antomgw bench --limit [--json FILE]`
@@ -33,7 +33,8 @@ func runBench(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, benchSynopsis, benchDoc)
 	var c benchFlags
 	var cfg loadgen.Config
-	f.strVar(&cfg.Target, "target", "URL", "", "base URL of the gateway, e.g. http://127.0.0.1:8080")
+	f.strVar(&cfg.Target, "base-url", "URL", "", "where the gateway is, e.g. http://127.0.0.1:8080")
+	f.StringVar(&cfg.Target, "target", "", "the former name of --base-url") // not listed
 	f.strVar(&cfg.ClientID, "client-id", "ID", "", "registered client id the requests are signed for")
 	f.strVar(&c.privateKey, "private-key", "FILE", "", "the client's RSA private key (PEM or bare base64 DER)")
 	c.gatewayKeys.define(f)
@@ -55,7 +56,7 @@ func runBench(ctx context.Context, e *env, path string, args []string) error {
 		return err
 	}
 	if !c.limit || cfg.Target != "" {
-		for _, name := range []string{"target", "client-id", "private-key", "gateway-public-key"} {
+		for _, name := range []string{"base-url", "client-id", "private-key", "gateway-public-key"} {
 			if f.Lookup(name).Value.String() == "" {
 				return f.usagef("missing required flag --%s", name)
 			}

@@ -19,7 +19,7 @@ import (
 func (g *cliGateway) bench(t *testing.T, extra ...string) (string, loadgen.Report) {
 	t.Helper()
 	jsonFile := filepath.Join(t.TempDir(), "bench.json")
-	args := append([]string{"bench", "--target", g.URL(), "--client-id", g.ClientID(),
+	args := append([]string{"bench", "--base-url", g.URL(), "--client-id", g.ClientID(),
 		"--private-key", g.privFile, "--gateway-public-key", g.gwFile, "--json", jsonFile}, extra...)
 	r := runCLI(t, "", args...)
 	if r.code != 0 {
@@ -227,12 +227,13 @@ func TestBenchUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"bench"}, "missing required flag --target"},
-		{[]string{"bench", "--target", "http://x"}, "missing required flag --client-id"},
-		{[]string{"bench", "--limit", "--target", "http://x", "--client-id", "C", "--private-key", "k"}, "missing required flag --gateway-public-key"},
-		{[]string{"bench", "--max", "--rate", "5", "--target", "http://x", "--client-id", "C", "--private-key", "k", "--gateway-public-key", "g"}, "exclude each other"},
-		{[]string{"bench", "--scenario", "nope", "--target", "http://x", "--client-id", "C", "--private-key", "k", "--gateway-public-key", "g"}, `--scenario "nope"`},
-		{[]string{"bench", "--concurrency", "0", "--target", "http://x", "--client-id", "C", "--private-key", "k", "--gateway-public-key", "g"}, "--concurrency must be at least 1"},
+		{[]string{"bench"}, "missing required flag --base-url"},
+		{[]string{"bench", "--base-url", "http://x"}, "missing required flag --client-id"},
+		{[]string{"bench", "--target", "http://x"}, "missing required flag --client-id"}, // the former name still works
+		{[]string{"bench", "--limit", "--base-url", "http://x", "--client-id", "C", "--private-key", "k"}, "missing required flag --gateway-public-key"},
+		{[]string{"bench", "--max", "--rate", "5", "--base-url", "http://x", "--client-id", "C", "--private-key", "k", "--gateway-public-key", "g"}, "exclude each other"},
+		{[]string{"bench", "--scenario", "nope", "--base-url", "http://x", "--client-id", "C", "--private-key", "k", "--gateway-public-key", "g"}, `--scenario "nope"`},
+		{[]string{"bench", "--concurrency", "0", "--base-url", "http://x", "--client-id", "C", "--private-key", "k", "--gateway-public-key", "g"}, "--concurrency must be at least 1"},
 	} {
 		r := runCLI(t, "", c.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {

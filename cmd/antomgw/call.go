@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw"
+	"github.com/antomgw/antomgw/internal/node"
 )
 
 var callCommonDoc = helpText("call-common")
@@ -116,7 +117,7 @@ func (c *callFlags) client(e *env, f *flagSet) (*antomgw.Client, error) {
 	if *c.verbose {
 		level = slog.LevelDebug
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = node.NewPlainLogger(e.stderr, level)
 	if *c.verbose {
 		cfg.HTTPClient = &http.Client{
 			Transport:     &dumpTransport{base: http.DefaultTransport.(*http.Transport).Clone(), w: e.stderr},
@@ -226,7 +227,7 @@ func doRaw(ctx context.Context, e *env, c *antomgw.Client, api antomgw.API, file
 var callPayDoc = helpText("call-pay")
 
 func runCallPay(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         --payment-request-id ID --amount VALUE [--payment-code CODE] [flags]", callPayDoc+callCommonDoc)
+	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--payment-request-id ID --amount VALUE [--payment-code CODE] | --body-file FILE) [flags]", callPayDoc+callCommonDoc)
 	c := &callFlags{}
 	id := c.field(f, "payment-request-id", "ID", "", "paymentRequestId, the idempotency key")
 	amount := c.field(f, "amount", "VALUE", "", "paymentAmount.value in minor units")
@@ -294,6 +295,15 @@ func runCallPay(ctx context.Context, e *env, path string, args []string) error {
 		PollInterval: interval,
 		PendingFunc: func(r *antomgw.PayResponse) {
 			fmt.Fprintf(e.stderr, "pay answered %s; polling inquiryPayment (deadline %s)\n", r.Result, deadline)
+		},
+		PollFunc: func(i int, p *antomgw.InquiryPaymentResponse, err error, wait time.Duration) {
+			state := "no answer: " + fmt.Sprint(err)
+			if p != nil {
+				state = "paymentStatus " + string(p.PaymentStatus)
+			} else if err == nil {
+				state = "no answer"
+			}
+			fmt.Fprintf(e.stderr, "inquiry %d: %s; next in %s\n", i, state, wait.Round(100*time.Millisecond))
 		},
 	})
 	if res != nil {
@@ -383,11 +393,12 @@ func runCallByRef(ctx context.Context, e *env, path string, args []string, api a
 // --- refund and inquiry-refund --------------------------------------------------
 
 func runCallRefund(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         --refund-request-id ID --payment-id ID --amount VALUE [flags]",
-		"Refund all or part of a successful payment. With --family omnichannel,\n--amount may be left out for a full refund.\n\n"+callCommonDoc)
+	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--refund-request-id ID (--payment-id ID | --payment-request-id ID) [--amount VALUE] | --body-file FILE) [flags]",
+		"Refund all or part of a successful payment. With --family omnichannel,\n--amount may be left out for a full refund. The refund API names the payment\nby paymentId; given --payment-request-id, the paymentId is looked up first\nwith inquiryPayment.\n\n"+callCommonDoc)
 	c := &callFlags{}
 	id := c.field(f, "refund-request-id", "ID", "", "refundRequestId, the idempotency key")
 	paymentID := c.field(f, "payment-id", "ID", "", "paymentId of the payment to refund")
+	paymentRequestID := c.field(f, "payment-request-id", "ID", "", "the merchant's paymentRequestId of the payment to refund (looked up with inquiryPayment)")
 	amount := c.field(f, "amount", "VALUE", "", "refundAmount.value in minor units")
 	currency := c.field(f, "currency", "CUR", "USD", "refundAmount.currency")
 	reason := c.field(f, "reason", "TEXT", "", "refundReason (memo in omnichannel v2)")
@@ -400,8 +411,8 @@ func runCallRefund(ctx context.Context, e *env, path string, args []string) erro
 		return err
 	}
 	if !set["body-file"] {
-		if *id == "" || *paymentID == "" {
-			return f.usagef("--refund-request-id and --payment-id are required (or --body-file)")
+		if *id == "" || (*paymentID == "" && *paymentRequestID == "") {
+			return f.usagef("--refund-request-id and --payment-id (or --payment-request-id) are required (or --body-file)")
 		}
 		if *amount == "" && *c.family != "omnichannel" && *c.family != "v2" {
 			return f.usagef("--amount is required (only omnichannel v2 refunds in full without it)")
@@ -413,6 +424,14 @@ func runCallRefund(ctx context.Context, e *env, path string, args []string) erro
 	}
 	if set["body-file"] {
 		return doRaw(ctx, e, cl, antomgw.APIRefund, *c.bodyFile)
+	}
+	if *paymentID == "" {
+		p, err := cl.InquiryPayment(ctx, &antomgw.InquiryPaymentRequest{PaymentRequestID: *paymentRequestID})
+		if err != nil {
+			return fmt.Errorf("look up the paymentId of paymentRequestId %s: %w", *paymentRequestID, err)
+		}
+		*paymentID = p.PaymentID
+		fmt.Fprintf(e.stderr, "paymentRequestId %s is paymentId %s (paymentStatus %s)\n", *paymentRequestID, p.PaymentID, p.PaymentStatus)
 	}
 	req := &antomgw.RefundRequest{RefundRequestID: *id, PaymentID: *paymentID, RefundReason: *reason,
 		RefundNotifyURL: *notifyURL, IsAsyncRefund: antomgw.FlexBool(*async)}

@@ -134,13 +134,14 @@ func runClientsAddKey(ctx context.Context, e *env, path string, args []string) e
 }
 
 func runClientsRetireKey(ctx context.Context, e *env, path string, args []string) error {
-	return onStore(ctx, e, path, args, path+" --client-id ID --key-version N [--data DIR]",
-		"Retire a client key version: requests signed with it are refused from the next\nrequest on, whatever key version they name.", func(f *flagSet) func(svc *gateway.Service) error {
+	return onStore(ctx, e, path, args, path+" --client-id ID --key-version N [--force] [--data DIR]",
+		"Retire a client key version: requests signed with it are refused from the next\nrequest on, whatever key version they name. A retired key cannot be restored;\nretiring a client's last active key needs --force.", func(f *flagSet) func(svc *gateway.Service) error {
 			clientID := f.str("client-id", "ID", "", "the client")
 			version := f.integer("key-version", "N", 0, "the version to retire")
+			force := f.boolean("force", "retire it even when it is the client's last active key (every request of the client is refused then)")
 			f.require("client-id", "key-version")
 			return func(svc *gateway.Service) error {
-				if err := svc.RetireClientKey(ctx, *clientID, *version); err != nil {
+				if err := svc.RetireClientKey(ctx, *clientID, *version, *force); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stdout, "client %s: key version %d retired\n", *clientID, *version)

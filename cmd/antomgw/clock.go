@@ -16,7 +16,8 @@ var clockDoc = helpText("clock")
 func clockFlags(f *flagSet) (c *console.Client, asJSON *bool) {
 	c = &console.Client{}
 	f.strVar(&c.BaseURL, "base-url", "URL", "http://127.0.0.1:8080", "where the gateway is")
-	f.strVar(&c.Token, "console-token", "TOKEN", "", "the console's token, when the gateway asks for one; default $ANTOMGW_CONSOLE_TOKEN")
+	f.strVar(&c.Token, "console-token", "TOKEN", "", "the console's token, when the gateway asks for one")
+	f.fromEnv("console-token")
 	return c, f.boolean("json", "print the answer as JSON")
 }
 
@@ -26,7 +27,6 @@ func runClockShow(ctx context.Context, e *env, path string, args []string) error
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	tokenFromEnv(e, c)
 	now, test, raw, err := c.Clock(ctx)
 	switch {
 	case err != nil:
@@ -48,7 +48,6 @@ func runClockAdvance(ctx context.Context, e *env, path string, args []string) er
 	if err != nil {
 		return err
 	}
-	tokenFromEnv(e, c)
 	d, err := time.ParseDuration(arg)
 	if err != nil || d <= 0 {
 		return f.usagef("DURATION %q: want a positive duration such as 90s, 15m or 24h", arg)
@@ -63,15 +62,6 @@ func runClockAdvance(ctx context.Context, e *env, path string, args []string) er
 	fmt.Fprintf(e.stdout, "clock moved %s: %s → %s\n%d delayed transition(s) and %d notification attempt(s) carried out\n",
 		d, a.From.Format(time.RFC3339Nano), a.To.Format(time.RFC3339Nano), a.Jobs, a.Attempts)
 	return nil
-}
-
-// tokenFromEnv takes the console's token from ANTOMGW_CONSOLE_TOKEN when
-// no --console-token was given (read after parsing, so that --help never
-// prints it).
-func tokenFromEnv(e *env, c *console.Client) {
-	if c.Token == "" {
-		c.Token = e.env("ANTOMGW_CONSOLE_TOKEN")
-	}
 }
 
 // printJSONLine prints a JSON answer as one line.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/node"
@@ -27,15 +30,22 @@ type store = node.Store
 type storeFlag struct {
 	f                          *flagSet
 	data, databaseURL, kekFile *string
+	// create lets the command create a data directory that does not exist
+	// yet (serve, clients add); every other command refuses, so that a
+	// command run from the wrong directory says so instead of starting a
+	// new gateway there.
+	create bool
 }
 
 func addStoreFlags(f *flagSet) *storeFlag {
-	return &storeFlag{
+	sf := &storeFlag{
 		f:           f,
 		data:        f.str("data", "DIR", defaultDataDir, "data directory of the embedded SQLite store (ignored with --database-url)"),
-		databaseURL: f.str("database-url", "URL", "", "PostgreSQL URL (postgres://user@host/db) for several nodes on one database; default $ANTOMGW_DATABASE_URL, else SQLite in --data"),
+		databaseURL: f.str("database-url", "URL", "", "PostgreSQL URL (postgres://user@host/db) for several nodes on one database (default: SQLite in --data)"),
 		kekFile:     f.str("kek-file", "FILE", "", "key-encryption key (32 bytes: raw, hex or base64) sealing the gateway keys in PostgreSQL; default $ANTOMGW_KEK"),
 	}
+	f.fromEnv("data", "database-url")
+	return sf
 }
 
 // open opens the store the flags (or the environment) name: PostgreSQL when
@@ -45,9 +55,6 @@ func (sf *storeFlag) open(ctx context.Context, e *env, synchronous string) (stor
 	cfg := node.StoreConfig{DataDir: *sf.data, DatabaseURL: *sf.databaseURL, Synchronous: synchronous}
 	if cfg.DataDir == "" {
 		cfg.DataDir = defaultDataDir
-	}
-	if cfg.DatabaseURL == "" {
-		cfg.DatabaseURL = e.env("ANTOMGW_DATABASE_URL")
 	}
 	switch {
 	case *sf.kekFile != "":
@@ -62,6 +69,11 @@ func (sf *storeFlag) open(ctx context.Context, e *env, synchronous string) (stor
 	if cfg.KEK != nil && cfg.DatabaseURL == "" {
 		return nil, node.StoreInfo{}, sf.f.usagef("a key-encryption key (--kek-file or ANTOMGW_KEK) seals gateway keys in PostgreSQL; it needs --database-url (SQLite keeps keys in its 0600 database file)")
 	}
+	if !sf.create && cfg.DatabaseURL == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, dbFile)); errors.Is(err, fs.ErrNotExist) {
+			return nil, node.StoreInfo{}, fmt.Errorf("no gateway data in %s (no %s there): give --data the directory antomgw serve uses, or --database-url", cfg.DataDir, dbFile)
+		}
+	}
 	return node.OpenStore(ctx, cfg)
 }
 
@@ -72,6 +84,7 @@ func onStore(ctx context.Context, e *env, path string, args []string, synopsis, 
 	define func(f *flagSet) func(svc *gateway.Service) error) error {
 	f := newFlagSet(e, path, synopsis, doc)
 	sf := addStoreFlags(f)
+	sf.create = path == "antomgw clients add"
 	do := define(f)
 	if err := f.parse(args); err != nil {
 		return err

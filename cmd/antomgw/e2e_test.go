@@ -249,6 +249,12 @@ func TestE2EKeyRotation(t *testing.T) {
 	if list := e.cli("clients", "list", "--data", e.data); !strings.Contains(list, "retired") {
 		t.Errorf("clients list after retire-key: got\n%s\nwant a retired key version", list)
 	}
+	// v2 is the last active key: retiring it would lock the client out.
+	if r := e.try("clients", "retire-key", "--data", e.data, "--client-id", m.id, "--key-version", "2"); r.ExitCode != 1 || !strings.Contains(r.Stderr, "last active key") || !strings.Contains(r.Stderr, "--force") {
+		t.Errorf("retire-key of the last active key without --force: exit %d, stderr %q; want exit 1 naming the last active key and --force", r.ExitCode, r.Stderr)
+	}
+	a = e.do(s, m, signedReq(m.keys[2], 2, e2eInquiryPath, inquiryBody("E2E_ROT_1")))
+	expect(t, a, wire.StatusSuccess, "SUCCESS", "inquiryPayment with v2 after a refused retire-key")
 	if metrics := get(t, s, "/metrics"); !strings.Contains(metrics, `antomgw_signature_key_version_mismatch_total{client_id="E2E_ROTATION"} 3`) {
 		t.Errorf("/metrics does not count the 3 requests that verified with another key version than named:\n%s", grepLines(metrics, "mismatch"))
 	}

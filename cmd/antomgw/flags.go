@@ -61,7 +61,44 @@ type flagSet struct {
 	required []string          // names of required flags
 	order    []string          // flag names in the order they were defined
 	args     map[string]string // flag name → argument name shown in help ("FILE")
+	envs     map[string]string // flag name → environment variable it may come from
+	getenv   func(string) string
 	stdout   io.Writer
+}
+
+// fromEnv lets the flags named (every flag defined so far when none is
+// named) come from the environment: --listen from $ANTOMGW_LISTEN,
+// --data from $ANTOMGW_DATA. A flag given on the command line wins; --help
+// lists the variable next to each flag.
+func (f *flagSet) fromEnv(names ...string) {
+	if len(names) == 0 {
+		names = f.order
+	}
+	if f.envs == nil {
+		f.envs = map[string]string{}
+	}
+	for _, name := range names {
+		f.envs[name] = "ANTOMGW_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	}
+}
+
+// applyEnv sets each flag not given on the command line from its
+// environment variable, when that is set.
+func (f *flagSet) applyEnv() error {
+	set := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	for _, name := range f.order {
+		v, ok := f.envs[name]
+		if !ok || set[name] {
+			continue
+		}
+		if val := f.getenv(v); val != "" {
+			if err := f.Set(name, val); err != nil {
+				return f.usagef("$%s (for --%s): %v", v, name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // str defines a string flag whose argument is shown as arg in the help.
@@ -122,7 +159,7 @@ func newFlagSet(e *env, path, synopsis, doc string) *flagSet {
 	fs := flag.NewFlagSet(path, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned and printed once, by exitCode
 	fs.Usage = func() {}
-	return &flagSet{FlagSet: fs, path: path, synopsis: synopsis, doc: doc, stdout: e.stdout}
+	return &flagSet{FlagSet: fs, path: path, synopsis: synopsis, doc: doc, stdout: e.stdout, getenv: e.env}
 }
 
 // require marks flags as required.
@@ -174,7 +211,7 @@ func (f *flagSet) parseFlags(args []string) error {
 		}
 		return f.usagef("%s", dashdash(err.Error()))
 	}
-	return nil
+	return f.applyEnv()
 }
 
 func (f *flagSet) checkRequired() error {
@@ -217,11 +254,20 @@ func (f *flagSet) printUsage(w io.Writer) {
 		if arg := f.args[name]; arg != "" {
 			left += " " + arg
 		}
+		var notes []string
 		switch {
 		case required[fl.Name]:
-			usage += " (required)"
+			notes = append(notes, "required")
+		case strings.Contains(usage, "default"):
+			// the usage says its default in words
 		case fl.DefValue != "" && fl.DefValue != "false":
-			usage += fmt.Sprintf(" (default %s)", fl.DefValue)
+			notes = append(notes, "default "+fl.DefValue)
+		}
+		if v, ok := f.envs[name]; ok {
+			notes = append(notes, "or $"+v)
+		}
+		if len(notes) > 0 {
+			usage += " (" + strings.Join(notes, "; ") + ")"
 		}
 		rows = append(rows, row{left, usage})
 		width = max(width, len(left))

@@ -20,7 +20,7 @@ var keysExportDoc = helpText("keys-export")
 
 func runKeysExport(ctx context.Context, e *env, path string, args []string) error {
 	return onStore(ctx, e, path, args, path+" [--key-version N] [--data DIR]", keysExportDoc, func(f *flagSet) func(svc *gateway.Service) error {
-		version := f.integer("key-version", "N", 0, "key version to export; 0 or unset: the active version")
+		version := f.integer("key-version", "N", 0, "key version to export (default: the active version)")
 		return func(svc *gateway.Service) error {
 			if *version < 0 {
 				return f.usagef("--key-version must be a positive integer, got %d", *version)

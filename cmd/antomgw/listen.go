@@ -22,7 +22,7 @@ import (
 var listenDoc = helpText("listen")
 
 func runListen(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --listen ADDR --gateway-public-key [N=]FILE ... [--fail-first N] [--forward-to URL]", listenDoc)
+	f := newFlagSet(e, path, path+" --gateway-public-key [N=]FILE ... [--listen ADDR] [--fail-first N] [--forward-to URL]", listenDoc)
 	addr := f.str("listen", "ADDR", "127.0.0.1:9000", "address to listen on")
 	var gwKeys gatewayKeysFlag
 	gwKeys.define(f)

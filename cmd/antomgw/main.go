@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -76,6 +77,33 @@ func commands() []*command {
 	}
 }
 
+// version describes the binary: the module version and, when the build
+// recorded them, the VCS revision and time.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "antomgw (no build information)"
+	}
+	v := "antomgw " + bi.Main.Version
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev != "" {
+		v += fmt.Sprintf(" (revision %.12s%s, %s)", rev, dirty, at)
+	}
+	return v + " " + bi.GoVersion
+}
+
 // Exit codes, decided only by exitCode.
 const (
 	exitOK      = 0 // success, or help was asked for
@@ -111,6 +139,24 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 }
 
+// commandError is a command's failure, printed once as "antomgw call pay:
+// reason". The SDK's and the packages' own "antomgw: " prefix is dropped so
+// that the name is not repeated.
+type commandError struct {
+	path string
+	err  error
+}
+
+func (e *commandError) Error() string {
+	msg := e.err.Error()
+	for strings.HasPrefix(msg, "antomgw: ") {
+		msg = strings.TrimPrefix(msg, "antomgw: ")
+	}
+	return e.path + ": " + strings.ReplaceAll(msg, ": antomgw: ", ": ")
+}
+
+func (e *commandError) Unwrap() error { return e.err }
+
 // command is a command or a group of commands. A group has sub and no run;
 // "GROUP", "GROUP help" and "GROUP --help" list its commands.
 type command struct {
@@ -133,7 +179,7 @@ func (c *command) exec(ctx context.Context, e *env, path string, args []string) 
 		if err == nil || errors.Is(err, flag.ErrHelp) || errors.As(err, &ue) || errors.As(err, &st) {
 			return err
 		}
-		return fmt.Errorf("%s: %w", path, err)
+		return &commandError{path, err}
 	}
 	if len(args) == 0 {
 		c.printList(e.stdout, path)
@@ -150,6 +196,12 @@ func (c *command) exec(ctx context.Context, e *env, path string, args []string) 
 	case "-h", "-help", "--help":
 		c.printList(e.stdout, path)
 		return flag.ErrHelp
+	case "--version", "-version", "version":
+		if path != "antomgw" {
+			return &usageError{cmd: path, msg: "--version is a flag of antomgw itself: antomgw --version"}
+		}
+		fmt.Fprintln(e.stdout, version())
+		return nil
 	default:
 		for _, s := range c.sub {
 			if s.name == name {
@@ -176,6 +228,7 @@ func (c *command) printList(w io.Writer, path string) {
 	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show this list, or the help of a command")
 	fmt.Fprintf(w, "\nRun '%s <command> --help' for the flags of a command.\n", path)
 	if path == "antomgw" {
+		fmt.Fprint(w, "Run 'antomgw --version' for the version.\n")
 		fmt.Fprint(w, "Exit status: 0 success, 1 failure (for verify: signature does not match), 2 bad usage.\n"+
 			"antomgw is Antom-compatible; it is not an Antom or Alipay product.\n")
 	}

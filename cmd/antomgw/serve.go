@@ -42,6 +42,7 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	var c serveConfig
 	f.strVar(&c.listen, "listen", "ADDR", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
 	c.store = addStoreFlags(f)
+	c.store.create = true
 	f.strVar(&c.tlsCert, "tls-cert", "FILE", "", "serve HTTPS (TLS 1.2+) with this certificate (PEM)")
 	f.strVar(&c.tlsKey, "tls-key", "FILE", "", "private key of --tls-cert (PEM)")
 	f.int64Var(&c.maxBody, "max-body", "BYTES", httpapi.DefaultMaxBody, "largest request body accepted, in bytes")
@@ -61,8 +62,9 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	f.durVar(&c.shutdownTimeout, "shutdown-timeout", "DURATION", 10*time.Second, "how long to let requests in flight finish on SIGINT/SIGTERM")
 	f.boolVar(&c.testClock, "test-clock", false, "run on a test clock that stands still until moved (antomgw clock advance, or the console)")
 	f.strVar(&c.publicURL, "public-url", "URL", "", "the gateway's URL as users' browsers reach it, for the wallet pages' links (default: the URL of --listen)")
-	f.strVar(&c.consoleToken, "console-token", "TOKEN", "", "ask for this token on the console; required to serve it on a non-loopback listener (default $ANTOMGW_CONSOLE_TOKEN)")
+	f.strVar(&c.consoleToken, "console-token", "TOKEN", "", "ask for this token on the console; required to serve it on a non-loopback listener")
 	f.strVar(&c.pprofAddr, "pprof", "ADDR", "", "serve net/http/pprof on this address (off by default; keep it on loopback)")
+	f.fromEnv() // every flag above may come from $ANTOMGW_<FLAG>
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -71,9 +73,6 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 		return f.usagef("--notify-schedule: %v", err)
 	}
 	c.schedule = schedule
-	if c.consoleToken == "" {
-		c.consoleToken = e.env("ANTOMGW_CONSOLE_TOKEN")
-	}
 	if c.publicURL != "" {
 		if c.publicURL, err = node.ParsePublicURL(c.publicURL); err != nil {
 			return f.usagef("--public-url: %v", err)

@@ -233,7 +233,7 @@ func (c *Console) retireClientKey(w http.ResponseWriter, r *http.Request) {
 		c.clientsPage(w, r, http.StatusNotFound, invalid(action, "key version", "%q is not a key version", r.PathValue("v")), clientForm{KeyVersion: 1})
 		return
 	}
-	if err := c.Service.RetireClientKey(r.Context(), id, v); err != nil {
+	if err := c.Service.RetireClientKey(r.Context(), id, v, false); err != nil {
 		st, fe := c.refused(err, action, "key version")
 		c.clientsPage(w, r, st, fe, clientForm{KeyVersion: 1})
 		return

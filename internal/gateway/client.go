@@ -146,8 +146,27 @@ func (s *Service) AddClientKey(ctx context.Context, clientID string, version int
 }
 
 // RetireClientKey stops accepting a client key version from the next
-// request on; its key never verifies again.
-func (s *Service) RetireClientKey(ctx context.Context, clientID string, version int) error {
+// request on; its key never verifies again, and nothing un-retires it.
+// Retiring a client's last active key refuses every request of the client
+// from then on, so it is refused unless force is set.
+func (s *Service) RetireClientKey(ctx context.Context, clientID string, version int, force bool) error {
+	if !force {
+		c, err := s.Client(ctx, clientID)
+		if err != nil {
+			return err
+		}
+		active := 0
+		last := false
+		for _, k := range c.Keys {
+			if k.Active() {
+				active++
+				last = k.Version == version
+			}
+		}
+		if active == 1 && last {
+			return Errorf(KindConflict, "key version %d is the last active key of client %s: without it every request of %s is refused, and a retired key cannot be restored; add the new key first (add-key), or retire it anyway with --force", version, clientID, clientID)
+		}
+	}
 	err := s.Store.RetireClientKey(ctx, clientID, version, s.now())
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(KindNotFound, "client %s has no active key version %d", clientID, version)

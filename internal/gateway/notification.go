@@ -144,7 +144,7 @@ func (s *Service) ResendNotification(ctx context.Context, id string) (*Notificat
 		return tx.UpdateNotification(n)
 	})
 	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(KindNotFound, "no notification %s", id)
+		return nil, s.noNotification(ctx, id)
 	}
 	if err != nil {
 		return nil, storeError(err)
@@ -257,11 +257,20 @@ func (s *Service) Notifications(ctx context.Context, f NotificationFilter) ([]No
 	return list, nil
 }
 
+// noNotification is the answer for a notification id that names none: when
+// the id is a payment's, it says where that payment's notifications are.
+func (s *Service) noNotification(ctx context.Context, id string) error {
+	if _, err := s.FindPayment(ctx, PaymentRef{PaymentID: id}); err == nil {
+		return Errorf(KindNotFound, "%s is a paymentId, not a notification id: antomgw notifications list --payment-id %s lists its notifications", id, id)
+	}
+	return Errorf(KindNotFound, "no notification %s (antomgw notifications list shows the ids)", id)
+}
+
 // ShowNotification returns a notification with its delivery attempts.
 func (s *Service) ShowNotification(ctx context.Context, id string) (*NotificationDetail, error) {
 	n, err := s.Store.Notification(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(KindNotFound, "no notification %s (a payment's notifications are listed by its paymentId)", id)
+		return nil, s.noNotification(ctx, id)
 	}
 	if err != nil {
 		return nil, storeError(err)

@@ -151,7 +151,7 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, er
 			return Invalid("refundAmount.currency", "refundAmount.currency %s differs from the payment's %s", r.Amount.Currency, p.Amount.Currency)
 		}
 		if r.Amount.Value > left {
-			return Errorf(KindRefundExceed, "refundAmount %d exceeds the refundable amount %d %s", r.Amount.Value, left, p.Amount.Currency)
+			return Errorf(KindRefundExceed, "refundAmount %s exceeds the refundable amount %s", s.money(r.Amount), s.money(Money{Value: left, Currency: p.Amount.Currency}))
 		}
 		dec, err := s.Processor.Refund(ctx, p, r)
 		if err != nil {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -42,10 +43,22 @@ type Service struct {
 	// GenerateKey returns a new gateway key (PKCS #8 DER) for the first
 	// key and for rotations. Defaults to RSA-2048 from crypto/rand.
 	GenerateKey func() ([]byte, error)
+	// FormatMoney writes an amount for people in messages ("89.03 USD").
+	// Defaults to minor units ("8903 USD").
+	FormatMoney func(Money) string
 	// Log receives the causes of the errors the use cases turn into an
 	// unknown outcome (U), which merchants never see. Defaults to
 	// discarding.
 	Log *slog.Logger
+}
+
+// money writes m for a message: in minor units, and as people read it when
+// FormatMoney is set ("8903 (89.03 USD)").
+func (s *Service) money(m Money) string {
+	if s.FormatMoney == nil {
+		return fmt.Sprintf("%d %s", m.Value, m.Currency)
+	}
+	return fmt.Sprintf("%d (%s)", m.Value, s.FormatMoney(m))
 }
 
 func (s *Service) log() *slog.Logger {

@@ -32,6 +32,9 @@ type ServeConfig struct {
 	Args []string
 	// Env is the process's environment. Defaults to the test's.
 	Env []string
+	// NoListen leaves --listen out, for a test of where serve listens
+	// without it ($ANTOMGW_LISTEN in Env, say).
+	NoListen bool
 	// Client is the Process's HTTP client, used for /readyz too. Defaults
 	// to a client with a 30s timeout, keeping up to 64 idle connections
 	// per host, that does not verify TLS certificates (test servers use
@@ -108,6 +111,9 @@ func (c ServeConfig) Start(tb testing.TB) (*Process, error) {
 		timeout = 30 * time.Second
 	}
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", c.DataDir}, c.Args...)
+	if c.NoListen {
+		args = append([]string{"serve", "--data", c.DataDir}, c.Args...)
+	}
 	p := &Process{DataDir: c.DataDir, Client: c.Client, stdout: &Buffer{}, stderr: &Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = c.Env

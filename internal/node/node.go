@@ -20,6 +20,7 @@ import (
 	"github.com/antomgw/antomgw/internal/httpapi"
 	"github.com/antomgw/antomgw/internal/notify"
 	"github.com/antomgw/antomgw/internal/traffic"
+	"github.com/antomgw/antomgw/internal/view"
 	"github.com/antomgw/antomgw/internal/wallet"
 )
 
@@ -112,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.Service = &gateway.Service{
 		Store: cfg.Store, Processor: cfg.Processor, Now: cfg.Now, Log: log,
 		CancelWindow: cfg.CancelWindow, RefundWindow: cfg.RefundWindow, PaymentExpiry: cfg.PaymentExpiry,
-		NotificationBody: notify.Body, NotifySchedule: cfg.NotifySchedule,
+		NotificationBody: notify.Body, NotifySchedule: cfg.NotifySchedule, FormatMoney: view.FormatMoney,
 	}
 	active, _, err := n.Service.EnsureGatewayKey(ctx)
 	if err != nil {

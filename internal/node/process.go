@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -8,8 +9,10 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -59,7 +62,7 @@ func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: durationText}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -68,6 +71,67 @@ func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
+
+// durationText writes durations as Go duration strings ("1.5s") in every
+// log format; JSON would write nanoseconds.
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
+}
+
+// PlainHandler writes log records as plain lines for a command line tool's
+// stderr, like the tool's other messages: "message key=value ...", with
+// the level in front only for warnings and errors.
+type PlainHandler struct {
+	W     io.Writer
+	Level slog.Leveler
+	attrs []slog.Attr
+	mu    *sync.Mutex
+}
+
+// NewPlainLogger returns a logger writing plain lines to w from level up.
+func NewPlainLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(&PlainHandler{W: w, Level: level, mu: new(sync.Mutex)})
+}
+
+func (h *PlainHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.Level.Level() }
+
+func (h *PlainHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	if r.Level >= slog.LevelWarn {
+		b.WriteString(strings.ToLower(r.Level.String()) + ": ")
+	}
+	b.WriteString(r.Message)
+	add := func(a slog.Attr) bool {
+		a = durationText(nil, a)
+		v := a.Value.Resolve().String()
+		if strings.ContainsAny(v, " \t\"=") || v == "" {
+			v = strconv.Quote(v)
+		}
+		b.WriteString(" " + a.Key + "=" + v)
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	b.WriteByte('\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.W, b.String())
+	return err
+}
+
+func (h *PlainHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(slices.Clip(h.attrs), as...)
+	return &c
+}
+
+// WithGroup is not needed by the tools; groups are flattened.
+func (h *PlainHandler) WithGroup(string) slog.Handler { return h }
 
 // ParsePublicURL checks a public URL (scheme://host[:port], http or https,
 // no path or query) and returns it without a trailing slash.

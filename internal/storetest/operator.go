@@ -91,10 +91,17 @@ func testOperator(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		}
 		wantKind(t, "AddClientKey of a taken version", svc.AddClientKey(ctx, "SHOP_1", 2, key), gateway.KindConflict, "already has key version 2")
 		wantKind(t, "AddClientKey of an unknown client", svc.AddClientKey(ctx, "NOBODY", 1, key), gateway.KindNotFound, "not registered")
-		if err := svc.RetireClientKey(ctx, "SHOP_1", 1); err != nil {
+		if err := svc.RetireClientKey(ctx, "SHOP_1", 1, false); err != nil {
 			t.Fatalf("RetireClientKey: %v", err)
 		}
-		wantKind(t, "RetireClientKey again", svc.RetireClientKey(ctx, "SHOP_1", 1), gateway.KindNotFound, "no active key version 1")
+		wantKind(t, "RetireClientKey again", svc.RetireClientKey(ctx, "SHOP_1", 1, false), gateway.KindNotFound, "no active key version 1")
+		wantKind(t, "RetireClientKey of the last active key", svc.RetireClientKey(ctx, "SHOP_1", 2, false), gateway.KindConflict, "last active key of client SHOP_1")
+		if err := svc.RetireClientKey(ctx, "SHOP_1", 2, true); err != nil {
+			t.Fatalf("RetireClientKey of the last active key with force: %v", err)
+		}
+		if err := svc.AddClientKey(ctx, "SHOP_1", 3, key); err != nil {
+			t.Fatalf("AddClientKey after retiring every key: %v", err)
+		}
 
 		url := ""
 		c, err := svc.UpdateClient(ctx, gateway.ClientUpdate{ID: "SHOP_1", NotifyURL: &url})
@@ -255,5 +262,11 @@ func testOperator(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 		if err != nil || n.State() != gateway.NotificationPending || !n.DueAt.Equal(clk.Now()) || n.Attempts != 1 {
 			t.Errorf("ResendNotification = %+v, %v; want pending, due now, one attempt so far", n, err)
 		}
+		// A paymentId given where a notification id belongs: the answer
+		// says where that payment's notifications are.
+		_, err = svc.ShowNotification(ctx, p.ID)
+		wantKind(t, "ShowNotification of a paymentId", err, gateway.KindNotFound, "notifications list --payment-id "+p.ID)
+		_, err = svc.ShowNotification(ctx, "nothing-by-that-id")
+		wantKind(t, "ShowNotification of an unknown id", err, gateway.KindNotFound, "no notification nothing-by-that-id")
 	})
 }
