@@ -33,11 +33,12 @@ func runBench(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, benchSynopsis, benchDoc)
 	var c benchFlags
 	var cfg loadgen.Config
-	f.strVar(&cfg.Target, "base-url", "URL", "", "where the gateway is, e.g. http://127.0.0.1:8080")
+	f.strVar(&cfg.Target, "base-url", "URL", "", "where the gateway is, e.g. http://127.0.0.1:8080 (required unless --limit alone)")
 	f.StringVar(&cfg.Target, "target", "", "the former name of --base-url") // not listed
-	f.strVar(&cfg.ClientID, "client-id", "ID", "", "registered client id the requests are signed for")
-	f.strVar(&c.privateKey, "private-key", "FILE", "", "the client's RSA private key (PEM or bare base64 DER)")
+	f.strVar(&cfg.ClientID, "client-id", "ID", "", "registered client id the requests are signed for (required with --base-url)")
+	f.strVar(&c.privateKey, "private-key", "FILE", "", "the client's RSA private key, PEM or bare base64 DER (required with --base-url)")
 	c.gatewayKeys.define(f)
+	f.Lookup("gateway-public-key").Usage += " (required with --base-url)"
 	f.intVar(&cfg.KeyVersion, "key-version", "N", 1, "keyVersion of the client key written into the Signature header")
 	f.boolVar(&c.max, "max", false, "closed loop at the highest rate the server answers (the default)")
 	f.intVar(&cfg.Rate, "rate", "N", 0, "open loop at N requests per second")

@@ -124,6 +124,13 @@ func TestCallEveryAPI(t *testing.T) {
 					t.Fatalf("inquiry-refund: exit %d, %s", r.code, r.stdout)
 				}
 
+				// The payment named by the merchant's own id: the paymentId
+				// is looked up first.
+				r = g.run(t, "refund", append([]string{"--refund-request-id", callID("CLIRF"), "--payment-request-id", id, "--amount", "25"}, extra...)...)
+				if m := answerOf(t, r); r.code != 0 || status(m) != "S SUCCESS" || !strings.Contains(r.stderr, "is paymentId "+paymentID) {
+					t.Fatalf("refund --payment-request-id: exit %d, %s %s", r.code, r.stdout, r.stderr)
+				}
+
 				r = g.run(t, "cancel", append([]string{"--payment-id", paymentID}, extra...)...)
 				if m := answerOf(t, r); r.code != 1 || status(m) != "F ORDER_STATUS_INVALID" || !strings.Contains(r.stderr, "result F ORDER_STATUS_INVALID") {
 					t.Fatalf("cancel of a refunded payment: exit %d, %s, stderr %s; want exit 1 with F ORDER_STATUS_INVALID", r.code, r.stdout, r.stderr)
@@ -212,6 +219,9 @@ func TestCallResults(t *testing.T) {
 		if m := answerOf(t, r); r.code != 0 || m["outcome"] != "SUCCESS" {
 			t.Fatalf("9903 --resolve: exit %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
 		}
+		if !strings.Contains(r.stderr, "inquiry 1: paymentStatus PROCESSING; next in ") {
+			t.Errorf("9903 --resolve: stderr does not show the polls:\n%s", r.stderr)
+		}
 		r = g.runAt(t, polled, "pay", "--payment-request-id", callID("RS"), "--amount", "9905", "--payment-code", "2810001",
 			"--resolve", "--poll-interval", "20ms", "--resolve-deadline", "100ms")
 		if m := answerOf(t, r); r.code != 1 || m["outcome"] != "CANCELLED" || m["cancel"] == nil || !strings.Contains(r.stderr, "outcome CANCELLED") {
@@ -254,7 +264,7 @@ func TestCallUsageErrors(t *testing.T) {
 		{[]string{"inquiry", "--family", "v3", "--payment-id", "P"}, `--family "v3"`},
 		{[]string{"inquiry"}, "--payment-request-id or --payment-id is required"},
 		{[]string{"cancel"}, "--payment-request-id or --payment-id is required"},
-		{[]string{"refund", "--payment-id", "P"}, "--refund-request-id and --payment-id are required"},
+		{[]string{"refund", "--payment-id", "P"}, "--refund-request-id and --payment-id (or --payment-request-id) are required"},
 		{[]string{"refund", "--payment-id", "P", "--refund-request-id", "R"}, "--amount is required"},
 		{[]string{"inquiry-refund"}, "--refund-request-id or --refund-id is required"},
 		{[]string{"inquiry", "--payment-id", "P", "--gateway-public-key", "0=x"}, "positive key version"},

@@ -105,7 +105,7 @@ func testOperator(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 
 		url := ""
 		c, err := svc.UpdateClient(ctx, gateway.ClientUpdate{ID: "SHOP_1", NotifyURL: &url})
-		if err != nil || c.NotifyURL != "" || len(c.Keys) != 2 {
+		if err != nil || c.NotifyURL != "" || len(c.Keys) != 3 {
 			t.Errorf("UpdateClient clearing the notify URL = %+v, %v", c, err)
 		}
 		pin := 7
