@@ -67,6 +67,15 @@ const (
 	APICancel         API = "cancel"
 	APIRefund         API = "refund"
 	APIInquiryRefund  API = "inquiryRefund"
+	// APICapture is capture: AMS v1 (and its sandbox) only; omnichannel
+	// v2 has no counterpart.
+	APICapture API = "capture"
+
+	// The online checkout's: AMS v1 (and its sandbox) only; omnichannel
+	// v2 has no counterpart.
+	APIConsult                API = "consult"
+	APICreatePaymentSession   API = "createPaymentSession"
+	APIRetrievePaymentSession API = "retrievePaymentSession"
 )
 
 // Defaults of Config.
@@ -276,6 +285,14 @@ func defaultHTTPClient() *http.Client {
 func (c *Client) Path(api API) string { return c.basePath + c.familyPath(api) }
 
 func (c *Client) familyPath(api API) string {
+	if api == APIRetrievePaymentSession && c.cfg.Family != FamilyOmnichannel {
+		// Every official SDK calls it with a doubled slash, and signs and
+		// verifies over that path; the gateway answers it as it is.
+		if c.cfg.Family == FamilyAMSSandbox {
+			return "/ams/sandbox/api//v1/payments/" + string(api)
+		}
+		return "/ams/api//v1/payments/" + string(api)
+	}
 	switch c.cfg.Family {
 	case FamilyAMSSandbox:
 		return "/ams/sandbox/api/v1/payments/" + string(api)

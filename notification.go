@@ -22,6 +22,9 @@ const (
 	// KindRefund is notifyRefund: an asynchronous refund reached a final
 	// state.
 	KindRefund NotificationKind = "notifyRefund"
+	// KindCapture is notifyCapture: a capture of an authorisation reached
+	// a final state.
+	KindCapture NotificationKind = "notifyCapture"
 )
 
 // PaymentNotification is the body of notifyPayment. Result S means the
@@ -35,6 +38,9 @@ type PaymentNotification struct {
 	PaymentCreateTime string  `json:"paymentCreateTime,omitempty"`
 	PaymentTime       string  `json:"paymentTime,omitempty"`
 	PaymentMethodType string  `json:"paymentMethodType,omitempty"`
+	// AuthExpiryTime is set for a successful authorisation: when what is
+	// not captured is released.
+	AuthExpiryTime string `json:"authExpiryTime,omitempty"`
 }
 
 // RefundNotification is the body of notifyRefund. RefundStatus is SUCCESS
@@ -50,8 +56,8 @@ type RefundNotification struct {
 	RefundTime      string  `json:"refundTime,omitempty"`
 }
 
-// Notification is a verified notification. Exactly one of Payment and
-// Refund is set, as Kind says.
+// Notification is a verified notification. Exactly one of Payment, Refund
+// and Capture is set, as Kind says.
 type Notification struct {
 	Kind NotificationKind
 	// ClientID and RequestTime are the headers the signature covered.
@@ -63,6 +69,7 @@ type Notification struct {
 	Body    []byte
 	Payment *PaymentNotification
 	Refund  *RefundNotification
+	Capture *CaptureNotification
 }
 
 // maxNotification bounds a notification body.
@@ -153,6 +160,7 @@ func parseNotification(r *http.Request, keys map[int]*rsa.PublicKey, newest int,
 		RefundID        string `json:"refundId"`
 		RefundRequestID string `json:"refundRequestId"`
 		RefundStatus    string `json:"refundStatus"`
+		CaptureID       string `json:"captureId"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return nil, fmt.Errorf("antomgw: notification: decode body: %w", err)
@@ -160,7 +168,11 @@ func parseNotification(r *http.Request, keys map[int]*rsa.PublicKey, newest int,
 	// Antom does not document notifyRefund's notifyType; a refund is known
 	// by its refund fields.
 	var res Result
-	if probe.RefundID != "" || probe.RefundRequestID != "" || probe.RefundStatus != "" || strings.Contains(strings.ToUpper(probe.NotifyType), "REFUND") {
+	if probe.NotifyType == NotifyTypeCapture || probe.CaptureID != "" {
+		n.Kind, n.Capture = KindCapture, new(CaptureNotification)
+		err = json.Unmarshal(body, n.Capture)
+		res = n.Capture.Result
+	} else if probe.RefundID != "" || probe.RefundRequestID != "" || probe.RefundStatus != "" || strings.Contains(strings.ToUpper(probe.NotifyType), "REFUND") {
 		n.Kind, n.Refund = KindRefund, new(RefundNotification)
 		err = json.Unmarshal(body, n.Refund)
 		res = n.Refund.Result
@@ -181,7 +193,8 @@ func parseNotification(r *http.Request, keys map[int]*rsa.PublicKey, newest int,
 // WriteNotificationAck answers a notification with HTTP 200 and
 // NotificationAck, the only answer that stops the gateway from sending it
 // again. Write it once the notification is safely recorded (and
-// de-duplicated by paymentId or refundId: it may arrive more than once).
+// de-duplicated by paymentId, refundId or captureId: it may arrive more
+// than once).
 func WriteNotificationAck(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	w.WriteHeader(http.StatusOK)

@@ -59,10 +59,23 @@ type PaymentMethod struct {
 type PaymentFactor struct {
 	// InStorePaymentScenario is PaymentCode, OrderCode or EntryCode.
 	InStorePaymentScenario string `json:"inStorePaymentScenario,omitempty"`
-	IsAuthorization        *bool  `json:"isAuthorization,omitempty"`
-	CaptureMode            string `json:"captureMode,omitempty"`
-	PresentmentMode        string `json:"presentmentMode,omitempty"`
+	// IsAuthorization makes a CASHIER_PAYMENT an authorisation: its
+	// amount is held when it succeeds and taken later with Capture (or
+	// released with CancelPayment, or at its authExpiryTime). Sent as the
+	// string "true"; the gateway reads a JSON boolean too.
+	IsAuthorization FlexBool `json:"isAuthorization,omitempty"`
+	// CaptureMode is CaptureModeAutomatic (the default: captured in full
+	// as soon as it is authorised, notifyCapture still sent) or
+	// CaptureModeManual (the merchant calls Capture).
+	CaptureMode     string `json:"captureMode,omitempty"`
+	PresentmentMode string `json:"presentmentMode,omitempty"`
 }
+
+// Capture modes (PaymentFactor.CaptureMode).
+const (
+	CaptureModeAutomatic = "AUTOMATIC"
+	CaptureModeManual    = "MANUAL"
+)
 
 // Order describes what is paid for. Only the fields the gateway reads are
 // typed; everything else a merchant sends is accepted and ignored.
@@ -133,6 +146,9 @@ type PayResponse struct {
 	NormalURL          string              `json:"normalUrl,omitempty"`
 	OrderCodeForm      *OrderCodeForm      `json:"orderCodeForm,omitempty"`
 	RedirectActionForm *RedirectActionForm `json:"redirectActionForm,omitempty"`
+	// AuthExpiryTime is when a successful authorisation
+	// (PaymentFactor.IsAuthorization) releases what is not captured.
+	AuthExpiryTime string `json:"authExpiryTime,omitempty"`
 }
 
 // InquiryPaymentRequest is the body of inquiryPayment. PaymentID wins when
@@ -143,7 +159,9 @@ type InquiryPaymentRequest struct {
 	MerchantAccountID string `json:"merchantAccountId,omitempty"`
 }
 
-// Transaction is one later operation on a payment (a refund or a cancel).
+// Transaction is one later operation on a payment: a REFUND, a CANCEL, and
+// for an authorisation each CAPTURE and the VOID of what was released
+// (TransactionType).
 type Transaction struct {
 	TransactionType      string  `json:"transactionType"`
 	TransactionStatus    string  `json:"transactionStatus"`
@@ -168,7 +186,18 @@ type InquiryPaymentResponse struct {
 	PaymentTime          string        `json:"paymentTime,omitempty"`
 	PaymentMethodType    string        `json:"paymentMethodType,omitempty"`
 	Transactions         []Transaction `json:"transactions,omitempty"`
+	// AuthExpiryTime is when an authorisation releases what is not
+	// captured (set once it succeeded).
+	AuthExpiryTime string `json:"authExpiryTime,omitempty"`
 }
+
+// Transaction types (Transaction.TransactionType).
+const (
+	TransactionRefund  = "REFUND"
+	TransactionCancel  = "CANCEL"
+	TransactionCapture = "CAPTURE"
+	TransactionVoid    = "VOID"
+)
 
 // CancelRequest is the body of cancel. PaymentID wins when both are set.
 type CancelRequest struct {

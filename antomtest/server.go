@@ -18,7 +18,7 @@ import (
 // Request is one request the fake server received.
 type Request struct {
 	// API is the last element of the path: "pay", "inquiryPayment",
-	// "cancel", "refund" or "inquiryRefund".
+	// "cancel", "refund", "inquiryRefund", "capture", …
 	API string
 	// Path is the request path (AMS v1, sandbox or omnichannel v2).
 	Path string
@@ -71,7 +71,15 @@ type Reply struct {
 // deterministic: pay answers SUCCESS with paymentId "PAY_" followed by the
 // paymentRequestId; inquiryPayment answers paymentStatus SUCCESS; cancel
 // answers S; refund answers SUCCESS with refundId "REFUND_" followed by the
-// refundRequestId; inquiryRefund answers refundStatus SUCCESS.
+// refundRequestId; inquiryRefund answers refundStatus SUCCESS; capture
+// answers SUCCESS with captureId "CAPTURE_" followed by the
+// captureRequestId; consult answers two enabled options, ALIPAY_CN and
+// CARD, in the request's currency; createPaymentSession answers
+// paymentSessionId "SESSION_" followed by the paymentRequestId, some
+// paymentSessionData, an expiry an hour away and a normalUrl under
+// CheckoutURL; retrievePaymentSession (at any path ending in its name, the
+// official SDKs' double slash included) answers that session ACTIVE, for
+// paymentRequestId or payment_request_id.
 type Server struct {
 	*httptest.Server
 
@@ -289,6 +297,8 @@ func defaultBody(req Request, res wire.Result, now time.Time) []byte {
 		RefundRequestID  string          `json:"refundRequestId"`
 		RefundID         string          `json:"refundId"`
 		RefundAmount     json.RawMessage `json:"refundAmount"`
+		CaptureRequestID string          `json:"captureRequestId"`
+		CaptureAmount    json.RawMessage `json:"captureAmount"`
 	}
 	_ = json.Unmarshal(req.Body, &in) // a body that does not decode gets ids left empty
 	paymentID := in.PaymentID
@@ -344,6 +354,16 @@ func defaultBody(req Request, res wire.Result, now time.Time) []byte {
 		if res.Status == wire.StatusSuccess {
 			set("refundTime", at)
 		}
+	case "capture":
+		set("captureRequestId", in.CaptureRequestID)
+		set("paymentId", in.PaymentID)
+		if res.Status == wire.StatusSuccess {
+			if in.CaptureRequestID != "" {
+				set("captureId", "CAPTURE_"+in.CaptureRequestID)
+			}
+			set("captureAmount", in.CaptureAmount)
+			set("captureTime", at)
+		}
 	case "inquiryRefund":
 		refundID := in.RefundID
 		if refundID == "" && in.RefundRequestID != "" {
@@ -355,6 +375,8 @@ func defaultBody(req Request, res wire.Result, now time.Time) []byte {
 			m["refundStatus"] = "SUCCESS"
 			set("refundTime", at)
 		}
+	case "consult", "createPaymentSession", "retrievePaymentSession":
+		checkoutBody(req, res, now, m)
 	default:
 		if res.Status == wire.StatusSuccess {
 			m["result"] = wire.NewResult(wire.CodeNoInterfaceDef, "no API is defined at "+req.Path)

@@ -97,6 +97,14 @@ const (
 	CodeExpiredCode            = "EXPIRED_CODE"
 	CodeInvalidPaymentCode     = "INVALID_PAYMENT_CODE"
 	CodeUserPaymentVerifyFail  = "USER_PAYMENT_VERIFICATION_FAILED"
+
+	// capture and notifyCapture.
+	CodeCaptureInProcess        = "CAPTURE_IN_PROCESS"
+	CodeAuthCancelled           = "AUTH_CANCELLED"
+	CodeAuthExpired             = "AUTH_EXPIRED"
+	CodeAuthNotFound            = "AUTH_NOT_FOUND"
+	CodeCaptureAmountExceedAuth = "CAPTURE_AMOUNT_EXCEED_AUTH_LIMIT"
+	CodeMultiCaptureNotSupport  = "MULTI_CAPTURE_NOT_SUPPORTED"
 )
 
 const (
@@ -165,6 +173,13 @@ var codes = indexCodes([]CodeInfo{
 	{CodeRefundWindowExceed, StatusFail, "The refund window has passed.", "Settle with the customer outside Antom."},
 	{CodeRefundInProcess, StatusUnknown, "The refund is being processed.", "Inquire the refund or wait for notifyRefund."},
 	{"MERCHANT_BALANCE_NOT_ENOUGH", StatusFail, "The merchant balance is not enough for the refund.", "Top up the merchant balance and retry."},
+	// capture and notifyCapture.
+	{CodeCaptureInProcess, StatusUnknown, "The capture is being processed.", "Wait for notifyCapture or inquire the payment; retry the same request later."},
+	{CodeAuthCancelled, StatusFail, "The authorisation was cancelled.", "Create a new payment."},
+	{CodeAuthExpired, StatusFail, "The authorisation has expired.", "Create a new payment."},
+	{CodeAuthNotFound, StatusFail, "The authorisation does not exist.", "Check the paymentId."},
+	{CodeCaptureAmountExceedAuth, StatusFail, "The total captured amount would exceed the authorised amount.", "Capture at most what is left of the authorisation."},
+	{CodeMultiCaptureNotSupport, StatusFail, "The payment method does not support more than one capture.", "Capture the whole amount at once; make a new payment for more."},
 })
 
 func indexCodes(list []CodeInfo) map[string]CodeInfo {

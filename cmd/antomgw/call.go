@@ -239,6 +239,9 @@ func runCallPay(ctx context.Context, e *env, path string, args []string) error {
 	description := c.field(f, "description", "TEXT", "", "order.orderDescription")
 	notifyURL := c.field(f, "notify-url", "URL", "", "paymentNotifyUrl")
 	redirectURL := c.field(f, "redirect-url", "URL", "", "paymentRedirectUrl (EntryCode, cashier)")
+	authorization := f.boolean("authorization", `paymentFactor.isAuthorization "true": hold the amount, capture it later (cashier only)`)
+	c.fields = append(c.fields, "authorization")
+	captureMode := c.field(f, "capture-mode", "MODE", "", "paymentFactor.captureMode with --authorization: AUTOMATIC (the default) or MANUAL (call capture)")
 	resolve := f.boolean("resolve", "on a U or lost answer, poll and cancel at the deadline; print the outcome")
 	var deadline, interval time.Duration
 	f.durVar(&deadline, "resolve-deadline", "DURATION", antomgw.DefaultResolveDeadline, "with --resolve: how long to poll before cancelling")
@@ -285,6 +288,12 @@ func runCallPay(ctx context.Context, e *env, path string, args []string) error {
 		req.ProductCode = antomgw.ProductCashier
 	default:
 		return f.usagef("--scenario %q: want PaymentCode, OrderCode, EntryCode or cashier", *scenario)
+	}
+	if *authorization || *captureMode != "" {
+		if req.PaymentFactor == nil {
+			req.PaymentFactor = &antomgw.PaymentFactor{}
+		}
+		req.PaymentFactor.IsAuthorization, req.PaymentFactor.CaptureMode = antomgw.FlexBool(*authorization), *captureMode
 	}
 	if !*resolve {
 		resp, err := cl.Pay(ctx, req)

@@ -42,7 +42,7 @@ func addStoreFlags(f *flagSet) *storeFlag {
 		f:           f,
 		data:        f.str("data", "DIR", defaultDataDir, "data directory of the embedded SQLite store (ignored with --database-url)"),
 		databaseURL: f.str("database-url", "URL", "", "PostgreSQL URL (postgres://user@host/db) for several nodes on one database (default: SQLite in --data)"),
-		kekFile:     f.str("kek-file", "FILE", "", "key-encryption key (32 bytes: raw, hex or base64) sealing the gateway keys in PostgreSQL; default $ANTOMGW_KEK"),
+		kekFile:     f.str("kek-file", "FILE", "", "key-encryption key (32 bytes: raw, hex or base64) sealing the gateway keys at rest (SQLite or PostgreSQL); default $ANTOMGW_KEK (the key itself)"),
 	}
 	f.fromEnv("data", "database-url")
 	return sf
@@ -65,9 +65,6 @@ func (sf *storeFlag) open(ctx context.Context, e *env, synchronous string) (stor
 		cfg.KEK = b
 	case e.env("ANTOMGW_KEK") != "":
 		cfg.KEK = []byte(e.env("ANTOMGW_KEK"))
-	}
-	if cfg.KEK != nil && cfg.DatabaseURL == "" {
-		return nil, node.StoreInfo{}, sf.f.usagef("a key-encryption key (--kek-file or ANTOMGW_KEK) seals gateway keys in PostgreSQL; it needs --database-url (SQLite keeps keys in its 0600 database file)")
 	}
 	if !sf.create && cfg.DatabaseURL == "" {
 		if _, err := os.Stat(filepath.Join(cfg.DataDir, dbFile)); errors.Is(err, fs.ErrNotExist) {
@@ -111,7 +108,7 @@ func (sf *storeFlag) service(ctx context.Context, e *env) (*gateway.Service, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	return &gateway.Service{Store: st, NotificationBody: notify.Body}, func() { st.Close() }, nil
+	return &gateway.Service{Store: st, NotificationBody: notify.Body, CaptureNotificationBody: notify.CaptureBody}, func() { st.Close() }, nil
 }
 
 // readPublicKeyFile reads an RSA public key file (PEM or bare base64 DER) and

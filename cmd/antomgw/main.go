@@ -56,13 +56,15 @@ func commands() []*command {
 			{name: "advance", summary: "move the test clock forward; what falls due runs, in order", run: runClockAdvance},
 		}},
 		{name: "listen", summary: "receive and verify notifications as a merchant (development)", run: runListen},
-		{name: "keys", summary: "generate key pairs; export, rotate, activate and retire the gateway key", sub: []*command{
+		{name: "proxy", summary: "a local signing proxy: curl or Postman send plain JSON, the proxy signs and verifies", run: runProxy},
+		{name: "keys", summary: "generate key pairs; export, rotate, activate, retire and seal the gateway key", sub: []*command{
 			{name: "generate", summary: "generate an RSA-2048 key pair into two PEM files", run: runKeysGenerate},
 			{name: "export", summary: "print a gateway public key (PEM SPKI); the active version by default", run: runKeysExport},
 			{name: "rotate", summary: "create the next gateway key version, published (--activate: active at once)", run: runKeysRotate},
 			{name: "activate", summary: "make a gateway key version the one that signs", run: runKeysActivate},
 			{name: "list", summary: "list gateway key versions, their states and pinned clients", run: runKeysList},
 			{name: "retire", summary: "retire a gateway key version no one signs with", run: runKeysRetire},
+			{name: "seal", summary: "seal the gateway keys stored unsealed with the KEK (server stopped)", run: runKeysSeal},
 		}},
 		{name: "sign", summary: "sign a request body and print the Signature header value", run: runSign},
 		{name: "verify", summary: "verify a Signature header value; explain a mismatch", run: runVerify},
@@ -72,7 +74,12 @@ func commands() []*command {
 			{name: "cancel", summary: "cancel a payment (cancel)", run: runCallCancel},
 			{name: "refund", summary: "refund a payment (refund)", run: runCallRefund},
 			{name: "inquiry-refund", summary: "inquire a refund (inquiryRefund)", run: runCallInquiryRefund},
+			{name: "capture", summary: "capture all or part of an authorisation (capture)", run: runCallCapture},
+			{name: "consult", summary: "ask which payment methods can pay an amount (consult)", run: runCallConsult},
+			{name: "session", summary: "create a payment session for the checkout page (createPaymentSession)", run: runCallSession},
+			{name: "retrieve-session", summary: "retrieve a payment session by paymentRequestId (retrievePaymentSession)", run: runCallRetrieveSession},
 		}},
+		{name: "backup", summary: "write a consistent copy of the SQLite store (mode 0600) while it runs", run: runBackup},
 		{name: "bench", summary: "load a running gateway with signed requests; measure the crypto ceiling", run: runBench},
 	}
 }

@@ -18,6 +18,7 @@ func TestBrowser(t *testing.T) {
 	b := startBrowser(t)
 	t.Run("watch", func(t *testing.T) { testWatch(t, b) })
 	t.Run("wallet", func(t *testing.T) { testWallet(t, b) })
+	t.Run("session", func(t *testing.T) { testSession(t, b) })
 	t.Run("console", func(t *testing.T) { testConsole(t, b) })
 }
 

@@ -102,6 +102,7 @@ func (c *Console) routes() []route {
 		{"POST /console/payments/{id}/resolve", c.resolve},
 		{"POST /console/payments/{id}/refund", c.refund},
 		{"POST /console/payments/{id}/cancel", c.cancel},
+		{"GET /console/sessions", c.sessions},
 		{"GET /console/requests", c.requests},
 		{"GET /console/requests/{n}", c.request},
 		{"GET /console/notifications", c.notifications},

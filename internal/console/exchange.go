@@ -169,7 +169,7 @@ type event struct {
 }
 
 // timeline orders what happened to a payment by time: its own times, its
-// refunds, its notifications and their attempts, and the API exchanges
+// captures and refunds, its notifications and their attempts, and the API exchanges
 // about it. Events at the same instant keep the order they are added in
 // (the exchanges first: a pay arrives before its payment exists), so a
 // test clock standing still still reads as a story.
@@ -203,6 +203,21 @@ func timeline(d *gateway.PaymentDetail, exchanges []*traffic.Exchange, now time.
 		add(p.CancelledAt, "cancelled", p.ResultMessage, "", "CANCELLED")
 	case gateway.PaymentProcessing:
 		add(p.ExpiresAt, "closes unless paid (paymentExpiryTime)", "", "", "")
+	}
+	if p.Authorization && p.AuthState.Open() {
+		add(p.AuthExpiresAt, "the authorisation's rest is released unless captured (authExpiryTime)", "", "#authorisation", "")
+	}
+	for _, c := range d.Captures {
+		what := "capture " + c.ID
+		if c.Automatic {
+			what += " (automatic)"
+		}
+		detail := view.FormatMoney(c.Amount) + ", " + string(c.Status)
+		if c.Status == gateway.CaptureFail {
+			detail += " " + c.ResultCode
+		}
+		add(c.CreatedAt, what+" requested", detail, "#captures", string(c.Status))
+		add(c.CapturedAt, what+" captured", view.FormatMoney(c.Amount), "#captures", "SUCCESS")
 	}
 	for _, r := range d.Refunds {
 		add(r.CreatedAt, "refund "+r.ID+" requested", view.FormatMoney(r.Amount)+", "+string(r.Status), "#refunds", string(r.Status))

@@ -166,8 +166,13 @@ type paymentData struct {
 	NotifyURL, RedirectURL, ActionURL                           string
 	QR                                                          bool
 
+	// Auth is the authorisation's state; nil for a payment that is not
+	// an authorisation.
+	Auth *authView
+
 	Timeline      []event
 	Refunds       []refundRow
+	Captures      []captureRow
 	Notifications []notificationBlock
 	Exchanges     []exchangeView
 	Recording     bool
@@ -182,6 +187,19 @@ type refundRow struct {
 	ID, RequestID, Amount, Status, Code string
 	Async                               bool
 	Created, Refunded                   stamp
+}
+
+// authView is an authorisation's state on its payment's page.
+type authView struct {
+	Mode, State                     string
+	Captured, Capturing, Capturable string
+	Expires                         stamp
+}
+
+type captureRow struct {
+	ID, RequestID, Amount, Status, Code string
+	Last, Automatic                     bool
+	Created, Captured                   stamp
 }
 
 type notificationBlock struct {
@@ -225,9 +243,23 @@ func (c *Console) paymentPage(w http.ResponseWriter, r *http.Request, id string,
 		QR:        p.Scenario == gateway.ScenarioOrderCode && p.ActionURL != "",
 		Recording: c.Traffic != nil, FailCodes: failCodes, Currency: p.Amount.Currency,
 		CanResolve: p.Status == gateway.PaymentProcessing,
-		CanRefund:  p.Status == gateway.PaymentSuccess && p.Refunded < p.Amount.Value,
-		CanCancel:  p.Status == gateway.PaymentProcessing || (p.Status == gateway.PaymentSuccess && p.Refunded == 0),
-		RefundLeft: p.Amount.Value - p.Refunded,
+		CanRefund:  p.Status == gateway.PaymentSuccess && p.Refundable() > 0,
+		CanCancel: p.Status == gateway.PaymentProcessing || (p.Status == gateway.PaymentSuccess && p.Refunded == 0 &&
+			(!p.Authorization || (p.AuthState == gateway.AuthAuthorised && p.Capturing == 0))),
+		RefundLeft: p.Refundable(),
+	}
+	if p.Authorization {
+		money := func(v int64) string { return view.FormatMoney(gateway.Money{Value: v, Currency: p.Amount.Currency}) }
+		d.Auth = &authView{Mode: p.CaptureMode, State: string(p.AuthState), Captured: money(p.Captured),
+			Capturing: money(p.Capturing), Capturable: money(p.Capturable()), Expires: stampOf(p.AuthExpiresAt, now)}
+		if d.Auth.State == "" {
+			d.Auth.State = "not authorised yet"
+		}
+	}
+	for _, c := range det.Captures {
+		d.Captures = append(d.Captures, captureRow{ID: c.ID, RequestID: c.RequestID, Amount: view.FormatMoney(c.Amount),
+			Status: string(c.Status), Code: c.ResultCode, Last: c.Last, Automatic: c.Automatic,
+			Created: stampOf(c.CreatedAt, now), Captured: stampOf(c.CapturedAt, now)})
 	}
 	if p.Status == gateway.PaymentProcessing {
 		d.Expires = stampOf(p.ExpiresAt, now)

@@ -29,7 +29,7 @@ var (
 // pageNames are the templates/<name>.html that are whole pages; each is
 // parsed with the layout and the shared partials.
 var pageNames = []string{"payments", "payment", "requests", "request", "notifications",
-	"clients", "keys", "scenarios", "login", "error"}
+	"clients", "keys", "scenarios", "login", "error", "sessions"}
 
 var funcs = template.FuncMap{
 	"choice": func(name string, options []string, selected string) choice { return choice{name, options, selected} },
@@ -58,12 +58,16 @@ type choice struct {
 // badgeClass is the CSS class of a status badge.
 func badgeClass(status string) string {
 	switch status {
-	case "SUCCESS", "S", "delivered", "active":
+	case "SUCCESS", "S", "delivered", "active", "COMPLETED":
 		return "badge ok"
 	case "FAIL", "F", "given up", "retired":
 		return "badge bad"
-	case "PROCESSING", "U", "pending", "published":
+	case "PROCESSING", "U", "pending", "published", "ACTIVE":
 		return "badge wait"
+	case "AUTHORISED", "PARTIALLY_CAPTURED": // an authorisation with something left to capture
+		return "badge wait"
+	case "CAPTURED":
+		return "badge ok"
 	}
 	return "badge off"
 }

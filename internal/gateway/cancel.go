@@ -57,7 +57,10 @@ func (s *Service) InquirePayment(ctx context.Context, clientID, paymentID, reque
 
 // Cancel cancels a payment: a PROCESSING one at once (a completion arriving
 // later loses), a SUCCESS one inside the cancel window and before any refund
-// (funds reversed). Cancelling a cancelled payment succeeds again.
+// (funds reversed). Cancelling a cancelled payment succeeds again. An
+// authorisation is voided instead: while nothing of it is captured, until
+// its authExpiryTime (the cancel window does not apply); after a capture
+// it cannot be cancelled (refund the captured money instead).
 func (s *Service) Cancel(ctx context.Context, clientID, paymentID, requestID string) (*Payment, error) {
 	found, err := s.payment(ctx, clientID, paymentID, requestID)
 	if err != nil {
@@ -77,6 +80,9 @@ func (s *Service) Cancel(ctx context.Context, clientID, paymentID, requestID str
 		case PaymentFail:
 			return Errorf(KindInvalidTransition, "the payment has failed (%s); there is nothing to cancel", p.ResultCode)
 		case PaymentSuccess:
+			if p.Authorization {
+				return s.void(tx, p, now)
+			}
 			if p.Refunded > 0 {
 				return Errorf(KindInvalidTransition, "the payment has refunds; it can no longer be cancelled")
 			}
@@ -93,4 +99,34 @@ func (s *Service) Cancel(ctx context.Context, clientID, paymentID, requestID str
 		return nil, storeError(err)
 	}
 	return out, nil
+}
+
+// void cancels the SUCCESS authorisation p inside tx: an open one with
+// nothing captured is VOIDED and the payment CANCELLED; one past its
+// authExpiryTime is expired (and so cancelled) now, which is what the
+// merchant asked for. Anything captured, or being captured, refuses the
+// cancel.
+func (s *Service) void(tx Tx, p *Payment, now time.Time) error {
+	expired, err := s.expireAuth(tx, p, now)
+	if err != nil {
+		return err
+	}
+	switch {
+	case expired && p.Status == PaymentCancelled:
+		return tx.UpdatePayment(p)
+	case p.Capturing > 0:
+		return Errorf(KindInvalidTransition, "a capture of the authorisation is in process; it can no longer be cancelled")
+	case p.Captured > 0:
+		return Errorf(KindInvalidTransition, "the authorisation has captures (%s captured); it can no longer be cancelled: refund the captured money instead",
+			s.money(Money{Value: p.Captured, Currency: p.Amount.Currency}))
+	case p.AuthState != AuthAuthorised:
+		return Errorf(KindInvalidTransition, "the authorisation is %s; it can no longer be cancelled", p.AuthState)
+	}
+	if err := p.authMove(AuthVoided, now); err != nil {
+		return err
+	}
+	if err := s.settle(tx, p, PaymentCancelled, CodeOrderCancelled, "The authorisation was voided by the merchant; the held amount was released.", now); err != nil {
+		return err
+	}
+	return tx.UpdatePayment(p)
 }

@@ -36,6 +36,17 @@ const (
 	// KindConflict: an operator's change clashes with what is there (a
 	// client id taken, a key version in use).
 	KindConflict
+	// KindAuthNotFound: a capture names no payment of the client
+	// (AUTH_NOT_FOUND).
+	KindAuthNotFound
+	// KindAuthExpired: the authorisation is past its authExpiryTime
+	// (AUTH_EXPIRED).
+	KindAuthExpired
+	// KindAuthCancelled: the authorisation was voided (AUTH_CANCELLED).
+	KindAuthCancelled
+	// KindCaptureExceed: the capture would take more than is left of the
+	// authorisation (CAPTURE_AMOUNT_EXCEED_AUTH_LIMIT).
+	KindCaptureExceed
 )
 
 // Error is a domain error: a kind, the field it concerns (for KindInvalid)

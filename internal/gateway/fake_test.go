@@ -70,6 +70,9 @@ type fakeProcessor struct {
 	clock      *clock
 	instant    bool
 	authorized atomic.Int64 // Authorize calls
+	captures   atomic.Int64 // Capture calls
+	// capture, when set, decides captures; nil takes every capture.
+	capture func(p *gateway.Payment, c *gateway.Capture) (gateway.CaptureDecision, error)
 }
 
 func (f *fakeProcessor) Admit(context.Context, *gateway.Payment) (bool, error) { return true, nil }
@@ -92,6 +95,14 @@ func (f *fakeProcessor) Refund(context.Context, *gateway.Payment, *gateway.Refun
 
 func (f *fakeProcessor) Instant() bool { return f.instant }
 
+func (f *fakeProcessor) Capture(_ context.Context, p *gateway.Payment, c *gateway.Capture) (gateway.CaptureDecision, error) {
+	f.captures.Add(1)
+	if f.capture != nil {
+		return f.capture(p, c)
+	}
+	return gateway.CaptureDecision{Status: gateway.CaptureSuccess}, nil
+}
+
 // env is a Service on a fresh SQLite file, with its clock and wallet.
 type env struct {
 	svc   *gateway.Service
@@ -109,7 +120,8 @@ func newEnv(tb testing.TB, instant bool) *env {
 	tb.Cleanup(func() { st.Close() })
 	c := &clock{now: t0}
 	proc := &fakeProcessor{clock: c, instant: instant}
-	svc := &gateway.Service{Store: st, Processor: proc, Now: c.Now, NotificationBody: notificationBody}
+	svc := &gateway.Service{Store: st, Processor: proc, Now: c.Now, NotificationBody: notificationBody,
+		CaptureNotificationBody: captureBody}
 	return &env{svc: svc, store: st, clock: c, proc: proc}
 }
 
@@ -125,6 +137,11 @@ func notificationBody(kind gateway.NotificationKind, p *gateway.Payment, r *gate
 		return fmt.Appendf(nil, `{"kind":%q,"paymentId":%q,"refundId":%q,"refundStatus":%q}`, kind, p.ID, r.ID, r.Status), nil
 	}
 	return fmt.Appendf(nil, `{"kind":%q,"paymentId":%q,"paymentStatus":%q}`, kind, p.ID, p.Status), nil
+}
+
+func captureBody(p *gateway.Payment, c *gateway.Capture) ([]byte, error) {
+	return fmt.Appendf(nil, `{"kind":"notifyCapture","paymentId":%q,"captureId":%q,"captureStatus":%q,"code":%q}`,
+		p.ID, c.ID, c.Status, c.ResultCode), nil
 }
 
 func payInput(requestID string, value int64) gateway.PayInput {

@@ -89,6 +89,10 @@ func (s *Service) runJob(ctx context.Context, j *Job) error {
 			}
 			return s.notify(tx, NotifyRefund, p, r, r.NotifyURL, now)
 		})
+	case JobAuthExpire:
+		return s.doJob(ctx, j, func(tx Tx) error { return s.expireAuthJob(tx, j) })
+	case JobCaptureResolve:
+		return s.resolveCapture(ctx, j)
 	default:
 		// A kind this version does not know (written by a newer node):
 		// leave it for its lease to run out and a node that knows it.

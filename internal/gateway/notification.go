@@ -18,6 +18,9 @@ const (
 	// NotifyRefund is notifyRefund: an asynchronous refund reached SUCCESS
 	// or FAIL.
 	NotifyRefund NotificationKind = "notifyRefund"
+	// NotifyCapture is notifyCapture: a capture reached SUCCESS or FAIL
+	// (the gateway's own in AUTOMATIC capture mode too).
+	NotifyCapture NotificationKind = "notifyCapture"
 )
 
 // Notification is one webhook to deliver, at least once, to a merchant. It
@@ -247,6 +250,10 @@ func (s RetrySchedule) String() string {
 // NotificationBodyFunc renders a notification's JSON body from the payment
 // (and, for NotifyRefund, the refund) in its new state.
 type NotificationBodyFunc func(kind NotificationKind, p *Payment, r *Refund) ([]byte, error)
+
+// CaptureBodyFunc renders the JSON body of notifyCapture from the payment
+// and the capture in their new state.
+type CaptureBodyFunc func(p *Payment, c *Capture) ([]byte, error)
 
 // Notifications lists the notifications f selects, newest first.
 func (s *Service) Notifications(ctx context.Context, f NotificationFilter) ([]Notification, error) {

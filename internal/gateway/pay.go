@@ -30,6 +30,12 @@ type PayInput struct {
 	RedirectURL string
 	ReferenceID string
 	ExpiresAt   time.Time // zero: now + PaymentExpiry
+	// Authorization is paymentFactor.isAuthorization: the payment is an
+	// authorisation (CASHIER_PAYMENT only), captured later (see Capture).
+	Authorization bool
+	// CaptureMode is paymentFactor.captureMode: CaptureAutomatic (also
+	// when empty) or CaptureManual, which needs Authorization.
+	CaptureMode string
 }
 
 // PayResult is what a pay call found out; the edge (httpapi) turns it into
@@ -57,8 +63,53 @@ type PayResult struct {
 }
 
 func payFingerprint(in *PayInput) string {
-	return fingerprint(in.ProductCode, in.Scenario, strconv.FormatInt(in.Amount.Value, 10),
-		in.Amount.Currency, in.MethodType, in.MethodID)
+	fields := []string{in.ProductCode, in.Scenario, strconv.FormatInt(in.Amount.Value, 10),
+		in.Amount.Currency, in.MethodType, in.MethodID}
+	if in.Authorization {
+		// Only for authorisations: the fingerprints of other payments,
+		// stored before authorisations existed, stay what they were.
+		fields = append(fields, "authorization", in.CaptureMode)
+	}
+	return fingerprint(fields...)
+}
+
+// checkAuthorization checks and normalises the authorisation fields of a
+// pay request.
+func checkAuthorization(in *PayInput) error {
+	mode, err := CheckAuthorization(in.ProductCode, in.Authorization, in.CaptureMode)
+	in.CaptureMode = mode
+	return err
+}
+
+// CheckAuthorization checks the authorisation fields of a payment
+// (paymentFactor.isAuthorization and captureMode) for productCode and
+// returns the capture mode to record: AUTOMATIC or MANUAL for an
+// authorisation (AUTOMATIC when captureMode is empty), empty otherwise.
+// An authorisation must be a CASHIER_PAYMENT; MANUAL needs
+// isAuthorization. Errors are KindInvalid, naming the field. Pay applies
+// it; a caller that records the fields before the payment exists (a
+// payment session) applies it first, so that the later Pay accepts them.
+func CheckAuthorization(productCode string, authorization bool, captureMode string) (string, error) {
+	switch captureMode {
+	case "":
+		if authorization {
+			captureMode = CaptureAutomatic
+		}
+	case CaptureAutomatic:
+		if !authorization {
+			captureMode = "" // every payment's default: nothing to record
+		}
+	case CaptureManual:
+		if !authorization {
+			return "", Invalid("paymentFactor.captureMode", "paymentFactor.captureMode MANUAL needs paymentFactor.isAuthorization true: only an authorisation is captured later")
+		}
+	default:
+		return "", Invalid("paymentFactor.captureMode", "paymentFactor.captureMode %q is not AUTOMATIC or MANUAL", captureMode)
+	}
+	if authorization && productCode != ProductCashier {
+		return "", Invalid("paymentFactor.isAuthorization", "paymentFactor.isAuthorization is for CASHIER_PAYMENT (online card payments); Antom documents no authorisation and capture for %s", productCode)
+	}
+	return captureMode, nil
 }
 
 func fingerprint(fields ...string) string {
@@ -78,6 +129,9 @@ func fingerprint(fields ...string) string {
 func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 	if in.Amount.Value <= 0 {
 		return nil, Invalid("paymentAmount.value", "paymentAmount.value must be a positive integer in minor units")
+	}
+	if err := checkAuthorization(&in); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	fp := payFingerprint(&in)
@@ -100,7 +154,8 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 		MethodType: in.MethodType, MethodID: in.MethodID, NotifyURL: in.NotifyURL,
 		RedirectURL: in.RedirectURL, ReferenceID: in.ReferenceID, Fingerprint: fp,
 		Status: PaymentProcessing, CreatedAt: now, UpdatedAt: now,
-		ExpiresAt: expires.UTC().Truncate(time.Millisecond),
+		ExpiresAt:     expires.UTC().Truncate(time.Millisecond),
+		Authorization: in.Authorization, CaptureMode: in.CaptureMode,
 	}
 	admitted, err := s.Processor.Admit(ctx, p)
 	if err != nil {
@@ -223,8 +278,9 @@ func (s *Service) apply(tx Tx, p *Payment, dec Decision, now time.Time) error {
 
 // settle moves a payment to a final status and removes its pending jobs. It
 // is the one place a payment becomes final, so what a final payment causes
-// (its notifyPayment) is added here, in the same transaction. A cancel by
-// the merchant is not notified: the merchant asked for it.
+// (its notifyPayment; for an authorisation, its automatic capture or its
+// expiry) is added here, in the same transaction. A cancel by the merchant
+// is not notified: the merchant asked for it.
 func (s *Service) settle(tx Tx, p *Payment, to PaymentStatus, code, message string, now time.Time) error {
 	if to == PaymentSuccess && code == "" {
 		code, message = CodeSuccess, "success"
@@ -235,8 +291,17 @@ func (s *Service) settle(tx Tx, p *Payment, to PaymentStatus, code, message stri
 	if err := tx.DeleteJobs(p.ID); err != nil {
 		return err
 	}
+	authorised := to == PaymentSuccess && p.Authorization
+	if authorised {
+		s.authorised(p, now)
+	}
 	if to == PaymentSuccess || to == PaymentFail {
-		return s.notify(tx, NotifyPayment, p, nil, p.NotifyURL, now)
+		if err := s.notify(tx, NotifyPayment, p, nil, p.NotifyURL, now); err != nil {
+			return err
+		}
+	}
+	if authorised {
+		return s.afterAuthorised(tx, p, now)
 	}
 	return nil
 }

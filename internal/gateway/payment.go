@@ -103,6 +103,27 @@ type Payment struct {
 	PaidAt      time.Time // zero unless SUCCESS (kept after a cancel)
 	CancelledAt time.Time
 	Refunded    int64 // sum of refunds not FAIL, in minor units
+
+	// Authorization: paymentFactor.isAuthorization was set. The payment's
+	// SUCCESS holds its amount (an authorisation) until it is captured,
+	// voided or expires; see AuthState. False for every other payment,
+	// whose other authorisation fields stay zero.
+	Authorization bool
+	// CaptureMode is CaptureAutomatic or CaptureManual for an
+	// authorisation; empty otherwise.
+	CaptureMode string
+	// AuthState is where the authorisation stands once it succeeded;
+	// AuthNone before, and for a payment that is not an authorisation.
+	AuthState AuthState
+	// AuthExpiresAt is authExpiryTime: when an uncaptured authorisation
+	// (or the uncaptured rest of one) is released. Zero until the
+	// authorisation succeeded.
+	AuthExpiresAt time.Time
+	// Captured is the sum of the successful captures, in minor units.
+	Captured int64
+	// Capturing is the sum of the captures still PROCESSING (reserved
+	// against the authorised amount).
+	Capturing int64
 }
 
 // move applies the transition table to p. It returns an error wrapping

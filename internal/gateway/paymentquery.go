@@ -87,6 +87,7 @@ func knownStatus(s PaymentStatus) bool {
 type PaymentDetail struct {
 	Payment       *Payment
 	Refunds       []*Refund
+	Captures      []*Capture           // oldest first; only an authorisation has any
 	Notifications []NotificationDetail // newest first
 }
 
@@ -133,8 +134,8 @@ func (s *Service) FindPayment(ctx context.Context, ref PaymentRef) (*Payment, er
 	return list[0], nil
 }
 
-// ShowPayment returns a payment with its refunds, notifications and every
-// delivery attempt.
+// ShowPayment returns a payment with its refunds, captures, notifications
+// and every delivery attempt.
 func (s *Service) ShowPayment(ctx context.Context, ref PaymentRef) (*PaymentDetail, error) {
 	p, err := s.FindPayment(ctx, ref)
 	if err != nil {
@@ -143,6 +144,11 @@ func (s *Service) ShowPayment(ctx context.Context, ref PaymentRef) (*PaymentDeta
 	d := &PaymentDetail{Payment: p}
 	if d.Refunds, err = s.Store.Refunds(ctx, p.ID); err != nil {
 		return nil, storeError(err)
+	}
+	if p.Authorization {
+		if d.Captures, err = s.Store.Captures(ctx, p.ID); err != nil {
+			return nil, storeError(err)
+		}
 	}
 	ns, err := s.Store.Notifications(ctx, NotificationFilter{PaymentID: p.ID, Limit: 1000})
 	if err != nil {

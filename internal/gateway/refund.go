@@ -140,7 +140,10 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, er
 		if window := orDefault(s.RefundWindow, 365*24*time.Hour); now.Sub(p.PaidAt) > window {
 			return Errorf(KindRefundWindow, "the refund window (%s after payment) has passed", window)
 		}
-		left := p.Amount.Value - p.Refunded
+		if p.Authorization && p.Captured == 0 {
+			return Errorf(KindInvalidTransition, "nothing of the authorisation is captured; only captured money can be refunded (void the authorisation with cancel instead)")
+		}
+		left := p.Refundable()
 		if rest {
 			if left <= 0 {
 				return Errorf(KindRefundExceed, "the payment is already fully refunded")
@@ -151,7 +154,11 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, er
 			return Invalid("refundAmount.currency", "refundAmount.currency %s differs from the payment's %s", r.Amount.Currency, p.Amount.Currency)
 		}
 		if r.Amount.Value > left {
-			return Errorf(KindRefundExceed, "refundAmount %s exceeds the refundable amount %s", s.money(r.Amount), s.money(Money{Value: left, Currency: p.Amount.Currency}))
+			what := "the refundable amount"
+			if p.Authorization {
+				what = "the refundable amount (captured less refunded)"
+			}
+			return Errorf(KindRefundExceed, "refundAmount %s exceeds %s %s", s.money(r.Amount), what, s.money(Money{Value: left, Currency: p.Amount.Currency}))
 		}
 		dec, err := s.Processor.Refund(ctx, p, r)
 		if err != nil {

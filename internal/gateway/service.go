@@ -27,6 +27,11 @@ type Service struct {
 	// PaymentExpiry is how long a payment may stay PROCESSING when the
 	// request sets no paymentExpiryTime; then it is closed. Defaults to 14m.
 	PaymentExpiry time.Duration
+	// AuthExpiry is how long a successful authorisation (a payment with
+	// paymentFactor.isAuthorization) holds its amount: its authExpiryTime
+	// is its paymentTime plus AuthExpiry, after which what is uncaptured
+	// is released. Defaults to 7 days (168h), Antom's window.
+	AuthExpiry time.Duration
 	// ResolveAfter is how long after its creation a payment whose decision
 	// was never recorded (the process died in between) is decided again.
 	// Defaults to 30s.
@@ -37,6 +42,9 @@ type Service struct {
 	// NotificationBody renders notification bodies. Nil: no notifications
 	// are created.
 	NotificationBody NotificationBodyFunc
+	// CaptureNotificationBody renders notifyCapture bodies. Nil: no
+	// notifyCapture is created.
+	CaptureNotificationBody CaptureBodyFunc
 	// NotifySchedule says when the first delivery attempt of a new
 	// notification is due. Defaults to AntomSchedule.
 	NotifySchedule RetrySchedule
@@ -46,6 +54,15 @@ type Service struct {
 	// FormatMoney writes an amount for people in messages ("89.03 USD").
 	// Defaults to minor units ("8903 USD").
 	FormatMoney func(Money) string
+	// SessionURL returns the checkout page of a payment session, its
+	// normalUrl (the wallet's page, internal/wallet). Defaults to
+	// https://wallet.antomgw.invalid/session/<paymentSessionId>, on a
+	// domain that never resolves.
+	SessionURL func(*PaymentSession) string
+	// LogoURL returns where the logo of a payment method or card brand is
+	// served (consult's logoUrl). Defaults to
+	// https://wallet.antomgw.invalid/static/logos/<name>.svg.
+	LogoURL func(name string) string
 	// Log receives the causes of the errors the use cases turn into an
 	// unknown outcome (U), which merchants never see. Defaults to
 	// discarding.

@@ -97,24 +97,29 @@ func tableEdges[S ~string](m map[S][]S) []string {
 }
 
 // TestStateMachineDoc checks that the diagrams of docs/state-machine.md
-// draw exactly the transition tables: the payment diagram under a
-// "Payments" heading, the refund diagram under "Refunds".
+// draw exactly the transition tables, in this order: the payment diagram
+// under a "Payments" heading, the refund diagram under "Refunds", the
+// authorisation diagram under "Authorisations", the capture diagram under
+// "Captures".
 func TestStateMachineDoc(t *testing.T) {
 	data, err := os.ReadFile(stateDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	diagrams := mermaidDiagrams(t, string(data))
-	if len(diagrams) != 2 {
-		t.Fatalf("%s has %d mermaid diagrams, want 2 (payments, refunds)", stateDoc, len(diagrams))
-	}
-	for i, c := range []struct {
+	tables := []struct {
 		heading string
 		want    []string
 	}{
 		{"Payments", tableEdges(gateway.PaymentTransitions())},
 		{"Refunds", tableEdges(gateway.RefundTransitions())},
-	} {
+		{"Authorisations", tableEdges(gateway.AuthTransitions())},
+		{"Captures", tableEdges(gateway.CaptureTransitions())},
+	}
+	if len(diagrams) != len(tables) {
+		t.Fatalf("%s has %d mermaid diagrams, want %d (payments, refunds, authorisations, captures)", stateDoc, len(diagrams), len(tables))
+	}
+	for i, c := range tables {
 		d := diagrams[i]
 		if d.heading != c.heading {
 			t.Errorf("diagram %d is under %q, want %q", i+1, d.heading, c.heading)

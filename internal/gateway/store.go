@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Store is the persistence of the gateway: its four roles in one.
+// Store is the persistence of the gateway: its roles in one.
 // Implementations (sqlite, postgres) must pass storetest. Reads return
 // ErrNotFound for a missing row (or another client's). Times come back in
 // UTC, truncated to the millisecond. Claims return rows in no particular
@@ -16,6 +16,7 @@ type Store interface {
 	PaymentStore
 	JobStore
 	NotificationStore
+	SessionStore
 }
 
 // RegistryStore keeps the clients, their keys and the gateway's keys. Every
@@ -91,6 +92,12 @@ type PaymentStore interface {
 	RefundByRequestID(ctx context.Context, clientID, requestID string) (*Refund, error)
 	// Refunds returns the refunds of a payment, oldest first.
 	Refunds(ctx context.Context, paymentID string) ([]*Refund, error)
+	// Capture returns a client's capture by captureId.
+	Capture(ctx context.Context, clientID, captureID string) (*Capture, error)
+	// CaptureByRequestID returns a client's capture by captureRequestId.
+	CaptureByRequestID(ctx context.Context, clientID, requestID string) (*Capture, error)
+	// Captures returns the captures of a payment, oldest first.
+	Captures(ctx context.Context, paymentID string) ([]*Capture, error)
 }
 
 // JobStore keeps the durable delayed transitions.
@@ -142,7 +149,8 @@ type Tx interface {
 	// PaymentForUpdate reads and locks a client's payment by paymentId.
 	PaymentForUpdate(clientID, paymentID string) (*Payment, error)
 	// UpdatePayment writes the mutable fields of p (status, result,
-	// times, refunded sum, action URL); ErrNotFound for a missing row.
+	// times, refunded sum, action URL, authorisation state, expiry and
+	// captured sums); ErrNotFound for a missing row.
 	UpdatePayment(p *Payment) error
 	// InsertRefund inserts r, claiming (ClientID, RequestID); ErrConflict
 	// when the pair is taken.
@@ -152,6 +160,14 @@ type Tx interface {
 	// UpdateRefund writes the mutable fields of r; ErrNotFound for a
 	// missing row.
 	UpdateRefund(r *Refund) error
+	// InsertCapture inserts c, claiming (ClientID, RequestID); ErrConflict
+	// when the pair is taken.
+	InsertCapture(c *Capture) error
+	// CaptureForUpdate reads and locks a client's capture by captureId.
+	CaptureForUpdate(clientID, captureID string) (*Capture, error)
+	// UpdateCapture writes the mutable fields of c (status, result, update
+	// and capture times); ErrNotFound for a missing row.
+	UpdateCapture(c *Capture) error
 	// InsertJob schedules a job; the store assigns its ID.
 	InsertJob(j *Job) error
 	// DeleteJob removes a job (done, or obsolete). Deleting a job that is
@@ -188,6 +204,12 @@ const (
 	JobPaymentResolve JobKind = "payment.resolve"
 	// JobRefundSettle moves a PROCESSING refund to Job.Status.
 	JobRefundSettle JobKind = "refund.settle"
+	// JobAuthExpire releases what is left of an authorisation at its
+	// authExpiryTime (TargetID is the paymentId).
+	JobAuthExpire JobKind = "auth.expire"
+	// JobCaptureResolve asks the processor again for a capture whose
+	// decision was never recorded (TargetID is the captureId).
+	JobCaptureResolve JobKind = "capture.resolve"
 )
 
 // Job is a durable delayed transition.
@@ -195,7 +217,7 @@ type Job struct {
 	ID       int64
 	Kind     JobKind
 	ClientID string
-	TargetID string    // paymentId or refundId
+	TargetID string    // paymentId, refundId or captureId
 	DueAt    time.Time // zero: due at once
 	Status   string    // target status for settle jobs
 	Code     string

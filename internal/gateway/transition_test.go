@@ -180,3 +180,95 @@ func equalTables[S ~string](a, b map[S][]S) bool {
 	}
 	return slices.Equal(edges(a), edges(b))
 }
+
+func TestAuthTransitionTable(t *testing.T) {
+	want := map[AuthState][]AuthState{
+		AuthAuthorised:        {AuthPartiallyCaptured, AuthCaptured, AuthVoided, AuthExpired},
+		AuthPartiallyCaptured: {AuthPartiallyCaptured, AuthCaptured, AuthExpired},
+	}
+	got := AuthTransitions()
+	if !equalTables(got, want) {
+		t.Fatalf("AuthTransitions() = %v, want %v", got, want)
+	}
+	// Nothing leads back to AUTHORISED; a capture never voids; the final
+	// states are dead ends.
+	for from, tos := range got {
+		if slices.Contains(tos, AuthAuthorised) {
+			t.Errorf("%s → AUTHORISED is allowed, want no way back", from)
+		}
+	}
+	if AuthPartiallyCaptured.CanMove(AuthVoided) {
+		t.Error("PARTIALLY_CAPTURED → VOIDED is allowed, want a captured authorisation never voided")
+	}
+	for _, s := range []AuthState{AuthCaptured, AuthVoided, AuthExpired, AuthNone} {
+		if len(got[s]) != 0 || s.Open() {
+			t.Errorf("%q → %v is allowed (open %v), want %q final", s, got[s], s.Open(), s)
+		}
+	}
+}
+
+// TestAuthMoves tries every pair of authorisation states: a pair in the
+// table moves the payment; every other pair is refused with
+// ErrInvalidTransition and leaves the payment as it was.
+func TestAuthMoves(t *testing.T) {
+	states := []AuthState{AuthNone, AuthAuthorised, AuthPartiallyCaptured, AuthCaptured, AuthVoided, AuthExpired, "PENDING"}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, from := range states {
+		for _, to := range states {
+			allowed := slices.Contains(AuthTransitions()[from], to)
+			p := &Payment{ID: "P1", AuthState: from}
+			before := *p
+			err := p.authMove(to, now)
+			switch {
+			case allowed && (err != nil || p.AuthState != to || !p.UpdatedAt.Equal(now)):
+				t.Errorf("authMove %q → %q = %v, state %q; want it allowed", from, to, err, p.AuthState)
+			case !allowed && (!errors.Is(err, ErrInvalidTransition) || *p != before):
+				t.Errorf("authMove %q → %q = %v, payment %+v; want ErrInvalidTransition, unchanged", from, to, err, *p)
+			}
+		}
+	}
+}
+
+func TestCaptureTransitions(t *testing.T) {
+	want := map[CaptureStatus][]CaptureStatus{CaptureProcessing: {CaptureSuccess, CaptureFail}}
+	if got := CaptureTransitions(); !equalTables(got, want) {
+		t.Fatalf("CaptureTransitions() = %v, want %v", got, want)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, from := range []CaptureStatus{CaptureProcessing, CaptureSuccess, CaptureFail, ""} {
+		for _, to := range []CaptureStatus{CaptureProcessing, CaptureSuccess, CaptureFail, ""} {
+			c := &Capture{ID: "C1", Status: from}
+			before := *c
+			err := c.move(to, "NEW", "new", now)
+			if !from.CanMove(to) {
+				if !errors.Is(err, ErrInvalidTransition) || *c != before {
+					t.Errorf("move %q → %q = %v, capture %+v; want ErrInvalidTransition, unchanged", from, to, err, *c)
+				}
+				continue
+			}
+			if err != nil || c.Status != to || (to == CaptureSuccess) != !c.CapturedAt.IsZero() {
+				t.Errorf("move %q → %q = %v, capture %+v; want it allowed, CapturedAt set exactly on SUCCESS", from, to, err, *c)
+			}
+		}
+	}
+}
+
+// TestRefundableAndCapturable: only captured money is refundable on an
+// authorisation; only an open one is capturable.
+func TestRefundableAndCapturable(t *testing.T) {
+	plain := &Payment{Amount: Money{Value: 1000}, Refunded: 300}
+	auth := &Payment{Amount: Money{Value: 1000}, Authorization: true, AuthState: AuthPartiallyCaptured, Captured: 400, Capturing: 100, Refunded: 150}
+	if got := plain.Refundable(); got != 700 {
+		t.Errorf("plain Refundable = %d, want 700", got)
+	}
+	if got := auth.Refundable(); got != 250 {
+		t.Errorf("authorisation Refundable = %d, want 250 (captured less refunded)", got)
+	}
+	if got := auth.Capturable(); got != 500 {
+		t.Errorf("Capturable = %d, want 500 (authorised less captured and capturing)", got)
+	}
+	auth.AuthState = AuthExpired
+	if got := auth.Capturable(); got != 0 {
+		t.Errorf("Capturable of an expired authorisation = %d, want 0", got)
+	}
+}

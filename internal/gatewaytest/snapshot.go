@@ -26,7 +26,8 @@ const snapshotLimit = 100_000
 // queries (no SQL, no reading its file): the registry version with every
 // client, client key and gateway key (keys by fingerprint, never the
 // private half); every payment, newest first, each followed by its
-// refunds; every notification, newest first, each followed by its
+// refunds and, for an authorisation, its state and captures; every
+// notification, newest first, each followed by its
 // attempts. The scheduled delayed transitions and the wallet's 9910 marks
 // are not in it: the store has no query that lists them (Advance and
 // RunJobs say how many transitions ran). It fails the test when the store
@@ -87,6 +88,20 @@ func (g *Gateway) snapshot(ctx context.Context) (Snapshot, error) {
 				"status=%s result=%s %q created=%s updated=%s refunded=%s",
 				r.ID, r.ClientID, r.RequestID, r.Amount.Value, r.Amount.Currency, r.Reason, r.ReferenceID, r.NotifyURL, r.Async, r.Fingerprint,
 				r.Status, r.ResultCode, r.ResultMessage, stamp(r.CreatedAt), stamp(r.UpdatedAt), stamp(r.RefundedAt))
+		}
+		if !p.Authorization {
+			continue
+		}
+		line("  authorisation mode=%s state=%q expires=%s captured=%d capturing=%d",
+			p.CaptureMode, p.AuthState, stamp(p.AuthExpiresAt), p.Captured, p.Capturing)
+		captures, err := g.store.Captures(ctx, p.ID)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range captures {
+			line("  capture %s client=%s request=%q amount=%d %s last=%v automatic=%v fingerprint=%s status=%s result=%s %q created=%s updated=%s captured=%s",
+				c.ID, c.ClientID, c.RequestID, c.Amount.Value, c.Amount.Currency, c.Last, c.Automatic, c.Fingerprint,
+				c.Status, c.ResultCode, c.ResultMessage, stamp(c.CreatedAt), stamp(c.UpdatedAt), stamp(c.CapturedAt))
 		}
 	}
 

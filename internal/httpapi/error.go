@@ -31,6 +31,10 @@ var kindCodes = map[gateway.Kind]string{
 	gateway.KindRefundWindow:        wire.CodeRefundWindowExceed,
 	gateway.KindRefundExceed:        wire.CodeRefundAmountExceed,
 	gateway.KindCurrency:            wire.CodeCurrencyNotSupport,
+	gateway.KindAuthNotFound:        wire.CodeAuthNotFound,
+	gateway.KindAuthExpired:         wire.CodeAuthExpired,
+	gateway.KindAuthCancelled:       wire.CodeAuthCancelled,
+	gateway.KindCaptureExceed:       wire.CodeCaptureAmountExceedAuth,
 	gateway.KindUnavailable:         wire.CodeUnknownException,
 	gateway.KindInternal:            wire.CodeUnknownException,
 }

@@ -39,6 +39,11 @@ var handlers = map[route]handler{
 	{antomgw.APIRefund, FamilyV2}:         refundHandler(FamilyV2),
 	{antomgw.APIInquiryRefund, FamilyV1}:  inquiryRefundHandler(FamilyV1),
 	{antomgw.APIInquiryRefund, FamilyV2}:  inquiryRefundHandler(FamilyV2),
+
+	{antomgw.APIConsult, FamilyV1}:                consultHandler,
+	{antomgw.APICreatePaymentSession, FamilyV1}:   createSessionHandler,
+	{antomgw.APIRetrievePaymentSession, FamilyV1}: retrieveSessionHandler,
+	{antomgw.APICapture, FamilyV1}:                captureHandler,
 }
 
 func inquiryPaymentHandler(fam Family) handler {
@@ -118,6 +123,7 @@ var idFields = map[string]bool{
 	"referenceOrderId": true, "referenceRefundId": true, "paymentMethodId": true,
 	"merchantAccountId": true, "storeTerminalId": true,
 	"originalMerchantOrderId": true, "originalMerchantStoreId": true,
+	"payment_request_id": true, // retrievePaymentSession, as the official Python SDK spells it
 }
 
 // lastField returns the last element of a dotted field path.

@@ -20,6 +20,13 @@ type Metrics struct {
 	// keyVersionMismatch counts requests whose signature verified with
 	// another client key version than the header named.
 	keyVersionMismatch *prometheus.CounterVec
+	// overLimit counts refusals before authentication beyond the
+	// refusal budget, by what they got: cached (a pre-signed
+	// REQUEST_TRAFFIC_EXCEED_LIMIT) or closed (the connection).
+	overLimit *prometheus.CounterVec
+	// ConnectionsEvicted counts open connections closed to make room
+	// under the connection cap (see node.Serve).
+	ConnectionsEvicted prometheus.Counter
 	handler            http.Handler
 }
 
@@ -45,11 +52,30 @@ func NewMetrics() *Metrics {
 			Name: "antomgw_signature_key_version_mismatch_total",
 			Help: "Requests whose signature verified with another active key version of the client than the Signature header named (official SDKs send keyVersion=1 whatever key signs).",
 		}, []string{"client_id"}),
+		overLimit: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "antomgw_refusals_over_limit_total",
+			Help: "Refusals before authentication beyond --refusal-rate, by outcome: cached (answered with a pre-signed U REQUEST_TRAFFIC_EXCEED_LIMIT) or closed (connection closed without an answer).",
+		}, []string{"outcome"}),
+		ConnectionsEvicted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "antomgw_connections_evicted_total",
+			Help: "Connections closed at --max-conns to make room for a new one: the one waiting longest for a request to be served (idle, or still sending its headers or body).",
+		}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, m.storeErrors, m.keyVersionMismatch,
+	m.overLimit.WithLabelValues("cached")
+	m.overLimit.WithLabelValues("closed")
+	m.Registry.MustRegister(m.requests, m.latency, m.storeErrors, m.keyVersionMismatch, m.overLimit, m.ConnectionsEvicted,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 	return m
+}
+
+// WatchConnections serves open() as the gauge antomgw_connections_open
+// (the first call's).
+func (m *Metrics) WatchConnections(open func() int) {
+	m.Registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "antomgw_connections_open",
+		Help: "Connections open on the API listener (at most --max-conns).",
+	}, func() float64 { return float64(open()) }))
 }
 
 func (m *Metrics) observe(api string, res wire.Result, latency time.Duration) {

@@ -61,6 +61,9 @@ func (s *Server) payV1(ctx context.Context, client gateway.Client, body []byte) 
 		resp.PaymentAmount = amountOf(p.Amount)
 		resp.PaymentCreateTime = formatTime(p.CreatedAt)
 		resp.PaymentTime = formatTime(p.PaidAt)
+		if p.Authorization && p.Status == gateway.PaymentSuccess {
+			resp.AuthExpiryTime = formatTime(p.AuthExpiresAt)
+		}
 		if p.Status == gateway.PaymentProcessing && p.ActionURL != "" {
 			switch {
 			case p.Scenario == gateway.ScenarioOrderCode:
@@ -132,6 +135,14 @@ func payInputV1(clientID string, req *antomgw.PayRequest, now time.Time) (*gatew
 			return nil, illegal("paymentFactor.inStorePaymentScenario", "%q is not PaymentCode, OrderCode or EntryCode", clip(sc, 32))
 		}
 		in.Scenario = req.PaymentFactor.InStorePaymentScenario
+	}
+	if f := req.PaymentFactor; f != nil {
+		// The service checks the combination (an authorisation is a
+		// CASHIER_PAYMENT; MANUAL needs isAuthorization).
+		if err := maxString("paymentFactor.captureMode", f.CaptureMode, 64); err != nil {
+			return nil, err
+		}
+		in.Authorization, in.CaptureMode = bool(f.IsAuthorization), f.CaptureMode
 	}
 	if err := firstErr(
 		optionalURL("paymentNotifyUrl", req.PaymentNotifyURL, 2048),

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,10 @@ import (
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/wire"
 )
+
+// errClientGone is the pipeline's error for a request whose connection
+// broke while its body was read: it gets no answer.
+var errClientGone = errors.New("the connection broke while the request body was read")
 
 // pipeline runs the checks in the documented order and then the API. A
 // refusal (a *refusal, or a domain error) has changed nothing; errorResult
@@ -37,6 +42,11 @@ func (s *Server) pipeline(r *http.Request, x *exchange) (*outcome, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
+		if r.Context().Err() != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			// The connection broke (or was closed to make room): nobody
+			// is there to read a refusal, so none is signed.
+			return nil, errClientGone
+		}
 		return nil, refuse(wire.CodeParamIllegal, "request body could not be read: %v", err)
 	}
 	if int64(len(body)) > maxBody {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,8 +50,22 @@ type Server struct {
 	Ready func() bool
 	// Traffic, when set, keeps every API exchange (for the console).
 	Traffic *traffic.Ring
+	// RefusalRate, when positive, is how many refusals before
+	// authentication (unknown client, bad signature or headers) a second,
+	// over all clients, are answered in full; beyond it they get a cached
+	// U REQUEST_TRAFFIC_EXCEED_LIMIT or a closed connection (see
+	// refusal.go). 0: no limit.
+	RefusalRate int
+	// RefusalBurst is how many such refusals may come at once. Defaults to
+	// RefusalRate.
+	RefusalBurst int
 
 	mismatchLogged sync.Map // client, header and verified key versions logged once
+
+	refusalClock  func() time.Time // the refusal budget's clock; time.Now when nil
+	overLimitWait *time.Duration   // overLimitDelay when nil (tests set it)
+	refusalOnce   sync.Once
+	refusalLimit  *refusalLimiter
 }
 
 func (s *Server) now() time.Time {
@@ -115,6 +130,10 @@ type exchange struct {
 
 	verifiedVer int // the client key version the signature verified with
 
+	// signOne, when set, is held while the answer is signed: refusals
+	// before authentication are signed one at a time.
+	signOne chan struct{}
+
 	result    wire.Result
 	replay    bool
 	responded bool // the status line is written
@@ -135,7 +154,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	defer s.recoverPanic(w, r, x)
 
 	out, err := s.pipeline(r, x)
+	if errors.Is(err, errClientGone) {
+		s.log().Debug("connection broke while the request body was read", "client_id", x.clientID, "remote", r.RemoteAddr)
+		panic(http.ErrAbortHandler) // nothing to answer; net/http closes what is left
+	}
 	if err != nil {
+		if l := s.refusals(); l != nil && preAuthRefusal(err, x) {
+			if !l.allow() {
+				s.refuseOverLimit(w, r, x, l)
+				return
+			}
+			x.signOne = l.signing
+		}
 		x.result = errorResult(err)
 		if x.result.Code == wire.CodeUnknownException {
 			s.log().Error("call failed", "client_id", x.clientID, "api", x.route.api, "err", err)
@@ -149,7 +179,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	x.result, x.replay = out.result, out.replay
 	if out.hold > 0 {
-		s.hold(r.Context(), out.hold)
+		s.hold(r.Context(), w, out.hold)
 	}
 	s.respond(w, r, x, out.body)
 }
@@ -179,9 +209,17 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request, x *exchang
 	}{x.result}))
 }
 
+// holdWriteMargin is how long past a hold its answer may take to write.
+const holdWriteMargin = 15 * time.Second
+
 // hold delays an answer (the simulator's lost-response scenario) until d
-// passes or the client goes away.
-func (s *Server) hold(ctx context.Context, d time.Duration) {
+// passes or the client goes away. The write deadline is moved to cover the
+// hold, whatever the server's WriteTimeout. (The read deadline needs
+// nothing: net/http lifts it once the body is read.)
+func (s *Server) hold(ctx context.Context, w http.ResponseWriter, d time.Duration) {
+	// Not every ResponseWriter supports it (tests' recorders); those have
+	// no deadline.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + holdWriteMargin))
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -213,7 +251,13 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, x *exchange, bo
 	m := wire.Message{Method: r.Method, URI: x.uri, ClientID: x.clientID, Time: respTime, Body: body}
 	key, ver, err := x.keys.SigningKey(x.clientID)
 	if err == nil {
+		if x.signOne != nil {
+			x.signOne <- struct{}{}
+		}
 		err = m.WriteHeaders(h, wire.Answer, key, ver)
+		if x.signOne != nil {
+			<-x.signOne
+		}
 	}
 	if err != nil {
 		s.log().Error("sign response", "err", err)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +41,7 @@ type Config struct {
 	Log *slog.Logger
 
 	// The use cases' settings; see gateway.Service.
-	CancelWindow, RefundWindow, PaymentExpiry time.Duration
+	CancelWindow, RefundWindow, PaymentExpiry, AuthExpiry time.Duration
 	// NotifySchedule is the notification retry schedule. Defaults to
 	// gateway.AntomSchedule.
 	NotifySchedule gateway.RetrySchedule
@@ -48,12 +49,23 @@ type Config struct {
 	// The HTTP API's settings; see httpapi.Server.
 	MaxBody      int64
 	MaxClockSkew time.Duration
+	// RefusalRate is how many refusals before authentication a second are
+	// answered in full (httpapi.Server.RefusalRate); 0: no limit.
+	RefusalRate int
+	// Limits bound the API's connections (timeouts, a cap); see Serve.
+	Limits Limits
 
-	// The notification delivery settings; see notify.Worker.
-	NotifyTimeout      time.Duration
-	NotifyPerHost      int
-	NotifyAllowPrivate bool
-	NotifyPoll         time.Duration
+	// The notification delivery settings; see notify.Worker (zero values
+	// take its defaults; NotifyAllowPrivate false refuses private and
+	// loopback targets).
+	NotifyConnectTimeout time.Duration
+	NotifyTimeout        time.Duration
+	NotifyConcurrency    int
+	NotifyPerClient      int
+	NotifyPerHost        int
+	NotifyAllowPrivate   bool
+	NotifyAllowCIDRs     []netip.Prefix
+	NotifyPoll           time.Duration
 
 	// JobInterval is how often due delayed transitions are looked for.
 	// Defaults to 100ms.
@@ -90,6 +102,7 @@ type Node struct {
 
 	log         *slog.Logger
 	jobInterval time.Duration
+	limits      Limits
 	draining    atomic.Bool
 
 	clock  *gateway.Clock
@@ -109,11 +122,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{log: log, jobInterval: cfg.JobInterval, clock: cfg.Clock, Metrics: httpapi.NewMetrics(), Traffic: traffic.NewRing(0, 0)}
+	n := &Node{log: log, jobInterval: cfg.JobInterval, limits: cfg.Limits, clock: cfg.Clock, Metrics: httpapi.NewMetrics(), Traffic: traffic.NewRing(0, 0)}
 	n.Service = &gateway.Service{
 		Store: cfg.Store, Processor: cfg.Processor, Now: cfg.Now, Log: log,
-		CancelWindow: cfg.CancelWindow, RefundWindow: cfg.RefundWindow, PaymentExpiry: cfg.PaymentExpiry,
-		NotificationBody: notify.Body, NotifySchedule: cfg.NotifySchedule, FormatMoney: view.FormatMoney,
+		CancelWindow: cfg.CancelWindow, RefundWindow: cfg.RefundWindow, PaymentExpiry: cfg.PaymentExpiry, AuthExpiry: cfg.AuthExpiry,
+		NotificationBody: notify.Body, CaptureNotificationBody: notify.CaptureBody, NotifySchedule: cfg.NotifySchedule, FormatMoney: view.FormatMoney,
 	}
 	active, _, err := n.Service.EnsureGatewayKey(ctx)
 	if err != nil {
@@ -123,12 +136,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.Keyring = &gateway.Keyring{Store: cfg.Store}
 	n.API = &httpapi.Server{
 		Service: n.Service, Keyring: n.Keyring, Log: log, Metrics: n.Metrics, Now: cfg.Now,
-		MaxBody: cfg.MaxBody, MaxClockSkew: cfg.MaxClockSkew, Traffic: n.Traffic,
+		MaxBody: cfg.MaxBody, MaxClockSkew: cfg.MaxClockSkew, Traffic: n.Traffic, RefusalRate: cfg.RefusalRate,
 		Ready: func() bool { return !n.draining.Load() },
 	}
 	n.Notifier = &notify.Worker{
 		Store: cfg.Store, Keyring: n.Keyring, Schedule: cfg.NotifySchedule, Now: cfg.Now, Log: log,
-		Timeout: cfg.NotifyTimeout, PerHost: cfg.NotifyPerHost, AllowPrivate: cfg.NotifyAllowPrivate, Poll: cfg.NotifyPoll,
+		ConnectTimeout: cfg.NotifyConnectTimeout, Timeout: cfg.NotifyTimeout, Concurrency: cfg.NotifyConcurrency,
+		PerClient: cfg.NotifyPerClient, PerHost: cfg.NotifyPerHost, Poll: cfg.NotifyPoll,
+		AllowPrivate: cfg.NotifyAllowPrivate, AllowCIDRs: cfg.NotifyAllowCIDRs,
 		Metrics: notify.NewMetrics(n.Metrics.Registry),
 	}
 	n.web(cfg)

@@ -9,23 +9,122 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
+// Limits bound the API's connections (Config.Limits). The zero value of
+// each field is its default.
+type Limits struct {
+	// ReadHeaderTimeout is how long a request's headers may take to
+	// arrive, from the connection's accept or the end of its previous
+	// request's idle wait. Defaults to 5s.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout is how long a whole request, headers and body, may take
+	// to arrive. Defaults to 15s.
+	ReadTimeout time.Duration
+	// WriteTimeout is how long from the end of a request's headers to the
+	// end of its answer. Defaults to Hold + 15s.
+	WriteTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request. Defaults to 60s.
+	IdleTimeout time.Duration
+	// MaxConns is how many connections may be open at once; at the cap,
+	// the one waiting longest for a request to be served (idle, or still
+	// sending one) is closed for a new one (see connLimiter). Defaults to
+	// 512.
+	MaxConns int
+	// Hold is the longest an answer is held back on purpose (the
+	// simulated wallet's 9902 hold), for WriteTimeout's default. (A held
+	// answer also moves its own write deadline past the hold, so a shorter
+	// WriteTimeout does not cut it off.)
+	Hold time.Duration
+}
+
+// Defaults of Limits.
+const (
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 15 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+	DefaultMaxConns          = 512
+	// WriteTimeoutMargin is what the default WriteTimeout adds to Hold.
+	WriteTimeoutMargin = 15 * time.Second
+)
+
+// Check reports a limit given on antomgw serve's command line that cannot
+// work, naming its flag: every one must be positive, except WriteTimeout,
+// whose 0 is its default (Hold + 15s).
+func (l Limits) Check() error {
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--read-header-timeout", l.ReadHeaderTimeout}, {"--read-timeout", l.ReadTimeout}, {"--idle-timeout", l.IdleTimeout}} {
+		if d.v <= 0 {
+			return fmt.Errorf("%s %s: want a positive duration", d.flag, d.v)
+		}
+	}
+	if l.WriteTimeout < 0 {
+		return fmt.Errorf("--write-timeout %s: want a positive duration, or 0 for --sim-hold + %s", l.WriteTimeout, WriteTimeoutMargin)
+	}
+	if l.MaxConns <= 0 {
+		return fmt.Errorf("--max-conns %d: want a positive number", l.MaxConns)
+	}
+	if w := l.withDefaults(); w.ReadTimeout < w.ReadHeaderTimeout {
+		return fmt.Errorf("--read-timeout %s is shorter than --read-header-timeout %s; a request's whole read includes its headers", w.ReadTimeout, w.ReadHeaderTimeout)
+	}
+	return nil
+}
+
+// withDefaults returns l with its zero fields set to their defaults.
+func (l Limits) withDefaults() Limits {
+	if l.ReadHeaderTimeout <= 0 {
+		l.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if l.ReadTimeout <= 0 {
+		l.ReadTimeout = DefaultReadTimeout
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = max(l.Hold, 0) + WriteTimeoutMargin
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = DefaultIdleTimeout
+	}
+	if l.MaxConns <= 0 {
+		l.MaxConns = DefaultMaxConns
+	}
+	return l
+}
+
 // Serve serves Handler on ln (over TLS when tlsConfig is set) and runs the
-// workers until ctx ends. Then it drains: /readyz answers 503, the
-// requests in flight get shutdownTimeout to finish (and are cut off
-// after), and the workers finish what they hold. It returns nil after such
-// a shutdown, or the error that stopped serving.
+// workers until ctx ends. Connections are bounded by the node's Limits:
+// timeouts for headers, whole requests, answers and idle keep-alives, and
+// a cap on open connections (see connLimiter). Then it drains: /readyz
+// answers 503, the requests in flight get shutdownTimeout to finish (and
+// are cut off after), and the workers finish what they hold. It returns
+// nil after such a shutdown, or the error that stopped serving.
 func (n *Node) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Config, shutdownTimeout time.Duration) error {
+	lim := n.limits.withDefaults()
+	conns := newConnLimiter(lim.MaxConns)
+	var lastWarn atomic.Int64
+	conns.onEvict = func() {
+		n.Metrics.ConnectionsEvicted.Inc()
+		if now, last := time.Now().UnixNano(), lastWarn.Load(); now-last >= int64(time.Minute) && lastWarn.CompareAndSwap(last, now) {
+			n.log.Warn("connections at --max-conns: closing the one waiting longest for a request to be served (idle, or still sending one) for each new one (counted in antomgw_connections_evicted_total; logged at most once a minute)",
+				"max_conns", lim.MaxConns)
+		}
+	}
+	n.Metrics.WatchConnections(conns.open)
 	srv := &http.Server{
-		Handler:           n.Handler(),
+		Handler:           conns.handler(n.Handler()),
 		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		ReadTimeout:       lim.ReadTimeout,
+		WriteTimeout:      lim.WriteTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
 	}
+	ln = conns.listener(ln)
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}

@@ -1,9 +1,12 @@
 package node
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/antomgw/antomgw/docs"
 	"github.com/antomgw/antomgw/internal/console"
 	"github.com/antomgw/antomgw/internal/wallet"
 )
@@ -12,6 +15,7 @@ import (
 // operator's console when cfg.Console is set.
 func (n *Node) web(cfg Config) {
 	n.Wallet = &wallet.Pages{Service: n.Service, PublicURL: cfg.PublicURL, Now: cfg.Now, Log: n.log}
+	n.Service.SessionURL, n.Service.LogoURL = n.Wallet.SessionURL, n.Wallet.LogoURL
 	if !cfg.Console {
 		return
 	}
@@ -23,8 +27,9 @@ func (n *Node) web(cfg Config) {
 
 // Handler returns what a node serves over HTTP: the operator's console
 // under /console/ (when it is on), the wallet user's pages under /wallet/,
-// and the API (with /healthz, /readyz and /metrics) everywhere else. A
-// browser's GET / is sent to the console.
+// the OpenAPI document at /openapi.yaml (GET and HEAD), and the API (with
+// /healthz, /readyz and /metrics) everywhere else. A browser's GET / is
+// sent to the console.
 func (n *Node) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch p := r.URL.Path; {
@@ -41,6 +46,9 @@ func (n *Node) Handler() http.Handler {
 			n.Wallet.ServeHTTP(w, r)
 		case p == "/" && r.Method == http.MethodGet && n.Console != nil:
 			http.Redirect(w, r, "/console/", http.StatusSeeOther)
+		case p == "/openapi.yaml" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			w.Header().Set("Content-Type", "application/yaml")
+			http.ServeContent(w, r, "openapi.yaml", time.Time{}, bytes.NewReader(docs.OpenAPI()))
 		default:
 			n.API.ServeHTTP(w, r)
 		}

@@ -11,7 +11,10 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
-var _ gateway.NotificationBodyFunc = Body
+var (
+	_ gateway.NotificationBodyFunc = Body
+	_ gateway.CaptureBodyFunc      = CaptureBody
+)
 
 // Notify types written in notifyType. Antom documents PAYMENT_RESULT for
 // notifyPayment; no value is documented for notifyRefund, so REFUND_RESULT
@@ -19,6 +22,8 @@ var _ gateway.NotificationBodyFunc = Body
 const (
 	TypePaymentResult = "PAYMENT_RESULT"
 	TypeRefundResult  = "REFUND_RESULT"
+	// TypeCaptureResult is notifyCapture's, as Antom documents it.
+	TypeCaptureResult = antomgw.NotifyTypeCapture
 )
 
 // Body renders the JSON body of a notification — the SDK's
@@ -34,6 +39,9 @@ func Body(kind gateway.NotificationKind, p *gateway.Payment, r *gateway.Refund) 
 			PaymentAmount: amount(p.Amount), PaymentCreateTime: isoTime(p.CreatedAt),
 			PaymentTime: isoTime(p.PaidAt), PaymentMethodType: p.MethodType,
 			Result: finalResult(p.Status == gateway.PaymentSuccess, p.ResultCode, p.ResultMessage)}
+		if p.Authorization && p.Status == gateway.PaymentSuccess {
+			b.AuthExpiryTime = isoTime(p.AuthExpiresAt)
+		}
 		return json.Marshal(b)
 	case gateway.NotifyRefund:
 		if r == nil {
@@ -45,6 +53,23 @@ func Body(kind gateway.NotificationKind, p *gateway.Payment, r *gateway.Refund) 
 		return json.Marshal(b)
 	}
 	return nil, fmt.Errorf("unknown notification kind %q", kind)
+}
+
+// CaptureBody renders the JSON body of notifyCapture — the SDK's
+// antomgw.CaptureNotification — for a capture that reached SUCCESS or
+// FAIL. It is called once, inside the transaction that records the
+// capture's result; the bytes are sent unchanged on every attempt.
+func CaptureBody(p *gateway.Payment, c *gateway.Capture) ([]byte, error) {
+	if c == nil {
+		return nil, fmt.Errorf("notifyCapture without a capture")
+	}
+	if c.Status != gateway.CaptureSuccess && c.Status != gateway.CaptureFail {
+		return nil, fmt.Errorf("notifyCapture of a capture that is %s", c.Status)
+	}
+	b := antomgw.CaptureNotification{NotifyType: TypeCaptureResult, CaptureRequestID: c.RequestID, PaymentID: c.PaymentID,
+		CaptureID: c.ID, CaptureAmount: amount(c.Amount), CaptureTime: isoTime(c.CapturedAt),
+		Result: finalResult(c.Status == gateway.CaptureSuccess, c.ResultCode, c.ResultMessage)}
+	return json.Marshal(b)
 }
 
 // finalResult is the result of a notification: S SUCCESS, or F with the

@@ -2,8 +2,10 @@ package notify_test
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -95,7 +97,7 @@ func TestRunStopsWhenContextEnds(t *testing.T) {
 }
 
 // TestPerHostLimit: a slow merchant never has more than PerHost attempts in
-// flight, and does not hold up another merchant.
+// flight, and does not hold up another merchant (on another host name).
 func TestPerHostLimit(t *testing.T) {
 	f := newFixture(t)
 	var inFlight, maxInFlight atomic.Int64
@@ -125,10 +127,13 @@ func TestPerHostLimit(t *testing.T) {
 	for i := range 10 {
 		f.enqueue(t, fmt.Sprintf("S%d", i), slow.URL+"/n", `{}`)
 	}
+	fastPort := fast.Listener.Addr().(*net.TCPAddr).Port
 	for i := range 5 {
-		f.enqueue(t, fmt.Sprintf("F%d", i), fast.URL+"/n", `{}`)
+		f.enqueue(t, fmt.Sprintf("F%d", i), fmt.Sprintf("http://fast.test:%d/n", fastPort), `{}`)
 	}
-	r := f.run(t, &notify.Worker{Schedule: gateway.RetrySchedule{0}, PerHost: 2, Concurrency: 8, Timeout: 20 * time.Second, AllowPrivate: true})
+	fn := &fakeNet{hosts: map[string][]netip.Addr{"fast.test": addrs("127.0.0.1")}}
+	r := f.run(t, &notify.Worker{Schedule: gateway.RetrySchedule{0}, PerHost: 2, Concurrency: 8, Timeout: 20 * time.Second,
+		AllowPrivate: true, Resolver: fn})
 	for i := range 5 {
 		within(t, fmt.Sprintf("fast notification %d while the slow merchant hangs", i+1), fastDone)
 	}

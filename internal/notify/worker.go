@@ -14,9 +14,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -34,23 +34,47 @@ type Store interface {
 // Worker delivers notifications. Set Store and Keyring; every other field
 // has a working default. Run it once per process; several processes on one
 // database share the work through the store's leases.
+//
+// Attempts are limited so that one merchant cannot hold up the others: at
+// most Concurrency in flight in all, PerClient per client and PerHost per
+// destination host; a due notification whose client or host is at its
+// limit waits (in memory for a while, else deferred in the store without an
+// attempt) while the others are sent. A destination that keeps timing out
+// is paused by a circuit breaker (breaker.go).
 type Worker struct {
 	Store   Store
 	Keyring *gateway.Keyring
 
 	// Schedule is the retry schedule. Defaults to gateway.AntomSchedule.
 	Schedule gateway.RetrySchedule
+	// ConnectTimeout bounds getting a connection: DNS, TCP connect and TLS
+	// handshake. Defaults to 3s (and at most Timeout).
+	ConnectTimeout time.Duration
 	// Timeout bounds one attempt, connection to last byte. Defaults to 5s.
 	Timeout time.Duration
-	// Concurrency is how many attempts run at once. Defaults to 16.
+	// Concurrency is how many attempts run at once in all. Defaults to 64.
 	Concurrency int
-	// PerHost is how many attempts run at once against one host, so a slow
-	// merchant cannot take every slot. Defaults to 4.
+	// PerClient is how many attempts run at once for one client (merchant).
+	// Defaults to 8.
+	PerClient int
+	// PerHost is how many attempts run at once against one host name or IP
+	// address, whatever the port. Defaults to 4.
 	PerHost int
-	// AllowPrivate allows targets on loopback, private and link-local
-	// addresses. The zero value refuses them; serve turns it on by default
-	// so that local development works.
+	// AllowPrivate allows targets on loopback and private networks
+	// (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7…); the zero value
+	// refuses them. Link-local, cloud metadata and the other special
+	// addresses are refused either way (see addr.go).
 	AllowPrivate bool
+	// AllowCIDRs are allowed whatever their class: an operator's exception
+	// for an internal receiver.
+	AllowCIDRs []netip.Prefix
+	// Resolver resolves the host names of notify URLs. Defaults to
+	// net.DefaultResolver.
+	Resolver Resolver
+	// Dial opens a TCP connection to an address ("203.0.113.7:443") the
+	// policy allowed. Defaults to a net.Dialer; tests set it to reach a
+	// loopback server whatever the address.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// MaxAckBytes caps how much of a response is read. Defaults to 64 KiB.
 	MaxAckBytes int64
 	// Poll is how often the outbox is checked. Defaults to 100ms.
@@ -62,8 +86,9 @@ type Worker struct {
 	// Metrics, when set, is updated with every attempt.
 	Metrics *Metrics
 
-	once   sync.Once
-	client *http.Client
+	once    sync.Once
+	client  *http.Client
+	breaker breaker
 }
 
 func (w *Worker) now() time.Time {
@@ -78,8 +103,15 @@ func (w *Worker) init() {
 		if w.Timeout <= 0 {
 			w.Timeout = 5 * time.Second
 		}
+		if w.ConnectTimeout <= 0 {
+			w.ConnectTimeout = 3 * time.Second
+		}
+		w.ConnectTimeout = min(w.ConnectTimeout, w.Timeout)
 		if w.Concurrency <= 0 {
-			w.Concurrency = 16
+			w.Concurrency = 64
+		}
+		if w.PerClient <= 0 {
+			w.PerClient = 8
 		}
 		if w.PerHost <= 0 {
 			w.PerHost = 4
@@ -96,59 +128,22 @@ func (w *Worker) init() {
 		if w.Log == nil {
 			w.Log = slog.New(slog.DiscardHandler)
 		}
-		dialer := &net.Dialer{Timeout: w.Timeout, Control: w.checkAddress}
-		w.client = &http.Client{
-			Transport: &http.Transport{
-				DialContext:           dialer.DialContext,
-				TLSHandshakeTimeout:   w.Timeout,
-				ResponseHeaderTimeout: w.Timeout,
-				MaxIdleConnsPerHost:   w.PerHost,
-				IdleConnTimeout:       90 * time.Second,
-				ForceAttemptHTTP2:     true,
-			},
-			// A redirect is a failed attempt: the merchant must answer at
-			// the URL it registered.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		w.client = w.newClient()
 	})
 }
 
-// errRefused marks an attempt stopped before connecting: the target's
-// address is not allowed.
-var errRefused = errors.New("target address is loopback, private or link-local; allow with --notify-allow-private")
+// lease is how long a claim lasts: an attempt and the time to record it.
+func (w *Worker) lease() time.Duration { return 2*w.Timeout + 30*time.Second }
 
-// checkAddress runs for every connection, after DNS, so a name that
-// resolves to a private address is refused too.
-func (w *Worker) checkAddress(_, address string, _ syscall.RawConn) error {
-	if w.AllowPrivate {
-		return nil
-	}
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
-		return errRefused
-	}
-	return nil
-}
-
-// Run delivers due notifications until ctx ends, then waits for the
-// attempts in flight (each bounded by Timeout) and returns.
+// Run delivers due notifications until ctx ends, then releases the ones it
+// holds, waits for the attempts in flight (each bounded by Timeout) and
+// returns.
 func (w *Worker) Run(ctx context.Context) {
 	w.init()
-	var (
-		mu      sync.Mutex
-		perHost = map[string]int{}
-		running int
-		wg      sync.WaitGroup
-	)
+	d := newDispatcher(ctx, w)
 	tick := time.NewTicker(w.Poll)
 	defer tick.Stop()
 	lastStats := time.Time{}
-	lease := 2*w.Timeout + 30*time.Second
 	for {
 		if w.Metrics != nil && time.Since(lastStats) > time.Second {
 			lastStats = time.Now()
@@ -156,67 +151,66 @@ func (w *Worker) Run(ctx context.Context) {
 				w.Metrics.setStats(created, pending)
 			}
 		}
-		mu.Lock()
-		free := w.Concurrency - running
-		mu.Unlock()
-		if free > 0 {
-			batch, err := w.Store.ClaimNotifications(ctx, w.now(), lease, free)
-			if err != nil && ctx.Err() == nil {
-				w.Log.Warn("claim notifications", "err", err)
+		d.startHeld() // first: they were claimed before the ones claimed now
+		for ctx.Err() == nil {
+			free := d.free()
+			if free <= 0 {
+				break
+			}
+			batch, err := w.Store.ClaimNotifications(ctx, w.now(), w.lease(), free)
+			if err != nil {
+				if ctx.Err() == nil {
+					w.Log.Warn("claim notifications", "err", err)
+				}
+				break
 			}
 			for _, n := range batch {
-				host := hostOf(n.URL)
-				mu.Lock()
-				busy := perHost[host] >= w.PerHost
-				if !busy {
-					perHost[host]++
-					running++
-				}
-				mu.Unlock()
-				if busy {
-					// Leave it for a moment instead of holding a slot while
-					// the host is slow.
-					if err := w.Store.DeferNotification(context.WithoutCancel(ctx), n.ID, w.now().Add(w.Poll*5)); err != nil {
-						w.Log.Warn("defer notification", "id", n.ID, "err", err)
-					}
-					continue
-				}
-				wg.Go(func() {
-					w.attempt(ctx, n)
-					mu.Lock()
-					perHost[host]--
-					running--
-					mu.Unlock()
-				})
+				d.dispatch(n)
 			}
-			if len(batch) == free {
-				continue // more may be due
+			if len(batch) < free {
+				break
 			}
+			// More may be due: those claimed were started, held or
+			// deferred, so the next claim reaches the ones after them.
 		}
-		select {
-		case <-ctx.Done():
-			wg.Wait()
-			return
-		case <-tick.C:
+		// Until the next poll, start held notifications as slots free.
+		for polled := false; !polled; {
+			select {
+			case <-ctx.Done():
+				d.stop()
+				return
+			case <-tick.C:
+				d.tidy()
+				polled = true
+			case <-d.wake:
+				d.startHeld()
+			}
 		}
 	}
 }
 
 // DeliverDue makes one attempt at every notification due now (by the
-// worker's clock), at most PerHost at a time against one host, waits for
-// the attempts, and returns how many it made. It is Run's work without the
-// polling: for tests that move a fake clock, and for an operator's "deliver
-// now". It claims the notifications like Run, so it may run next to Run on
-// other processes. A notification due again at once (a schedule with zero
+// worker's clock), within the PerClient and PerHost limits (the others
+// wait their turn), waits for the attempts, and returns how many it made.
+// An attempt at a destination paused by the circuit breaker is recorded
+// as not sent, and counted. It is Run's work without the polling: for
+// tests that move a fake clock, and for an operator's "deliver now". It
+// claims the notifications like Run, so it may run next to Run on other
+// processes. A notification due again at once (a schedule with zero
 // delays) is left for the next call.
 func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	w.init()
-	lease := 2*w.Timeout + 30*time.Second
 	attempted := map[string]bool{}
-	hosts := map[string]chan struct{}{}
+	hosts, clients := map[string]chan struct{}{}, map[string]chan struct{}{}
+	slots := func(m map[string]chan struct{}, key string, n int) chan struct{} {
+		if m[key] == nil {
+			m[key] = make(chan struct{}, n)
+		}
+		return m[key]
+	}
 	total := 0
 	for {
-		batch, err := w.Store.ClaimNotifications(ctx, w.now(), lease, w.Concurrency)
+		batch, err := w.Store.ClaimNotifications(ctx, w.now(), w.lease(), w.Concurrency)
 		if err != nil {
 			return total, err
 		}
@@ -233,15 +227,12 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 			}
 			attempted[n.ID] = true
 			fresh++
-			slots := hosts[hostOf(n.URL)]
-			if slots == nil {
-				slots = make(chan struct{}, w.PerHost)
-				hosts[hostOf(n.URL)] = slots
-			}
+			client, host := slots(clients, n.ClientID, w.PerClient), slots(hosts, hostOf(n.URL), w.PerHost)
 			wg.Go(func() {
-				slots <- struct{}{}
-				defer func() { <-slots }()
-				w.attempt(ctx, n)
+				client <- struct{}{}
+				host <- struct{}{}
+				defer func() { <-host; <-client }()
+				w.send(ctx, n)
 			})
 		}
 		wg.Wait()
@@ -252,22 +243,49 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	}
 }
 
-func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
+// send makes the attempt at n, or records it as not sent when its
+// destination is paused; while a probe of the destination is in flight it
+// waits for its outcome.
+func (w *Worker) send(ctx context.Context, n gateway.Notification) {
+	dest := destOf(n.URL)
+	for {
+		v, t, until, wait := w.breaker.admit(dest, w.now())
+		switch v {
+		case pause:
+			w.notSent(ctx, n, dest, until)
+			return
+		case await:
+			<-wait // the probe is an attempt in flight, bounded by Timeout
+			continue
+		}
+		w.attempt(ctx, n, t)
+		return
 	}
-	return u.Host
 }
 
-// attempt makes one delivery attempt and records it. The attempt itself
-// finishes even when ctx ends (it is bounded by Timeout), so that what was
-// sent is recorded.
-func (w *Worker) attempt(ctx context.Context, n gateway.Notification) {
+// attempt makes one delivery attempt and records it; t is the breaker's
+// ticket, told the outcome. The attempt itself finishes even when ctx ends
+// (it is bounded by Timeout), so that what was sent is recorded. It
+// returns the attempt's outcome.
+func (w *Worker) attempt(ctx context.Context, n gateway.Notification, t ticket) gateway.AttemptOutcome {
 	start := w.now()
 	a := w.deliver(context.WithoutCancel(ctx), &n)
-	a.NotificationID, a.At = n.ID, start
 	a.Duration = w.now().Sub(start)
+	w.breaker.done(t, a.Outcome == gateway.OutcomeTimeout, w.now())
+	w.record(ctx, n, a, start)
+	return a.Outcome
+}
+
+// notSent records an attempt at a paused destination: nothing was sent.
+func (w *Worker) notSent(ctx context.Context, n gateway.Notification, dest string, until time.Time) {
+	a := gateway.Attempt{Outcome: gateway.OutcomeConnection, Error: fmt.Sprintf(
+		"not sent: %s keeps timing out, so sending to it is paused until %s (circuit breaker)", dest, until.Format(time.RFC3339))}
+	w.record(ctx, n, a, w.now())
+}
+
+// record stores attempt a of n, made at start, logs it and counts it.
+func (w *Worker) record(ctx context.Context, n gateway.Notification, a gateway.Attempt, start time.Time) {
+	a.NotificationID, a.At = n.ID, start
 	var next time.Time
 	if after, err := gateway.RecordAttempt(context.WithoutCancel(ctx), w.Store, a, w.Schedule); err != nil {
 		// The lease runs out and the notification is tried again: at
@@ -347,53 +365,50 @@ func (w *Worker) deliver(ctx context.Context, n *gateway.Notification) gateway.A
 	req.Header.Set("User-Agent", "antomgw-notify/1")
 	resp, err := w.client.Do(req)
 	if err != nil {
-		switch {
-		case errors.Is(err, errRefused):
-			return fail(gateway.OutcomeRefused, 0, "%s", errRefused)
-		case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-			return fail(gateway.OutcomeTimeout, 0, "no answer within %s", w.Timeout)
-		}
-		return fail(gateway.OutcomeConnection, 0, "%v", unwrapURLError(err))
+		o, text := w.failure(err)
+		return fail(o, 0, "%s", text)
 	}
 	defer resp.Body.Close()
+	// Only the status line of the answer is recorded (with the standard
+	// reason phrase, not the receiver's): its body and headers may be
+	// anything, from any service the URL points at.
+	status := fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, w.MaxAckBytes))
 	if err != nil {
-		if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
-			return fail(gateway.OutcomeTimeout, resp.StatusCode, "response body not read within %s", w.Timeout)
+		o, text := w.failure(err)
+		if o == gateway.OutcomeTimeout {
+			return fail(o, resp.StatusCode, "%s, but the answer was not read within %s", status, w.Timeout)
 		}
-		return fail(gateway.OutcomeConnection, resp.StatusCode, "read response: %v", err)
+		return fail(o, resp.StatusCode, "%s, but reading the answer failed: %s", status, text)
 	}
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return fail(gateway.OutcomeRedirect, resp.StatusCode, "HTTP %d redirect to %q is not followed", resp.StatusCode, resp.Header.Get("Location"))
+		return fail(gateway.OutcomeRedirect, resp.StatusCode, "%s: redirects are not followed; answer at the notify URL itself", status)
 	case resp.StatusCode != http.StatusOK:
-		return fail(gateway.OutcomeHTTPStatus, resp.StatusCode, "HTTP %d", resp.StatusCode)
+		return fail(gateway.OutcomeHTTPStatus, resp.StatusCode, "%s", status)
 	}
 	var ack struct {
-		Result *wire.Result `json:"result"`
+		Result *struct {
+			Status wire.Status `json:"resultStatus"`
+		} `json:"result"`
 	}
-	if err := json.Unmarshal(answer, &ack); err != nil || ack.Result == nil || ack.Result.Status != wire.StatusSuccess {
-		return fail(gateway.OutcomeBadAck, resp.StatusCode, "HTTP 200 without the acknowledgement {\"result\":{\"resultStatus\":\"S\",…}}; got %q", clip(string(answer), 120))
+	var why string
+	switch err := json.Unmarshal(answer, &ack); {
+	case err != nil:
+		why = "the answer is not JSON"
+	case ack.Result == nil:
+		why = "the answer has no result"
+	case ack.Result.Status == wire.StatusSuccess:
+		return gateway.Attempt{Outcome: gateway.OutcomeDelivered, HTTPStatus: resp.StatusCode}
+	case ack.Result.Status == wire.StatusFail || ack.Result.Status == wire.StatusUnknown:
+		why = fmt.Sprintf("its result.resultStatus is %s", ack.Result.Status)
+	default:
+		why = "its result.resultStatus is not S"
 	}
-	return gateway.Attempt{Outcome: gateway.OutcomeDelivered, HTTPStatus: resp.StatusCode}
+	return fail(gateway.OutcomeBadAck, resp.StatusCode, "%s without the acknowledgement {\"result\":{\"resultStatus\":\"S\",…}}: %s", status, why)
 }
 
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -33,7 +33,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"crypto/cipher"
 	"errors"
 	"fmt"
 	"io"
@@ -67,7 +66,7 @@ type Options struct {
 	// KEK is the 32-byte key-encryption key that seals gateway private
 	// keys at rest (AES-256-GCM). Optional: without it, keys are stored as
 	// plain PKCS #8 DER and a sealed key does not load. A store with a KEK
-	// still reads keys stored plain. See ParseKEK.
+	// still reads keys stored plain. See seal.ParseKEK.
 	KEK []byte
 	// Now stamps schema_migrations.applied_at. Defaults to time.Now.
 	Now func() time.Time
@@ -82,7 +81,7 @@ type Options struct {
 // connection is held by such a transaction, they wait for each other.
 type Store struct {
 	pool *pgxpool.Pool
-	kek  cipher.AEAD // nil: gateway keys are stored plain
+	kek  *sealer // nil: gateway keys are stored plain
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -94,10 +93,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if url == "" {
 		return nil, errors.New("postgres: empty database URL")
 	}
-	var kek cipher.AEAD
+	var kek *sealer
 	if opts.KEK != nil {
 		var err error
-		if kek, err = newAEAD(opts.KEK); err != nil {
+		if kek, err = newSealer(opts.KEK); err != nil {
 			return nil, fmt.Errorf("postgres: %w", err)
 		}
 	}

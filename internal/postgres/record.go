@@ -46,7 +46,8 @@ func (s *Store) PaymentByRequestID(ctx context.Context, clientID, requestID stri
 // this one inserts. The conflict does not abort the transaction.
 func (t *tx) InsertPayment(p *gateway.Payment) error {
 	inserted, err := t.execOne("insert payment "+p.ID, `INSERT INTO payments (`+rows.PaymentColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+			$25, $26, $27, $28, $29, $30)
 		ON CONFLICT (client_id, request_id) DO NOTHING`, rows.PaymentValues(p, boolean)...)
 	if err == nil && !inserted {
 		err = fmt.Errorf("payment request %s of client %s: %w", p.RequestID, p.ClientID, gateway.ErrConflict)
@@ -67,10 +68,12 @@ func (t *tx) PaymentForUpdate(clientID, paymentID string) (*gateway.Payment, err
 func (t *tx) UpdatePayment(p *gateway.Payment) error {
 	updated, err := t.execOne("update payment "+p.ID, `UPDATE payments SET
 		action_url = $1, status = $2, decided = $3, result_code = $4, result_message = $5,
-		updated_at = $6, expires_at = $7, paid_at = $8, cancelled_at = $9, refunded = $10
-		WHERE payment_id = $11 AND client_id = $12`,
+		updated_at = $6, expires_at = $7, paid_at = $8, cancelled_at = $9, refunded = $10,
+		auth_state = $11, auth_expires_at = $12, captured = $13, capturing = $14
+		WHERE payment_id = $15 AND client_id = $16`,
 		p.ActionURL, string(p.Status), p.Decided, p.ResultCode, p.ResultMessage,
 		rows.Millis(p.UpdatedAt), rows.Millis(p.ExpiresAt), rows.Millis(p.PaidAt), rows.Millis(p.CancelledAt), p.Refunded,
+		string(p.AuthState), rows.Millis(p.AuthExpiresAt), p.Captured, p.Capturing,
 		p.ID, p.ClientID)
 	if err == nil && !updated {
 		err = fmt.Errorf("update payment %s: %w", p.ID, gateway.ErrNotFound)

@@ -69,8 +69,9 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 }
 
 // storedGatewayKey is a row of gateway_keys: PrivateKey is sealed when
-// sealed is set. The sealed column is the PostgreSQL store's own (SQLite's
-// stores keys plain), so its row is rows.GatewayKeyColumns and then sealed.
+// sealed is set. The sealed column is not among the columns both stores
+// read alike (SQLite's is an INTEGER), so its row is rows.GatewayKeyColumns
+// and then sealed.
 type storedGatewayKey struct {
 	gateway.GatewayKey
 	sealed bool

@@ -1,106 +1,139 @@
 package postgres
 
 import (
-	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
+	"context"
 	"errors"
 	"fmt"
-	"strconv"
+
+	"github.com/antomgw/antomgw/internal/rows"
+	keyseal "github.com/antomgw/antomgw/internal/seal"
+	"github.com/jackc/pgx/v5"
 )
 
-// KEKSize is the length of a key-encryption key: AES-256.
-const KEKSize = 32
+// Gateway keys are sealed by package seal (imported as keyseal: seal is
+// the name of this package's helper below); the layout in gateway_keys is
+// the one this store has always written, so rows sealed by earlier
+// versions open.
 
-// sealFormat is the first byte of a sealed gateway key: the layout that
-// follows (a 12-byte nonce, then AES-256-GCM ciphertext and tag). A later
-// layout gets another byte, so old rows stay readable.
-const sealFormat byte = 1
+// KEKSize is the length of a key-encryption key: AES-256.
+const KEKSize = keyseal.KEKSize
+
+// sealFormat is the first byte of a sealed gateway key (seal.Format).
+const sealFormat = keyseal.Format
 
 // KEKError reports a sealed gateway key that could not be opened: the store
 // has no KEK, or not the one the key was sealed with (or the row was
-// altered).
-type KEKError struct {
-	Version int  // the gateway key version
-	NoKEK   bool // the store was opened without a KEK
-}
+// altered). See seal.KEKError.
+type KEKError = keyseal.KEKError
 
-func (e *KEKError) Error() string {
-	if e.NoKEK {
-		return fmt.Sprintf("gateway key version %d is sealed and no KEK was given", e.Version)
+// sealer seals and opens gateway keys; nil when the store has no KEK.
+type sealer = keyseal.Sealer
+
+// newSealer returns the sealer of a 32-byte KEK.
+func newSealer(kek []byte) (*sealer, error) { return keyseal.New(kek) }
+
+// seal returns der sealed under k for the given key version.
+func seal(k *sealer, version int, der []byte) ([]byte, error) { return k.Seal(version, der) }
+
+// unseal opens a blob written by seal for the given key version; a
+// *KEKError when k is nil or not the KEK it was sealed with.
+func unseal(k *sealer, version int, blob []byte) ([]byte, error) { return k.Open(version, blob) }
+
+// CheckGatewayKeys opens every sealed gateway key with the store's KEK and
+// returns the versions stored plain, oldest first. It fails with a
+// *KEKError (in the chain) for the first sealed key that does not open:
+// the store was opened without a KEK, or with another one.
+func (s *Store) CheckGatewayKeys(ctx context.Context) (plain []int, err error) {
+	stored, err := queryAll(ctx, s.pool, "check gateway keys", scanSealedKey,
+		`SELECT version, private_key, sealed FROM gateway_keys ORDER BY version`)
+	if err != nil {
+		return nil, err
 	}
-	return fmt.Sprintf("gateway key version %d does not open with this KEK", e.Version)
-}
-
-// ParseKEK reads a key-encryption key as an operator writes it: 32 bytes
-// in standard or URL-safe base64 (padded or not) or in hex, surrounding
-// white space ignored, or the 32 raw bytes. Generate one with
-// `openssl rand -base64 32`.
-//
-// The forms cannot be confused: 32 characters of base64 or hex decode to
-// fewer than 32 bytes.
-func ParseKEK(text []byte) ([]byte, error) {
-	s := string(bytes.TrimSpace(text))
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if k, err := enc.DecodeString(s); err == nil && len(k) == KEKSize {
-			return k, nil
+	for _, k := range stored {
+		if !k.sealed {
+			plain = append(plain, k.version)
+			continue
+		}
+		if _, err := unseal(s.kek, k.version, k.blob); err != nil {
+			return nil, fmt.Errorf("check gateway keys: %w", err)
 		}
 	}
-	if k, err := hex.DecodeString(s); err == nil && len(k) == KEKSize {
-		return k, nil
-	}
-	if len(text) == KEKSize {
-		return bytes.Clone(text), nil
-	}
-	return nil, fmt.Errorf("KEK is not %d bytes in base64 or hex (generate one with: openssl rand -base64 32)", KEKSize)
+	return plain, nil
 }
 
-// newAEAD returns AES-256-GCM under kek.
-func newAEAD(kek []byte) (cipher.AEAD, error) {
-	if len(kek) != KEKSize {
-		return nil, fmt.Errorf("KEK is %d bytes, want %d", len(kek), KEKSize)
+// SealGatewayKeys seals, with the store's KEK, every gateway key stored
+// plain, in one transaction that holds the registry lock: all of them or
+// none. It returns how many it sealed and how many were sealed already;
+// running it again seals nothing. It fails when the store has no KEK, and
+// with a *KEKError when a key sealed already does not open with this KEK
+// (so one database never mixes two KEKs). Then it rewrites the table
+// (VACUUM FULL gateway_keys), so that the row versions the update left
+// behind take the plain keys with them; when that fails, the keys are
+// sealed and the error says so. Nodes running without the KEK cannot load
+// the keys once it committed: stop them first.
+func (s *Store) SealGatewayKeys(ctx context.Context) (sealed, already int, err error) {
+	if s.kek == nil {
+		return 0, 0, errors.New("seal gateway keys: the store was opened without a KEK")
 	}
-	block, err := aes.NewCipher(kek)
+	err = s.update(ctx, func(t *tx) error {
+		sealed, already = 0, 0
+		if _, err := t.tx.Exec(t.ctx, `SELECT version FROM registry_version WHERE id = 1 FOR UPDATE`); err != nil {
+			return t.fail("seal gateway keys: lock", err)
+		}
+		rs, err := t.tx.Query(t.ctx, `SELECT version, private_key, sealed FROM gateway_keys ORDER BY version`)
+		if err != nil {
+			return t.fail("seal gateway keys", err)
+		}
+		stored, err := pgx.CollectRows(rs, rowTo(scanSealedKey))
+		if err != nil {
+			return t.fail("seal gateway keys", err)
+		}
+		for _, k := range stored {
+			if k.sealed {
+				if _, err := unseal(s.kek, k.version, k.blob); err != nil {
+					return fmt.Errorf("seal gateway keys: %w", err)
+				}
+				already++
+				continue
+			}
+			blob, err := seal(s.kek, k.version, k.blob)
+			if err != nil {
+				return fmt.Errorf("seal gateway key version %d: %w", k.version, err)
+			}
+			if _, err := t.tx.Exec(t.ctx, `UPDATE gateway_keys SET private_key = $1, sealed = true WHERE version = $2`, blob, k.version); err != nil {
+				return t.fail("seal gateway keys", err)
+			}
+			sealed++
+		}
+		if sealed > 0 {
+			if _, err := t.tx.Exec(t.ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
+				return t.fail("seal gateway keys: bump registry version", err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err
+		return 0, 0, err
 	}
-	return cipher.NewGCM(block)
+	// The plain keys are still in the dead row versions the update left;
+	// rewrite the table so its files hold none. (WAL archives and backups
+	// taken before keep them.)
+	if _, err := s.pool.Exec(ctx, `VACUUM FULL gateway_keys`); err != nil {
+		return sealed, already, storeErr("seal gateway keys: the keys are sealed, but VACUUM FULL gateway_keys failed (run it yourself: the old row versions hold the plain keys until then)", err)
+	}
+	return sealed, already, nil
 }
 
-// keyAAD binds a sealed key to its version: a sealed key copied to another
-// version's row does not open.
-func keyAAD(version int) []byte {
-	return []byte("antomgw gateway key v" + strconv.Itoa(version))
+// sealedKey is a gateway key row as stored: blob is sealed when sealed is
+// set, else the PKCS #8 DER.
+type sealedKey struct {
+	version int
+	blob    []byte
+	sealed  bool
 }
 
-// seal returns der sealed under aead for the given key version.
-func seal(aead cipher.AEAD, version int, der []byte) ([]byte, error) {
-	out := make([]byte, 1+aead.NonceSize(), 1+aead.NonceSize()+len(der)+aead.Overhead())
-	out[0] = sealFormat
-	if _, err := rand.Read(out[1:]); err != nil {
-		return nil, err
-	}
-	return aead.Seal(out, out[1:], der, keyAAD(version)), nil
-}
-
-// errSealFormat: the sealed blob is too short or of an unknown layout.
-var errSealFormat = errors.New("sealed gateway key: unknown format")
-
-// unseal opens a blob written by seal for the given key version.
-func unseal(aead cipher.AEAD, version int, blob []byte) ([]byte, error) {
-	if aead == nil {
-		return nil, &KEKError{Version: version, NoKEK: true}
-	}
-	n := aead.NonceSize()
-	if len(blob) < 1+n+aead.Overhead() || blob[0] != sealFormat {
-		return nil, fmt.Errorf("gateway key version %d: %w", version, errSealFormat)
-	}
-	der, err := aead.Open(nil, blob[1:1+n], blob[1+n:], keyAAD(version))
-	if err != nil {
-		return nil, &KEKError{Version: version}
-	}
-	return der, nil
+func scanSealedKey(row rows.Scanner) (sealedKey, error) {
+	var k sealedKey
+	err := row.Scan(&k.version, &k.blob, &k.sealed)
+	return k, err
 }

@@ -3,8 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -165,31 +163,66 @@ func TestPlainThenKEK(t *testing.T) {
 	}
 }
 
-func TestParseKEK(t *testing.T) {
-	key := make([]byte, KEKSize)
-	for i := range key {
-		key[i] = byte(i * 7)
+// TestSealGatewayKeys: keys stored plain are sealed in place, once; the
+// keys read back the same, and a store without the KEK no longer loads
+// them.
+func TestSealGatewayKeys(t *testing.T) {
+	ctx := context.Background()
+	schema := newSchema(t)
+	plain := openTest(t, Options{Schema: schema})
+	addKey(t, plain, testDER(1))
+	addKey(t, plain, testDER(2))
+	if _, _, err := plain.SealGatewayKeys(ctx); err == nil {
+		t.Errorf("SealGatewayKeys without a KEK succeeded")
 	}
-	for _, tc := range []struct {
-		name string
-		in   []byte
-	}{
-		{"Base64", []byte(base64.StdEncoding.EncodeToString(key) + "\n")},
-		{"Base64Raw", []byte(base64.RawStdEncoding.EncodeToString(key))},
-		{"Base64URL", []byte(base64.URLEncoding.EncodeToString(key))},
-		{"Hex", []byte("  " + hex.EncodeToString(key) + "\r\n")},
-		{"Raw", key},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseKEK(tc.in)
-			if err != nil || !bytes.Equal(got, key) {
-				t.Errorf("ParseKEK = % x, %v, want % x", got, err, key)
-			}
-		})
+	if got, err := plain.CheckGatewayKeys(ctx); err != nil || !cmp.Equal(got, []int{1, 2}) {
+		t.Errorf("CheckGatewayKeys = %v, %v; want plain versions [1 2]", got, err)
 	}
-	for _, bad := range []string{"", "short", base64.StdEncoding.EncodeToString(key[:16]), hex.EncodeToString(key[:31])} {
-		if _, err := ParseKEK([]byte(bad)); err == nil {
-			t.Errorf("ParseKEK(%q) = nil error, want one", bad)
+	before, err := plain.RegistryVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	kek := openTest(t, Options{Schema: schema, KEK: testKEK})
+	sealed, already, err := kek.SealGatewayKeys(ctx)
+	if err != nil || sealed != 2 || already != 0 {
+		t.Fatalf("SealGatewayKeys = %d, %d, %v; want 2 sealed, 0 already", sealed, already, err)
+	}
+	for v := 1; v <= 2; v++ {
+		if blob, isSealed := storedKey(t, kek, v); !isSealed || bytes.Contains(blob, testDER(byte(v))) {
+			t.Errorf("key %d after SealGatewayKeys: sealed %v, holds the plain DER %v", v, isSealed, bytes.Contains(blob, testDER(byte(v))))
 		}
+	}
+	if after, _ := kek.RegistryVersion(ctx); after != before+1 {
+		t.Errorf("registry version after sealing = %d, want %d", after, before+1)
+	}
+	if got, err := kek.CheckGatewayKeys(ctx); err != nil || len(got) != 0 {
+		t.Errorf("CheckGatewayKeys after sealing = %v, %v; want no plain keys", got, err)
+	}
+	reg, err := kek.LoadRegistry(ctx)
+	if err != nil || len(reg.GatewayKeys) != 2 || !bytes.Equal(reg.GatewayKeys[0].PrivateKey, testDER(1)) || !bytes.Equal(reg.GatewayKeys[1].PrivateKey, testDER(2)) {
+		t.Errorf("LoadRegistry after sealing = %v; want keys 1 and 2 as they were", err)
+	}
+
+	// Idempotent.
+	if sealed, already, err := kek.SealGatewayKeys(ctx); err != nil || sealed != 0 || already != 2 {
+		t.Errorf("SealGatewayKeys again = %d, %d, %v; want 0 sealed, 2 already", sealed, already, err)
+	}
+	// Without the KEK, or with another, the check fails.
+	var ke *KEKError
+	if _, err := plain.CheckGatewayKeys(ctx); !errors.As(err, &ke) || !ke.NoKEK {
+		t.Errorf("CheckGatewayKeys without the KEK = %v, want a *KEKError saying no KEK", err)
+	}
+	wrong := openTest(t, Options{Schema: schema, KEK: otherKEK})
+	if _, err := wrong.CheckGatewayKeys(ctx); !errors.As(err, &ke) || ke.NoKEK {
+		t.Errorf("CheckGatewayKeys with another KEK = %v, want a *KEKError", err)
+	}
+	// Another KEK never seals next to the first: all or nothing.
+	addKey(t, plain, testDER(3))
+	if _, _, err := wrong.SealGatewayKeys(ctx); !errors.As(err, &ke) {
+		t.Errorf("SealGatewayKeys with another KEK = %v, want a *KEKError", err)
+	}
+	if _, isSealed := storedKey(t, kek, 3); isSealed {
+		t.Errorf("SealGatewayKeys with another KEK sealed key 3")
 	}
 }

@@ -11,7 +11,8 @@ import (
 const PaymentColumns = `payment_id, client_id, request_id, product_code, scenario,
 	amount_value, amount_currency, method_type, method_id, notify_url, redirect_url,
 	reference_id, fingerprint, action_url, status, decided, result_code, result_message,
-	created_at, updated_at, expires_at, paid_at, cancelled_at, refunded`
+	created_at, updated_at, expires_at, paid_at, cancelled_at, refunded,
+	is_authorization, capture_mode, auth_state, auth_expires_at, captured, capturing`
 
 // ScanPayment reads a row of PaymentColumns. After an error its result is
 // garbage, to drop.
@@ -21,18 +22,20 @@ func ScanPayment(row Scanner) (*gateway.Payment, error) {
 		&p.Amount.Value, &p.Amount.Currency, &p.MethodType, &p.MethodID, &p.NotifyURL, &p.RedirectURL,
 		&p.ReferenceID, &p.Fingerprint, &p.ActionURL, &p.Status, &p.Decided, &p.ResultCode, &p.ResultMessage,
 		Time{&p.CreatedAt}, Time{&p.UpdatedAt}, Time{&p.ExpiresAt}, Time{&p.PaidAt},
-		Time{&p.CancelledAt}, &p.Refunded)
+		Time{&p.CancelledAt}, &p.Refunded,
+		&p.Authorization, &p.CaptureMode, &p.AuthState, Time{&p.AuthExpiresAt}, &p.Captured, &p.Capturing)
 }
 
 // PaymentValues returns the arguments that write p as a row of
-// PaymentColumns: times by Millis, and the boolean column (decided) as
-// boolean encodes it, which is the store's to say.
+// PaymentColumns: times by Millis, and the boolean columns (decided,
+// is_authorization) as boolean encodes them, which is the store's to say.
 func PaymentValues(p *gateway.Payment, boolean func(bool) any) []any {
 	return []any{p.ID, p.ClientID, p.RequestID, p.ProductCode, p.Scenario,
 		p.Amount.Value, p.Amount.Currency, p.MethodType, p.MethodID, p.NotifyURL, p.RedirectURL,
 		p.ReferenceID, p.Fingerprint, p.ActionURL, string(p.Status), boolean(p.Decided), p.ResultCode, p.ResultMessage,
 		Millis(p.CreatedAt), Millis(p.UpdatedAt), Millis(p.ExpiresAt), Millis(p.PaidAt),
-		Millis(p.CancelledAt), p.Refunded}
+		Millis(p.CancelledAt), p.Refunded,
+		boolean(p.Authorization), p.CaptureMode, string(p.AuthState), Millis(p.AuthExpiresAt), p.Captured, p.Capturing}
 }
 
 // WherePayments adds to l the conditions of f, all but f.After: the

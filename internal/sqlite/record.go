@@ -44,7 +44,7 @@ func (s *Store) Payments(ctx context.Context, f gateway.PaymentFilter) ([]*gatew
 // RequestID); ErrConflict when another payment holds the pair.
 func (t *tx) InsertPayment(p *gateway.Payment) error {
 	inserted, err := t.execOne("insert payment "+p.ID, `INSERT INTO payments (`+rows.PaymentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (client_id, request_id) DO NOTHING`, rows.PaymentValues(p, boolInt)...)
 	if err == nil && !inserted {
 		err = fmt.Errorf("payment request %s of client %s: %w", p.RequestID, p.ClientID, gateway.ErrConflict)
@@ -64,10 +64,12 @@ func (t *tx) PaymentForUpdate(clientID, paymentID string) (*gateway.Payment, err
 func (t *tx) UpdatePayment(p *gateway.Payment) error {
 	updated, err := t.execOne("update payment "+p.ID, `UPDATE payments SET
 		action_url = ?, status = ?, decided = ?, result_code = ?, result_message = ?,
-		updated_at = ?, expires_at = ?, paid_at = ?, cancelled_at = ?, refunded = ?
+		updated_at = ?, expires_at = ?, paid_at = ?, cancelled_at = ?, refunded = ?,
+		auth_state = ?, auth_expires_at = ?, captured = ?, capturing = ?
 		WHERE payment_id = ? AND client_id = ?`,
 		p.ActionURL, string(p.Status), boolInt(p.Decided), p.ResultCode, p.ResultMessage,
 		rows.Millis(p.UpdatedAt), rows.Millis(p.ExpiresAt), rows.Millis(p.PaidAt), rows.Millis(p.CancelledAt), p.Refunded,
+		string(p.AuthState), rows.Millis(p.AuthExpiresAt), p.Captured, p.Capturing,
 		p.ID, p.ClientID)
 	if err == nil && !updated {
 		err = fmt.Errorf("update payment %s: %w", p.ID, gateway.ErrNotFound)

@@ -24,7 +24,9 @@ func (s *Store) RegistryVersion(ctx context.Context) (int64, error) {
 
 // LoadRegistry reads every client (by id) with its keys (by version,
 // retired ones too) and every gateway key (by version) in one read
-// transaction, so the snapshot and its version agree.
+// transaction, so the snapshot and its version agree. Sealed gateway keys
+// are opened with the store's KEK; one that does not open is a
+// *seal.KEKError.
 func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -48,12 +50,36 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		return nil, err
 	}
 	rows.AddClientKeys(reg.Clients, keys)
-	reg.GatewayKeys, err = queryAll(ctx, tx, "load registry: gateway keys", rows.ScanGatewayKey,
-		`SELECT `+rows.GatewayKeyColumns+` FROM gateway_keys ORDER BY version`)
+	stored, err := queryAll(ctx, tx, "load registry: gateway keys", scanGatewayKey,
+		`SELECT `+rows.GatewayKeyColumns+`, sealed FROM gateway_keys ORDER BY version`)
 	if err != nil {
 		return nil, err
 	}
+	for _, k := range stored {
+		if k.sealed {
+			if k.PrivateKey, err = s.kek.Open(k.Version, k.PrivateKey); err != nil {
+				return nil, fmt.Errorf("load registry: %w", err)
+			}
+		}
+		reg.GatewayKeys = append(reg.GatewayKeys, k.GatewayKey)
+	}
 	return reg, nil
+}
+
+// storedGatewayKey is a row of gateway_keys: PrivateKey is sealed when
+// sealed is set. The sealed column came with migration 0006, after the
+// columns both stores share, so its row is rows.GatewayKeyColumns and then
+// sealed.
+type storedGatewayKey struct {
+	gateway.GatewayKey
+	sealed bool
+}
+
+// scanGatewayKey reads a row of rows.GatewayKeyColumns followed by sealed.
+func scanGatewayKey(row rows.Scanner) (storedGatewayKey, error) {
+	var k storedGatewayKey
+	err := row.Scan(append(rows.GatewayKeyDest(&k.GatewayKey), &k.sealed)...)
+	return k, err
 }
 
 // AddClient registers c with its first key; key.ClientID may be empty.
@@ -164,8 +190,7 @@ func (s *Store) EnsureGatewayKey(ctx context.Context, generate func() ([]byte, e
 	if err != nil {
 		return 0, false, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_keys (version, private_key, state, created_at, activated_at)
-		VALUES (1, ?, 'active', ?, ?)`, der, rows.Millis(at), rows.Millis(at)); err != nil {
+	if err := s.insertGatewayKey(ctx, tx, 1, der, gateway.GatewayKeyActive, at, rows.Millis(at)); err != nil {
 		return 0, false, storeErr("ensure gateway key", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
@@ -179,7 +204,8 @@ func (s *Store) EnsureGatewayKey(ctx context.Context, generate func() ([]byte, e
 
 // AddGatewayKey stores a gateway key under the next version, one more than
 // the highest so far (1 for the first), and returns it. The key is
-// published, or active when activate is set or no version is active.
+// published, or active when activate is set or no version is active. With
+// a KEK the key is stored sealed (see Options.KEK).
 func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time.Time, activate bool) (int, error) {
 	var version int
 	err := s.registryWrite(ctx, "add gateway key", func(tx *sql.Tx) error {
@@ -195,14 +221,28 @@ func (s *Store) AddGatewayKey(ctx context.Context, privateKeyDER []byte, at time
 			}
 			state, activated = gateway.GatewayKeyActive, rows.Millis(at)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO gateway_keys (version, private_key, state, created_at, activated_at)
-			VALUES (?, ?, ?, ?, ?)`, version, privateKeyDER, string(state), rows.Millis(at), activated)
-		return err
+		return s.insertGatewayKey(ctx, tx, version, privateKeyDER, state, at, activated)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return version, nil
+}
+
+// insertGatewayKey stores der as the given version, sealed when the store
+// has a KEK: with one, the plain key never reaches the file.
+func (s *Store) insertGatewayKey(ctx context.Context, tx *sql.Tx, version int, der []byte, state gateway.GatewayKeyState, at time.Time, activated any) error {
+	stored, sealed := der, false
+	if s.kek != nil {
+		var err error
+		if stored, err = s.kek.Seal(version, der); err != nil {
+			return fmt.Errorf("seal gateway key version %d: %w", version, err)
+		}
+		sealed = true
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO gateway_keys (version, private_key, sealed, state, created_at, activated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, version, stored, boolInt(sealed), string(state), rows.Millis(at), activated)
+	return err
 }
 
 // ActivateGatewayKey makes a published version active and the active one

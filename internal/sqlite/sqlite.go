@@ -15,6 +15,11 @@
 //
 // The schema lives in migrations/NNNN_name.sql, embedded in the binary and
 // applied in order by Open.
+//
+// The database and its -wal and -shm files are kept at mode 0600. Gateway
+// private keys are stored sealed with AES-256-GCM under a key-encryption
+// key when Options.KEK is set, and as plain PKCS #8 DER otherwise (see
+// [Store.Sealed] and [Store.SealGatewayKeys]).
 package sqlite
 
 import (
@@ -25,11 +30,13 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/rows"
+	"github.com/antomgw/antomgw/internal/seal"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -52,6 +59,12 @@ type Options struct {
 	// MaxReaders is the number of pooled read connections of a file
 	// database. Defaults to 4. A ":memory:" database has one connection.
 	MaxReaders int
+	// KEK is the 32-byte key-encryption key that seals gateway private
+	// keys at rest (AES-256-GCM, package seal). Optional: without it, keys
+	// are stored as plain PKCS #8 DER and a sealed key does not load. A
+	// store with a KEK still reads keys stored plain; SealGatewayKeys seals
+	// them. See seal.ParseKEK.
+	KEK []byte
 	// Now stamps schema_migrations.applied_at. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -70,15 +83,27 @@ type Store struct {
 	// rd run statements through them.
 	wcache, rcache *stmtCache
 	wr, rd         pooled
+	kek            *seal.Sealer // nil: gateway keys are stored plain
+	path           string       // the file; Memory for ":memory:"
+	warnings       []string     // file modes Open narrowed
 }
 
 // Open opens (creating it when missing, with mode 0600) the database at
 // path, or a private in-memory database for ":memory:", and brings its
-// schema up to date. It fails when the database was migrated by a newer
-// version of antomgw.
+// schema up to date. An existing database, -wal or -shm file more open
+// than 0600 is narrowed to 0600 first, with a warning (see Warnings). It
+// fails when the database was migrated by a newer version of antomgw, and
+// when Options.KEK is set but not 32 bytes long.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
+	}
+	var kek *seal.Sealer
+	if opts.KEK != nil {
+		var err error
+		if kek, err = seal.New(opts.KEK); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
 	}
 	syncMode := strings.ToUpper(opts.Synchronous)
 	switch syncMode {
@@ -107,7 +132,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous("+syncMode+")")
 
-	s := &Store{}
+	s := &Store{kek: kek, path: path}
 	if path == Memory {
 		q.Set("_txlock", "immediate")
 		db, err := sql.Open("sqlite", Memory+"?"+q.Encode())
@@ -122,6 +147,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.SetConnMaxIdleTime(0)
 		s.writer, s.reader = db, db
 	} else {
+		warnings, err := narrowModes(path)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		s.warnings = warnings
 		created, err := createFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
@@ -187,6 +217,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// Sealed reports whether the store seals the gateway keys it adds (it was
+// opened with a KEK). When it is false, anyone who can read the database
+// file or a copy of it holds the gateway's signing keys.
+func (s *Store) Sealed() bool { return s.kek != nil }
+
+// Warnings returns what Open found wrong and put right, for the operator's
+// log: database, -wal or -shm files whose mode was more open than 0600.
+func (s *Store) Warnings() []string { return slices.Clone(s.warnings) }
 
 // Check runs SQLite's full integrity check of the database file and
 // returns nil when it reports "ok", else an error with what it found: for

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"testing"
@@ -26,6 +27,12 @@ func TestStore(t *testing.T) {
 		// disk made this run take 1s or 15s at random; locking, WAL and the
 		// two pools are the same as with the default FULL.
 		opts := sqlite.Options{Synchronous: "NORMAL"}
+		storetest.Run(t, func(t *testing.T) gateway.Store { return open(t, file(t), opts) })
+	})
+	t.Run("SealedFile", func(t *testing.T) {
+		// Gateway keys sealed under a KEK: the suite's key tests read back
+		// what they stored.
+		opts := sqlite.Options{Synchronous: "NORMAL", KEK: bytes.Repeat([]byte{0x4b}, 32)} // test only
 		storetest.Run(t, func(t *testing.T) gateway.Store { return open(t, file(t), opts) })
 	})
 	t.Run("SharedFile", func(t *testing.T) {

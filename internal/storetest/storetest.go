@@ -26,6 +26,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("Payments", func(t *testing.T) { testPayments(t, newStore) })
 	t.Run("PaymentList", func(t *testing.T) { testPaymentList(t, newStore) })
 	t.Run("Refunds", func(t *testing.T) { testRefunds(t, newStore) })
+	t.Run("Captures", func(t *testing.T) { testCaptures(t, newStore) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, newStore) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore) })
 	t.Run("Mark", func(t *testing.T) { testMark(t, newStore) })
@@ -35,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	})
 	t.Run("Service", func(t *testing.T) { testService(t, newStore) })
 	t.Run("Operator", func(t *testing.T) { testOperator(t, newStore) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 }
 
 // base is the suite's "now": every time is an offset from it, to the

@@ -18,7 +18,7 @@ var staticFS embed.FS
 
 // pageNames are the templates under templates/, each parsed with
 // layout.html.
-var pageNames = []string{"checkout", "home", "error"}
+var pageNames = []string{"checkout", "home", "error", "session"}
 
 // templates parses every page once, at first use.
 var templates = sync.OnceValues(func() (map[string]*template.Template, error) {
@@ -94,6 +94,7 @@ func (p *Pages) serverError(w http.ResponseWriter, r *http.Request) {
 var staticTypes = map[string]string{
 	".css": "text/css; charset=utf-8",
 	".js":  "text/javascript; charset=utf-8",
+	".svg": "image/svg+xml",
 }
 
 // static serves an embedded file of static/.

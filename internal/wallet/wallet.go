@@ -2,7 +2,9 @@
 // /wallet/ on the gateway: the checkout page that a CASHIER_PAYMENT's
 // normalUrl, an EntryCode's redirectActionForm.redirectUrl and an
 // OrderCode's codeValue open, where the user pays or declines a PROCESSING
-// payment; and the wallet home, which shows a fresh payment code for the
+// payment; a payment session's checkout page (its normalUrl), where the
+// buyer chooses one of the methods consult offers and pays or declines;
+// and the wallet home, which shows a fresh payment code for the
 // PaymentCode scenario.
 //
 // A checkout link carries a token (an HMAC of the payment id) that is
@@ -68,6 +70,9 @@ type Pages struct {
 
 	postOnce sync.Once
 	post     http.Handler
+
+	sessionPostOnce sync.Once
+	sessionPost     http.Handler
 }
 
 // CheckoutURL returns the link where the user pays pay:
@@ -126,7 +131,9 @@ var (
 //	GET  /wallet/checkout/{paymentId}/{token}     the checkout page
 //	POST /wallet/checkout/{paymentId}/{token}     pay or decline (same-origin only)
 //	GET  /wallet/checkout/{paymentId}/{token}/qr.png  the payment's link as a QR image
-//	GET  /wallet/static/{file}                    the pages' CSS and script
+//	GET  /wallet/session/{sessionId}/{token}      a payment session's checkout page
+//	POST /wallet/session/{sessionId}/{token}      choose a method, pay or decline (same-origin only)
+//	GET  /wallet/static/{file}                    the pages' CSS, script and logos
 //
 // Anything else is a 404 page; a method a route does not take is a 405
 // page with Allow. HEAD is served like GET, except that it does not count
@@ -169,6 +176,16 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(rest, "static/"):
 		if p.allow(w, r, readOnly) {
 			p.static(w, r, strings.TrimPrefix(rest, "static/"))
+		}
+	case strings.HasPrefix(rest, "session/"):
+		id, token, ok := sessionPath(r.URL.Path)
+		switch {
+		case !ok:
+			p.notFound(w, r)
+		case r.Method == http.MethodPost:
+			p.sessionPostHandler().ServeHTTP(w, r)
+		case p.allow(w, r, readDecide):
+			p.sessionPage(w, r, id, token)
 		}
 	default:
 		id, token, qrImage, ok := checkoutPath(r.URL.Path)
@@ -221,6 +238,20 @@ func (p *Pages) postHandler() http.Handler {
 		p.post = cop.Handler(http.HandlerFunc(p.decide))
 	})
 	return p.post
+}
+
+// sessionPostHandler is the session page's form handler behind the same
+// cross-origin protection as the checkout form's.
+func (p *Pages) sessionPostHandler() http.Handler {
+	p.sessionPostOnce.Do(func() {
+		cop := http.NewCrossOriginProtection()
+		cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p.errorPage(w, r, http.StatusForbidden, "Request refused",
+				"This request came from another site and was refused. Open the payment link again and decide there.")
+		}))
+		p.sessionPost = cop.Handler(http.HandlerFunc(p.sessionDecide))
+	})
+	return p.sessionPost
 }
 
 // allow reports whether r's method is one of methods; if not, it answers
