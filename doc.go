@@ -4,12 +4,20 @@
 //
 // A Client makes each payment API one call, with a context first and typed
 // request and response bodies: Pay (every in-store scenario and the
-// cashier), InquiryPayment, CancelPayment, Refund and InquiryRefund, in the
-// AMS v1 or the omnichannel (POS) v2 path family, with or without body
-// encryption. Each call signs the request, sends it on one reused
-// *http.Client, and verifies the answer's signature with the gateway key
-// its keyVersion names before reading anything from it: an answer without
-// a valid signature is an error wrapping ErrUnverified, never a result.
+// cashier, authorisations included), InquiryPayment, CancelPayment, Refund,
+// InquiryRefund and Capture, in the AMS v1 or the omnichannel (POS) v2 path
+// family (Capture: AMS v1 only), with or without body encryption. Each
+// call signs the request, sends it on one reused *http.Client, and
+// verifies the answer's signature with the gateway key its keyVersion
+// names before reading anything from it: an answer without a valid
+// signature is an error wrapping ErrUnverified, never a result.
+//
+// For online checkout, Consult lists the payment methods that can pay an
+// amount, CreatePaymentSession makes a session for the hosted checkout page
+// (its NormalURL) or the payment element, and RetrievePaymentSession reads
+// it back, at the path every official SDK calls
+// (/ams/api//v1/payments/retrievePaymentSession, double slash included).
+// These three are AMS v1 only.
 //
 // # Results and errors
 //
@@ -38,9 +46,9 @@
 //
 // # Notifications
 //
-// ParseNotification verifies a notifyPayment or notifyRefund POSTed to a
-// merchant's notify URL and decodes it; WriteNotificationAck acknowledges
-// it.
+// ParseNotification verifies a notifyPayment, notifyRefund or
+// notifyCapture POSTed to a merchant's notify URL and decodes it;
+// WriteNotificationAck acknowledges it.
 //
 // # Quick start
 //

@@ -207,19 +207,50 @@ func TestSessionAPIsOnAntomtest(t *testing.T) {
 	}
 }
 
-// TestOnlineCheckoutAuthorization: a session with paymentFactor
-// isAuthorization and MANUAL capture makes an authorisation when the
-// buyer pays; the merchant then captures it.
-func TestOnlineCheckoutAuthorization(t *testing.T) {
+// TestOnlineCardFlow runs an online card payment end to end, as a web
+// shop does it, against the real gateway with the SDK: Consult →
+// CreatePaymentSession (isAuthorization, MANUAL capture) → the buyer pays
+// by card on the checkout page → an authorisation (SUCCESS with
+// authExpiryTime) → a partial capture → a second capture → a refund of
+// captured money, and no more than that → notifyPayment and both
+// notifyCapture verified with ParseNotification; inquiryPayment lists the
+// captures. Every answer is verified by the SDK.
+func TestOnlineCardFlow(t *testing.T) {
 	g := gatewaytest.New(t)
 	c := g.Client(t)
 	ctx := t.Context()
-	id := newID("AUTH_CHECKOUT")
+
+	var mu sync.Mutex
+	var notes []*antomgw.Notification
+	merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := antomgw.ParseNotification(r, g.GatewayPublicKeys())
+		if err != nil {
+			t.Errorf("notification: %v", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		notes = append(notes, n)
+		mu.Unlock()
+		antomgw.WriteNotificationAck(w)
+	}))
+	t.Cleanup(merchant.Close)
+
+	co, err := c.Consult(ctx, &antomgw.ConsultRequest{ProductCode: antomgw.ProductCashier,
+		PaymentAmount: antomgw.Amount{Currency: "USD", Value: "5000"}, Env: &antomgw.Env{TerminalType: "WEB"}})
+	if err != nil {
+		t.Fatalf("Consult: %v", err)
+	}
+	if i := slices.IndexFunc(co.PaymentOptions, func(o antomgw.PaymentOption) bool { return o.PaymentMethodType == "CARD" }); i < 0 || !co.PaymentOptions[i].Enabled {
+		t.Fatalf("Consult = %+v, want CARD enabled", co.PaymentOptions)
+	}
+
+	id := newID("CARD_FLOW")
 	cs, err := c.CreatePaymentSession(ctx, &antomgw.CreatePaymentSessionRequest{
 		ProductCode: antomgw.ProductCashier, PaymentRequestID: id,
 		Order: &antomgw.Order{ReferenceOrderID: "ORDER_" + id}, PaymentAmount: antomgw.Amount{Currency: "USD", Value: "5000"},
-		PaymentRedirectURL: "https://shop.example/return",
-		PaymentFactor:      &antomgw.PaymentFactor{IsAuthorization: true, CaptureMode: antomgw.CaptureModeManual},
+		PaymentRedirectURL: "https://shop.example/return", PaymentNotifyURL: merchant.URL + "/antom/notify",
+		PaymentFactor: &antomgw.PaymentFactor{IsAuthorization: true, CaptureMode: antomgw.CaptureModeManual},
 		AvailablePaymentMethod: &antomgw.AvailablePaymentMethod{PaymentMethodTypeList: []antomgw.PaymentMethodTypeItem{
 			{PaymentMethodType: "CARD", PaymentMethodOrder: "1"}}},
 	})
@@ -232,13 +263,82 @@ func TestOnlineCheckoutAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST pay on the checkout page: %d, want 303 to the shop", resp.StatusCode)
+	}
 	ip, err := c.InquiryPayment(ctx, &antomgw.InquiryPaymentRequest{PaymentRequestID: id})
 	if err != nil || ip.PaymentStatus != antomgw.PaymentStatusSuccess || ip.AuthExpiryTime == "" {
 		t.Fatalf("InquiryPayment = %+v, %v; want a SUCCESS authorisation with an authExpiryTime", ip, err)
 	}
-	cp, err := c.Capture(ctx, &antomgw.CaptureRequest{CaptureRequestID: "CAP_" + id, PaymentID: ip.PaymentID,
-		CaptureAmount: antomgw.Amount{Currency: "USD", Value: "5000"}})
-	if err != nil || cp.CaptureID == "" {
-		t.Fatalf("Capture = %+v, %v; want S", cp, err)
+
+	// Nothing is captured yet: no refund.
+	_, err = c.Refund(ctx, &antomgw.RefundRequest{RefundRequestID: "RF0_" + id, PaymentID: ip.PaymentID,
+		RefundAmount: antomgw.Amount{Currency: "USD", Value: "100"}})
+	if !antomgw.IsFail(err) {
+		t.Errorf("refund before any capture: %v, want an F answer", err)
+	}
+
+	capture := func(n, value string) *antomgw.CaptureResponse {
+		t.Helper()
+		cp, err := c.Capture(ctx, &antomgw.CaptureRequest{CaptureRequestID: "CAP" + n + "_" + id, PaymentID: ip.PaymentID,
+			CaptureAmount: antomgw.Amount{Currency: "USD", Value: value}})
+		if err != nil || cp.CaptureID == "" || cp.CaptureAmount == nil || cp.CaptureAmount.Value != value {
+			t.Fatalf("capture %s of %s: %+v, %v; want S with a captureId", n, value, cp, err)
+		}
+		return cp
+	}
+	first := capture("1", "2000")
+	second := capture("2", "3000")
+	_, err = c.Capture(ctx, &antomgw.CaptureRequest{CaptureRequestID: "CAP3_" + id, PaymentID: ip.PaymentID,
+		CaptureAmount: antomgw.Amount{Currency: "USD", Value: "1"}})
+	if !antomgw.IsFail(err) {
+		t.Errorf("a capture beyond the authorised amount: %v, want an F answer", err)
+	}
+
+	rf, err := c.Refund(ctx, &antomgw.RefundRequest{RefundRequestID: "RF1_" + id, PaymentID: ip.PaymentID,
+		RefundAmount: antomgw.Amount{Currency: "USD", Value: "1500"}})
+	if err != nil || rf.RefundID == "" {
+		t.Fatalf("refund of captured money: %+v, %v; want S", rf, err)
+	}
+	_, err = c.Refund(ctx, &antomgw.RefundRequest{RefundRequestID: "RF2_" + id, PaymentID: ip.PaymentID,
+		RefundAmount: antomgw.Amount{Currency: "USD", Value: "3501"}})
+	if !antomgw.IsCode(err, wire.CodeRefundAmountExceed) {
+		t.Errorf("a refund over what is captured and not yet refunded: %v, want F %s", err, wire.CodeRefundAmountExceed)
+	}
+
+	ip, err = c.InquiryPayment(ctx, &antomgw.InquiryPaymentRequest{PaymentID: ip.PaymentID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var captures []string
+	for _, tx := range ip.Transactions {
+		if tx.TransactionType == "CAPTURE" && tx.TransactionStatus == "SUCCESS" {
+			captures = append(captures, tx.TransactionRequestID)
+		}
+	}
+	if !slices.Equal(captures, []string{"CAP1_" + id, "CAP2_" + id}) {
+		t.Errorf("inquiryPayment's CAPTURE transactions = %v (%+v), want both captures", captures, ip.Transactions)
+	}
+
+	g.Step(t) // deliver the notifications
+	mu.Lock()
+	got := notes
+	mu.Unlock()
+	var paid bool
+	capIDs := map[string]bool{}
+	for _, n := range got {
+		switch {
+		case n.Payment != nil:
+			paid = paid || (n.Payment.PaymentID == ip.PaymentID && n.Payment.Result.Status == wire.StatusSuccess)
+		case n.Capture != nil:
+			if n.Capture.NotifyType != antomgw.NotifyTypeCapture || n.Capture.Result.Status != wire.StatusSuccess || n.Capture.PaymentID != ip.PaymentID {
+				t.Errorf("notifyCapture = %+v, want CAPTURE_RESULT S for %s", n.Capture, ip.PaymentID)
+			}
+			capIDs[n.Capture.CaptureID] = true
+		}
+	}
+	if !paid || !capIDs[first.CaptureID] || !capIDs[second.CaptureID] {
+		t.Errorf("verified notifications: notifyPayment S %v, notifyCapture %v; want the payment's and both captures' (%s, %s)",
+			paid, capIDs, first.CaptureID, second.CaptureID)
 	}
 }

@@ -117,14 +117,14 @@ func metric(t *testing.T, s *server, client *http.Client, name string) float64 {
 // waiting for its answer before it sends again, until stopped; it can be
 // paused. It counts the answers by code and verifies a sample of them.
 type flood struct {
-	answers          tally
-	verified, bad    atomic.Int64
-	firstBad         atomic.Value
-	stop, paused     atomic.Bool
-	wg               sync.WaitGroup
-	active           time.Duration // time spent flooding, not paused
-	resumedAt        time.Time
-	connections, seq int
+	answers       tally
+	verified, bad atomic.Int64
+	firstBad      atomic.Value
+	stop, paused  atomic.Bool
+	wg            sync.WaitGroup
+	active        time.Duration // time spent flooding, not paused
+	resumedAt     time.Time
+	connections   int
 }
 
 func startFlood(s *server, gw *rsa.PublicKey, connections int) *flood {
@@ -212,6 +212,19 @@ func (f *flood) end() {
 // the budget saved up meanwhile. Beyond --refusal-rate the flood is answered
 // U REQUEST_TRAFFIC_EXCEED_LIMIT from the cache of signed answers, which
 // must verify like any answer.
+// checkLatency reports whether the latency figures are checked in this
+// run: in the fault suite's own CI step (ANTOMGW_CHECK_LATENCY=1, set by
+// .ci/run), where the fault package runs alone. In "go test ./...",
+// other packages' tests share the cores with the measured server, so
+// the figures are logged, not checked.
+func checkLatency(t *testing.T) bool {
+	if os.Getenv("ANTOMGW_CHECK_LATENCY") == "" {
+		t.Logf("latency figures logged, not checked: set ANTOMGW_CHECK_LATENCY=1 (as .ci/run's fault step does) to check them")
+		return false
+	}
+	return true
+}
+
 func TestHardeningFlood(t *testing.T) {
 	e := newEnv(t, "", "FLOOD_SHOP")
 	s := e.mustStart(strings.Fields(os.Getenv("HARDENING_ARGS"))...)
@@ -261,6 +274,7 @@ func TestHardeningFlood(t *testing.T) {
 	switch {
 	case raceBuild:
 		t.Logf("the server is built with the race detector: its latencies are not checked")
+	case !checkLatency(t):
 	case ratio > 1.5:
 		t.Errorf("the paying client's median latency under the flood is %.2f× its median without it, want at most 1.5×", ratio)
 	}
@@ -436,7 +450,7 @@ func TestHardeningTrickle(t *testing.T) {
 		// Under 100 ms as the issue asks; on a machine so busy that the
 		// pays' own p99 without the trickle is over 50 ms, within twice
 		// that.
-		if limit := max(100*time.Millisecond, 2*q99); l99 >= limit {
+		if limit := max(100*time.Millisecond, 2*q99); l99 >= limit && checkLatency(t) {
 			t.Errorf("the paying client's p99 with the trickle is %s, want under %s", ms(l99), ms(limit))
 		}
 	}

@@ -8,7 +8,7 @@ import (
 var keysSealDoc = helpText("keys-seal")
 
 func runKeysSeal(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --kek-file FILE [--data DIR | --database-url URL]", keysSealDoc)
+	f := newFlagSet(e, path, path+" (--kek-file FILE | $ANTOMGW_KEK) [--data DIR | --database-url URL]", keysSealDoc)
 	sf := addStoreFlags(f)
 	if err := f.parse(args); err != nil {
 		return err

@@ -44,7 +44,7 @@ func testSession(t *testing.T, b *browser) {
 
 	tb := b.newTab(t, phone)
 	tb.open(s.NormalURL)
-	wantText(tb, chromedp.CSS("main"), "45.90 USD", "ORDER-SESSION-1", "GCASH", "CARD", "preferred", "CHANNEL_NOT_SUPPORT_CURRENCY")
+	wantText(tb, chromedp.CSS("main"), "45.90 USD", "ORDER-SESSION-1", "GCASH PREFERRED", "CARD", "CHANNEL_NOT_SUPPORT_CURRENCY")
 	wantImage(tb, `label.method img[src$="/GCASH.svg"]`)
 	wantImage(tb, `label.method img[src$="/CARD.svg"]`)
 	if !run(tb, "read the first choice", chromedp.Evaluate[bool](`document.querySelector('input[name=method][value=GCASH]').checked`)) {

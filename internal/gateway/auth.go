@@ -115,10 +115,9 @@ func (p *Payment) authExpiredAt(now time.Time) bool {
 // authExpiry is how long an authorisation holds its amount.
 func (s *Service) authExpiry() time.Duration { return orDefault(s.AuthExpiry, 7*24*time.Hour) }
 
-// authorised records, inside tx, that the authorisation p just succeeded
-// (its payment moved to SUCCESS at now and its pending jobs were
-// deleted): it holds the amount until now + AuthExpiry. The caller writes
-// p.
+// authorised records that the authorisation p just succeeded (its
+// payment moved to SUCCESS at now): it holds the amount until now +
+// AuthExpiry. The caller writes p.
 func (s *Service) authorised(p *Payment, now time.Time) {
 	p.AuthState = AuthAuthorised
 	p.AuthExpiresAt = now.Add(s.authExpiry())
@@ -144,7 +143,7 @@ func AutoCaptureRequestID(paymentID string) string { return "AUTO_" + paymentID 
 
 // expireAuth releases what is left of an open authorisation past its
 // authExpiryTime, inside tx: the authorisation becomes EXPIRED, and a
-// payment with nothing captured becomes CANCELLED (ORDER result
+// payment with nothing captured becomes CANCELLED (paymentResultCode
 // AUTH_EXPIRED), as Antom cancels an uncaptured authorisation
 // automatically. It reports false, changing nothing, when p is not an open
 // authorisation past its expiry. The caller writes p.
