@@ -31,6 +31,33 @@ func (p *pathRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(req)
 }
 
+// receiver is a merchant's notification endpoint: it verifies each
+// notification with ParseNotification (failing the test on one that does
+// not verify) and acknowledges it. It returns its URL and a function
+// listing what it received.
+func receiver(t *testing.T, g *gatewaytest.Gateway) (string, func() []*antomgw.Notification) {
+	var mu sync.Mutex
+	var notes []*antomgw.Notification
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := antomgw.ParseNotification(r, g.GatewayPublicKeys())
+		if err != nil {
+			t.Errorf("notification: %v", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		notes = append(notes, n)
+		mu.Unlock()
+		antomgw.WriteNotificationAck(w)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/antom/notify", func() []*antomgw.Notification {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(notes)
+	}
+}
+
 // TestOnlineCheckout runs an online payment end to end with the SDK
 // against the real gateway: Consult, CreatePaymentSession, the buyer opens
 // normalUrl, chooses a method and pays on the wallet's page;
@@ -45,21 +72,7 @@ func TestOnlineCheckout(t *testing.T) {
 			c := g.Client(t, family(fam), func(c *antomgw.Config) { c.HTTPClient = &http.Client{Transport: rec} })
 			ctx := t.Context()
 
-			var mu sync.Mutex
-			var notes []*antomgw.Notification
-			merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				n, err := antomgw.ParseNotification(r, g.GatewayPublicKeys())
-				if err != nil {
-					t.Errorf("notification: %v", err)
-					http.Error(w, err.Error(), http.StatusBadRequest)
-					return
-				}
-				mu.Lock()
-				notes = append(notes, n)
-				mu.Unlock()
-				antomgw.WriteNotificationAck(w)
-			}))
-			t.Cleanup(merchant.Close)
+			notifyURL, received := receiver(t, g)
 
 			co, err := c.Consult(ctx, &antomgw.ConsultRequest{ProductCode: antomgw.ProductCashier,
 				PaymentAmount: antomgw.Amount{Currency: "USD", Value: "2500"},
@@ -77,7 +90,7 @@ func TestOnlineCheckout(t *testing.T) {
 				ProductCode: antomgw.ProductCashier, PaymentRequestID: id,
 				Order:              &antomgw.Order{ReferenceOrderID: "ORDER_" + id, OrderDescription: "a book"},
 				PaymentAmount:      antomgw.Amount{Currency: "USD", Value: "2500"},
-				PaymentRedirectURL: "https://shop.example/return", PaymentNotifyURL: merchant.URL + "/antom/notify",
+				PaymentRedirectURL: "https://shop.example/return", PaymentNotifyURL: notifyURL,
 				SettlementStrategy: &antomgw.SettlementStrategy{SettlementCurrency: "USD"},
 				ProductScene:       antomgw.SceneCheckoutPayment, UserRegion: "PH",
 			})
@@ -118,9 +131,7 @@ func TestOnlineCheckout(t *testing.T) {
 				t.Fatalf("InquiryPayment = %+v, %v; want SUCCESS by GCASH", ip, err)
 			}
 			g.Step(t) // deliver the notification
-			mu.Lock()
-			got := notes
-			mu.Unlock()
+			got := received()
 			if len(got) != 1 || got[0].Payment == nil || got[0].Payment.PaymentID != ip.PaymentID ||
 				got[0].Payment.Result.Status != wire.StatusSuccess || got[0].Payment.PaymentRequestID != id {
 				t.Fatalf("notifications = %+v; want one verified notifyPayment S for %s", got, ip.PaymentID)
@@ -220,21 +231,7 @@ func TestOnlineCardFlow(t *testing.T) {
 	c := g.Client(t)
 	ctx := t.Context()
 
-	var mu sync.Mutex
-	var notes []*antomgw.Notification
-	merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n, err := antomgw.ParseNotification(r, g.GatewayPublicKeys())
-		if err != nil {
-			t.Errorf("notification: %v", err)
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		notes = append(notes, n)
-		mu.Unlock()
-		antomgw.WriteNotificationAck(w)
-	}))
-	t.Cleanup(merchant.Close)
+	notifyURL, received := receiver(t, g)
 
 	co, err := c.Consult(ctx, &antomgw.ConsultRequest{ProductCode: antomgw.ProductCashier,
 		PaymentAmount: antomgw.Amount{Currency: "USD", Value: "5000"}, Env: &antomgw.Env{TerminalType: "WEB"}})
@@ -249,7 +246,7 @@ func TestOnlineCardFlow(t *testing.T) {
 	cs, err := c.CreatePaymentSession(ctx, &antomgw.CreatePaymentSessionRequest{
 		ProductCode: antomgw.ProductCashier, PaymentRequestID: id,
 		Order: &antomgw.Order{ReferenceOrderID: "ORDER_" + id}, PaymentAmount: antomgw.Amount{Currency: "USD", Value: "5000"},
-		PaymentRedirectURL: "https://shop.example/return", PaymentNotifyURL: merchant.URL + "/antom/notify",
+		PaymentRedirectURL: "https://shop.example/return", PaymentNotifyURL: notifyURL,
 		PaymentFactor: &antomgw.PaymentFactor{IsAuthorization: true, CaptureMode: antomgw.CaptureModeManual},
 		AvailablePaymentMethod: &antomgw.AvailablePaymentMethod{PaymentMethodTypeList: []antomgw.PaymentMethodTypeItem{
 			{PaymentMethodType: "CARD", PaymentMethodOrder: "1"}}},
@@ -321,9 +318,7 @@ func TestOnlineCardFlow(t *testing.T) {
 	}
 
 	g.Step(t) // deliver the notifications
-	mu.Lock()
-	got := notes
-	mu.Unlock()
+	got := received()
 	var paid bool
 	capIDs := map[string]bool{}
 	for _, n := range got {

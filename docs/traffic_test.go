@@ -13,6 +13,7 @@ import (
 	"github.com/antomgw/antomgw"
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/gatewaytest"
+	"github.com/antomgw/antomgw/internal/node"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -498,6 +499,19 @@ func TestExchanges(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("%s %s: HTTP %d, want 200", method, path, resp.StatusCode)
 		}
+	}
+	expect(validRequest)
+
+	// Refusals before authentication beyond --refusal-rate.
+	limited := gatewaytest.New(t, gatewaytest.WithConfig(func(cfg *node.Config) { cfg.RefusalRate = 1 }))
+	stranger := "DOC_STRANGER"
+	overLimit := false
+	for i := 0; i < 5 && !overLimit; i++ {
+		r := limited.Do(t, gatewaytest.Request{Path: "/ams/api/v1/payments/inquiryPayment", Body: `{"paymentId":"1"}`, ClientID: &stranger, Client: rec.client()})
+		overLimit = r.Result.Code == wire.CodeRequestTrafficExceed
+	}
+	if !overLimit {
+		t.Error("no refusal was answered U REQUEST_TRAFFIC_EXCEED_LIMIT at --refusal-rate 1")
 	}
 	expect(validRequest)
 
