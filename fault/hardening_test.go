@@ -467,8 +467,8 @@ func TestHardeningTrickle(t *testing.T) {
 // closed, a request whose body comes slower is refused (a signed
 // PARAM_ILLEGAL), and an idle keep-alive connection is closed; a 9902 pay
 // is still answered after its whole --sim-hold (3 s), past the read
-// timeout and an explicit --write-timeout of 2 s, because a held answer
-// moves its own write deadline.
+// timeout and an explicit --write-timeout of 2 s, because the write
+// timeout counts from the answer's first byte, not from the request.
 func TestHardeningTimeouts(t *testing.T) {
 	e := newEnv(t, "", "TIMEOUT_SHOP")
 	const hold = 3 * time.Second

@@ -187,7 +187,7 @@ func printJSON(w io.Writer, v any) error {
 
 // finish prints resp (when the call returned one) and turns the call's
 // error into the command's.
-func finish(e *env, resp any, err error) error {
+func (e *env) finish(resp any, err error) error {
 	if resp != nil && !isNil(resp) {
 		if perr := printJSON(e.stdout, resp); perr != nil {
 			return perr
@@ -219,47 +219,42 @@ func doRaw(ctx context.Context, e *env, c *antomgw.Client, api antomgw.API, file
 			return perr
 		}
 	}
-	return finish(e, nil, err)
+	return e.finish(nil, err)
 }
 
-// --- pay ------------------------------------------------------------------------
+// callCmd is what a call subcommand adds to the skeleton runCallAPI runs.
+type callCmd struct {
+	// check refuses field flags that are missing or cannot go together;
+	// bodyFile says --body-file was given. nil: nothing to check.
+	check func(bodyFile bool) error
+	// send sends the request the field flags build and prints the answer
+	// (most end with e.finish).
+	send func(cl *antomgw.Client) error
+}
 
-var callPayDoc = helpText("call-pay")
-
-func runCallPay(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--payment-request-id ID --amount VALUE [--payment-code CODE] | --body-file FILE) [flags]", callPayDoc+callCommonDoc)
+// runCallAPI runs a call subcommand: define defines the command's field
+// flags (before the common ones) and says how to check and send them; then
+// the flags are parsed and checked, the client built, and --body-file sent
+// as is to api, or the field flags' request sent. A family named in
+// noOmni ("capture API") has no such API in omnichannel v2 and is refused.
+// synopsis follows the path and the common flags; doc precedes
+// callCommonDoc.
+func runCallAPI(ctx context.Context, e *env, path string, args []string, synopsis, doc string, api antomgw.API, noOmni string,
+	define func(f *flagSet, c *callFlags) callCmd) error {
+	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         "+synopsis+" [flags]", doc+callCommonDoc)
 	c := &callFlags{}
-	id := c.field(f, "payment-request-id", "ID", "", "paymentRequestId, the idempotency key")
-	amount := c.field(f, "amount", "VALUE", "", "paymentAmount.value in minor units")
-	currency := c.field(f, "currency", "CUR", "USD", "paymentAmount.currency")
-	scenario := c.field(f, "scenario", "NAME", antomgw.ScenarioPaymentCode, "PaymentCode, OrderCode, EntryCode or cashier")
-	methodType := c.field(f, "payment-method-type", "TYPE", "CONNECT_WALLET", "paymentMethod.paymentMethodType")
-	code := c.field(f, "payment-code", "CODE", "", "paymentMethod.paymentMethodId: the code the user presents (PaymentCode)")
-	orderID := c.field(f, "order-id", "ID", "", "order.referenceOrderId (default: the payment request id)")
-	description := c.field(f, "description", "TEXT", "", "order.orderDescription")
-	notifyURL := c.field(f, "notify-url", "URL", "", "paymentNotifyUrl")
-	redirectURL := c.field(f, "redirect-url", "URL", "", "paymentRedirectUrl (EntryCode, cashier)")
-	authorization := f.boolean("authorization", `paymentFactor.isAuthorization "true": hold the amount, capture it later (cashier only)`)
-	c.fields = append(c.fields, "authorization")
-	captureMode := c.field(f, "capture-mode", "MODE", "", "paymentFactor.captureMode with --authorization: AUTOMATIC (the default) or MANUAL (call capture)")
-	resolve := f.boolean("resolve", "on a U or lost answer, poll and cancel at the deadline; print the outcome")
-	var deadline, interval time.Duration
-	f.durVar(&deadline, "resolve-deadline", "DURATION", antomgw.DefaultResolveDeadline, "with --resolve: how long to poll before cancelling")
-	f.durVar(&interval, "poll-interval", "DURATION", antomgw.DefaultPollInterval, "with --resolve: the first pause between inquiries (it doubles, up to 16s)")
+	cmd := define(f, c)
 	c.addCommon(f)
 	set, err := c.parse(f, args)
 	if err != nil {
 		return err
 	}
-	if set["body-file"] && *resolve {
-		return f.usagef("--resolve needs the field flags, not --body-file")
+	if noOmni != "" && (*c.family == "omnichannel" || *c.family == "v2") {
+		return f.usagef("--family %s: omnichannel v2 has no %s; use ams or ams-sandbox", *c.family, noOmni)
 	}
-	if !set["body-file"] {
-		if *id == "" || *amount == "" {
-			return f.usagef("--payment-request-id and --amount are required (or --body-file)")
-		}
-		if *scenario == antomgw.ScenarioPaymentCode && *code == "" && *c.family != "omnichannel" && *c.family != "v2" {
-			return f.usagef("--payment-code is required for the PaymentCode scenario")
+	if cmd.check != nil {
+		if err := cmd.check(set["body-file"]); err != nil {
+			return err
 		}
 	}
 	cl, err := c.client(e, f)
@@ -267,38 +262,108 @@ func runCallPay(ctx context.Context, e *env, path string, args []string) error {
 		return err
 	}
 	if set["body-file"] {
-		return doRaw(ctx, e, cl, antomgw.APIPay, *c.bodyFile)
+		return doRaw(ctx, e, cl, api, *c.bodyFile)
 	}
-	req := &antomgw.PayRequest{
-		ProductCode:        antomgw.ProductInStore,
-		PaymentRequestID:   *id,
-		Order:              &antomgw.Order{ReferenceOrderID: *orderID, OrderDescription: *description},
-		PaymentAmount:      antomgw.Amount{Currency: *currency, Value: *amount},
-		PaymentMethod:      antomgw.PaymentMethod{PaymentMethodType: *methodType, PaymentMethodID: *code},
-		PaymentNotifyURL:   *notifyURL,
-		PaymentRedirectURL: *redirectURL,
+	return cmd.send(cl)
+}
+
+// lookupPaymentID sets *paymentID, when empty, to the paymentId of the
+// payment whose paymentRequestId is requestID, looked up with
+// inquiryPayment (capture and refund name a payment by paymentId only),
+// and says what it found on stderr, with the authorisation's expiry when
+// withAuth.
+func lookupPaymentID(ctx context.Context, e *env, cl *antomgw.Client, paymentID *string, requestID string, withAuth bool) error {
+	if *paymentID != "" {
+		return nil
 	}
-	if req.Order.ReferenceOrderID == "" {
-		req.Order.ReferenceOrderID = *id
+	p, err := cl.InquiryPayment(ctx, &antomgw.InquiryPaymentRequest{PaymentRequestID: requestID})
+	if err != nil {
+		return fmt.Errorf("look up the paymentId of paymentRequestId %s: %w", requestID, err)
 	}
-	switch *scenario {
-	case antomgw.ScenarioPaymentCode, antomgw.ScenarioOrderCode, antomgw.ScenarioEntryCode:
-		req.PaymentFactor = &antomgw.PaymentFactor{InStorePaymentScenario: *scenario}
-	case "cashier":
-		req.ProductCode = antomgw.ProductCashier
-	default:
-		return f.usagef("--scenario %q: want PaymentCode, OrderCode, EntryCode or cashier", *scenario)
+	auth := ""
+	if withAuth {
+		auth = ", authExpiryTime " + p.AuthExpiryTime
 	}
-	if *authorization || *captureMode != "" {
-		if req.PaymentFactor == nil {
-			req.PaymentFactor = &antomgw.PaymentFactor{}
-		}
-		req.PaymentFactor.IsAuthorization, req.PaymentFactor.CaptureMode = antomgw.FlexBool(*authorization), *captureMode
-	}
-	if !*resolve {
-		resp, err := cl.Pay(ctx, req)
-		return finish(e, resp, err)
-	}
+	fmt.Fprintf(e.stderr, "paymentRequestId %s is paymentId %s (paymentStatus %s%s)\n", requestID, p.PaymentID, p.PaymentStatus, auth)
+	*paymentID = p.PaymentID
+	return nil
+}
+
+// --- pay ------------------------------------------------------------------------
+
+var callPayDoc = helpText("call-pay")
+
+func runCallPay(ctx context.Context, e *env, path string, args []string) error {
+	return runCallAPI(ctx, e, path, args, "(--payment-request-id ID --amount VALUE [--payment-code CODE] | --body-file FILE)", callPayDoc, antomgw.APIPay, "",
+		func(f *flagSet, c *callFlags) callCmd {
+			id := c.field(f, "payment-request-id", "ID", "", "paymentRequestId, the idempotency key")
+			amount := c.field(f, "amount", "VALUE", "", "paymentAmount.value in minor units")
+			currency := c.field(f, "currency", "CUR", "USD", "paymentAmount.currency")
+			scenario := c.field(f, "scenario", "NAME", antomgw.ScenarioPaymentCode, "PaymentCode, OrderCode, EntryCode or cashier")
+			methodType := c.field(f, "payment-method-type", "TYPE", "CONNECT_WALLET", "paymentMethod.paymentMethodType")
+			code := c.field(f, "payment-code", "CODE", "", "paymentMethod.paymentMethodId: the code the user presents (PaymentCode)")
+			orderID := c.field(f, "order-id", "ID", "", "order.referenceOrderId (default: the payment request id)")
+			description := c.field(f, "description", "TEXT", "", "order.orderDescription")
+			notifyURL := c.field(f, "notify-url", "URL", "", "paymentNotifyUrl")
+			redirectURL := c.field(f, "redirect-url", "URL", "", "paymentRedirectUrl (EntryCode, cashier)")
+			authorization := f.boolean("authorization", `paymentFactor.isAuthorization "true": hold the amount, capture it later (cashier only)`)
+			c.fields = append(c.fields, "authorization")
+			captureMode := c.field(f, "capture-mode", "MODE", "", "paymentFactor.captureMode with --authorization: AUTOMATIC (the default) or MANUAL (call capture)")
+			resolve := f.boolean("resolve", "on a U or lost answer, poll and cancel at the deadline; print the outcome")
+			var deadline, interval time.Duration
+			f.durVar(&deadline, "resolve-deadline", "DURATION", antomgw.DefaultResolveDeadline, "with --resolve: how long to poll before cancelling")
+			f.durVar(&interval, "poll-interval", "DURATION", antomgw.DefaultPollInterval, "with --resolve: the first pause between inquiries (it doubles, up to 16s)")
+			check := func(bodyFile bool) error {
+				if bodyFile && *resolve {
+					return f.usagef("--resolve needs the field flags, not --body-file")
+				}
+				if !bodyFile {
+					if *id == "" || *amount == "" {
+						return f.usagef("--payment-request-id and --amount are required (or --body-file)")
+					}
+					if *scenario == antomgw.ScenarioPaymentCode && *code == "" && *c.family != "omnichannel" && *c.family != "v2" {
+						return f.usagef("--payment-code is required for the PaymentCode scenario")
+					}
+				}
+				return nil
+			}
+			return callCmd{check: check, send: func(cl *antomgw.Client) error {
+				req := &antomgw.PayRequest{
+					ProductCode:        antomgw.ProductInStore,
+					PaymentRequestID:   *id,
+					Order:              &antomgw.Order{ReferenceOrderID: *orderID, OrderDescription: *description},
+					PaymentAmount:      antomgw.Amount{Currency: *currency, Value: *amount},
+					PaymentMethod:      antomgw.PaymentMethod{PaymentMethodType: *methodType, PaymentMethodID: *code},
+					PaymentNotifyURL:   *notifyURL,
+					PaymentRedirectURL: *redirectURL,
+				}
+				if req.Order.ReferenceOrderID == "" {
+					req.Order.ReferenceOrderID = *id
+				}
+				switch *scenario {
+				case antomgw.ScenarioPaymentCode, antomgw.ScenarioOrderCode, antomgw.ScenarioEntryCode:
+					req.PaymentFactor = &antomgw.PaymentFactor{InStorePaymentScenario: *scenario}
+				case "cashier":
+					req.ProductCode = antomgw.ProductCashier
+				default:
+					return f.usagef("--scenario %q: want PaymentCode, OrderCode, EntryCode or cashier", *scenario)
+				}
+				if *authorization || *captureMode != "" {
+					if req.PaymentFactor == nil {
+						req.PaymentFactor = &antomgw.PaymentFactor{}
+					}
+					req.PaymentFactor.IsAuthorization, req.PaymentFactor.CaptureMode = antomgw.FlexBool(*authorization), *captureMode
+				}
+				if !*resolve {
+					return e.finish(cl.Pay(ctx, req))
+				}
+				return payAndResolve(ctx, e, cl, req, deadline, interval)
+			}}
+		})
+}
+
+// payAndResolve is call pay --resolve: it prints the outcome.
+func payAndResolve(ctx context.Context, e *env, cl *antomgw.Client, req *antomgw.PayRequest, deadline, interval time.Duration) error {
 	res, err := cl.PayAndResolve(ctx, req, &antomgw.ResolveOptions{
 		Deadline:     deadline,
 		PollInterval: interval,
@@ -375,78 +440,59 @@ func runCallInquiryRefund(ctx context.Context, e *env, path string, args []strin
 // inquiry-refund.
 func runCallByRef(ctx context.Context, e *env, path string, args []string, api antomgw.API, ref refFlags, doc string,
 	call func(cl *antomgw.Client, requestID, id string) (any, error)) error {
-	f := newFlagSet(e, path, fmt.Sprintf("%s --client-id ID --private-key FILE --gateway-public-key FILE\n         (--%s ID | --%s ID) [flags]", path, ref.requestFlag, ref.idFlag),
-		doc+"\n\n"+callCommonDoc)
-	c := &callFlags{}
-	requestID := c.field(f, ref.requestFlag, "ID", "", ref.requestField)
-	id := c.field(f, ref.idFlag, "ID", "", ref.idField+" (wins when both are given)")
-	c.addCommon(f)
-	set, err := c.parse(f, args)
-	if err != nil {
-		return err
-	}
-	if !set["body-file"] && *requestID == "" && *id == "" {
-		return f.usagef("--%s or --%s is required (or --body-file)", ref.requestFlag, ref.idFlag)
-	}
-	cl, err := c.client(e, f)
-	if err != nil {
-		return err
-	}
-	if set["body-file"] {
-		return doRaw(ctx, e, cl, api, *c.bodyFile)
-	}
-	resp, err := call(cl, *requestID, *id)
-	return finish(e, resp, err)
+	return runCallAPI(ctx, e, path, args, fmt.Sprintf("(--%s ID | --%s ID)", ref.requestFlag, ref.idFlag), doc+"\n\n", api, "",
+		func(f *flagSet, c *callFlags) callCmd {
+			requestID := c.field(f, ref.requestFlag, "ID", "", ref.requestField)
+			id := c.field(f, ref.idFlag, "ID", "", ref.idField+" (wins when both are given)")
+			return callCmd{
+				check: func(bodyFile bool) error {
+					if !bodyFile && *requestID == "" && *id == "" {
+						return f.usagef("--%s or --%s is required (or --body-file)", ref.requestFlag, ref.idFlag)
+					}
+					return nil
+				},
+				send: func(cl *antomgw.Client) error { return e.finish(call(cl, *requestID, *id)) },
+			}
+		})
 }
 
 // --- refund and inquiry-refund --------------------------------------------------
 
 func runCallRefund(ctx context.Context, e *env, path string, args []string) error {
-	f := newFlagSet(e, path, path+" --client-id ID --private-key FILE --gateway-public-key FILE\n         (--refund-request-id ID (--payment-id ID | --payment-request-id ID) [--amount VALUE] | --body-file FILE) [flags]",
-		"Refund all or part of a successful payment. With --family omnichannel,\n--amount may be left out for a full refund. The refund API names the payment\nby paymentId; given --payment-request-id, the paymentId is looked up first\nwith inquiryPayment.\n\n"+callCommonDoc)
-	c := &callFlags{}
-	id := c.field(f, "refund-request-id", "ID", "", "refundRequestId, the idempotency key")
-	paymentID := c.field(f, "payment-id", "ID", "", "paymentId of the payment to refund")
-	paymentRequestID := c.field(f, "payment-request-id", "ID", "", "the merchant's paymentRequestId of the payment to refund (looked up with inquiryPayment)")
-	amount := c.field(f, "amount", "VALUE", "", "refundAmount.value in minor units")
-	currency := c.field(f, "currency", "CUR", "USD", "refundAmount.currency")
-	reason := c.field(f, "reason", "TEXT", "", "refundReason (memo in omnichannel v2)")
-	notifyURL := c.field(f, "notify-url", "URL", "", "refundNotifyUrl")
-	async := f.boolean("async", `ask for an asynchronous refund (isAsyncRefund "true")`)
-	c.fields = append(c.fields, "async")
-	c.addCommon(f)
-	set, err := c.parse(f, args)
-	if err != nil {
-		return err
-	}
-	if !set["body-file"] {
-		if *id == "" || (*paymentID == "" && *paymentRequestID == "") {
-			return f.usagef("--refund-request-id and --payment-id (or --payment-request-id) are required (or --body-file)")
-		}
-		if *amount == "" && *c.family != "omnichannel" && *c.family != "v2" {
-			return f.usagef("--amount is required (only omnichannel v2 refunds in full without it)")
-		}
-	}
-	cl, err := c.client(e, f)
-	if err != nil {
-		return err
-	}
-	if set["body-file"] {
-		return doRaw(ctx, e, cl, antomgw.APIRefund, *c.bodyFile)
-	}
-	if *paymentID == "" {
-		p, err := cl.InquiryPayment(ctx, &antomgw.InquiryPaymentRequest{PaymentRequestID: *paymentRequestID})
-		if err != nil {
-			return fmt.Errorf("look up the paymentId of paymentRequestId %s: %w", *paymentRequestID, err)
-		}
-		*paymentID = p.PaymentID
-		fmt.Fprintf(e.stderr, "paymentRequestId %s is paymentId %s (paymentStatus %s)\n", *paymentRequestID, p.PaymentID, p.PaymentStatus)
-	}
-	req := &antomgw.RefundRequest{RefundRequestID: *id, PaymentID: *paymentID, RefundReason: *reason,
-		RefundNotifyURL: *notifyURL, IsAsyncRefund: antomgw.FlexBool(*async)}
-	if *amount != "" {
-		req.RefundAmount = antomgw.Amount{Currency: *currency, Value: *amount}
-	}
-	resp, err := cl.Refund(ctx, req)
-	return finish(e, resp, err)
+	return runCallAPI(ctx, e, path, args, "(--refund-request-id ID (--payment-id ID | --payment-request-id ID) [--amount VALUE] | --body-file FILE)",
+		"Refund all or part of a successful payment. With --family omnichannel,\n--amount may be left out for a full refund. The refund API names the payment\nby paymentId; given --payment-request-id, the paymentId is looked up first\nwith inquiryPayment.\n\n", antomgw.APIRefund, "",
+		func(f *flagSet, c *callFlags) callCmd {
+			id := c.field(f, "refund-request-id", "ID", "", "refundRequestId, the idempotency key")
+			paymentID := c.field(f, "payment-id", "ID", "", "paymentId of the payment to refund")
+			paymentRequestID := c.field(f, "payment-request-id", "ID", "", "the merchant's paymentRequestId of the payment to refund (looked up with inquiryPayment)")
+			amount := c.field(f, "amount", "VALUE", "", "refundAmount.value in minor units")
+			currency := c.field(f, "currency", "CUR", "USD", "refundAmount.currency")
+			reason := c.field(f, "reason", "TEXT", "", "refundReason (memo in omnichannel v2)")
+			notifyURL := c.field(f, "notify-url", "URL", "", "refundNotifyUrl")
+			async := f.boolean("async", `ask for an asynchronous refund (isAsyncRefund "true")`)
+			c.fields = append(c.fields, "async")
+			check := func(bodyFile bool) error {
+				if bodyFile {
+					return nil
+				}
+				if *id == "" || (*paymentID == "" && *paymentRequestID == "") {
+					return f.usagef("--refund-request-id and --payment-id (or --payment-request-id) are required (or --body-file)")
+				}
+				if *amount == "" && *c.family != "omnichannel" && *c.family != "v2" {
+					return f.usagef("--amount is required (only omnichannel v2 refunds in full without it)")
+				}
+				return nil
+			}
+			return callCmd{check: check, send: func(cl *antomgw.Client) error {
+				if err := lookupPaymentID(ctx, e, cl, paymentID, *paymentRequestID, false); err != nil {
+					return err
+				}
+				req := &antomgw.RefundRequest{RefundRequestID: *id, PaymentID: *paymentID, RefundReason: *reason,
+					RefundNotifyURL: *notifyURL, IsAsyncRefund: antomgw.FlexBool(*async)}
+				if *amount != "" {
+					req.RefundAmount = antomgw.Amount{Currency: *currency, Value: *amount}
+				}
+				return e.finish(cl.Refund(ctx, req))
+			}}
+		})
 }

@@ -78,7 +78,7 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	f.durVar(&c.shutdownTimeout, "shutdown-timeout", "DURATION", 10*time.Second, "how long to let requests in flight finish on SIGINT/SIGTERM")
 	f.durVar(&c.limits.ReadHeaderTimeout, "read-header-timeout", "DURATION", node.DefaultReadHeaderTimeout, "how long a request's headers may take to arrive")
 	f.durVar(&c.limits.ReadTimeout, "read-timeout", "DURATION", node.DefaultReadTimeout, "how long a whole request, headers and body, may take to arrive")
-	f.durVar(&c.limits.WriteTimeout, "write-timeout", "DURATION", 0, "how long from a request's headers to the end of its answer (default: --sim-hold + 15s)")
+	f.durVar(&c.limits.WriteTimeout, "write-timeout", "DURATION", node.DefaultWriteTimeout, "how long writing an answer may take from its first byte (deciding it does not count): a client that does not read is cut off")
 	f.durVar(&c.limits.IdleTimeout, "idle-timeout", "DURATION", node.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
 	f.intVar(&c.limits.MaxConns, "max-conns", "N", node.DefaultMaxConns, "connections open at once; at the cap the one waiting longest for a request (idle, or still sending one) is closed for a new one")
 	f.intVar(&c.refusalRate, "refusal-rate", "N", 200, "refusals before authentication (unknown client, bad signature or headers) answered in full per second; beyond it, after 100ms, a cached U REQUEST_TRAFFIC_EXCEED_LIMIT or a closed connection (0: no limit)")
@@ -114,7 +114,6 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	if c.authExpiry <= 0 {
 		return f.usagef("--auth-expiry %s: want a positive duration (default 168h)", c.authExpiry)
 	}
-	c.limits.Hold = c.simHold
 	if err := c.limits.Check(); err != nil {
 		return f.usagef("%v", err)
 	}

@@ -131,22 +131,17 @@ func (s *Service) Capture(ctx context.Context, in CaptureInput) (*CaptureResult,
 		return nil, Invalid("captureAmount.value", "captureAmount.value must be a positive integer in minor units")
 	}
 	fp := captureFingerprint(in.PaymentID, in.Amount)
-	dup := func() (*CaptureResult, error) {
-		c, err := s.Store.CaptureByRequestID(ctx, in.ClientID, in.RequestID)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		if c.Fingerprint != fp {
-			return nil, &Error{Kind: KindIdempotencyMismatch, Message: fmt.Sprintf(
-				"captureRequestId %s was used for a capture with a different paymentId or captureAmount; use a new captureRequestId", in.RequestID)}
-		}
-		return &CaptureResult{Capture: c, Replay: c.Status != CaptureProcessing}, nil
-	}
-	if _, err := s.Store.CaptureByRequestID(ctx, in.ClientID, in.RequestID); err == nil {
-		return dup()
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, storeError(err)
-	}
+	return onceByRequestID(ctx, s.Store.CaptureByRequestID, in.ClientID, in.RequestID,
+		func(c *Capture) bool { return c.Fingerprint == fp },
+		fmt.Sprintf("captureRequestId %s was used for a capture with a different paymentId or captureAmount; use a new captureRequestId", in.RequestID),
+		func(c *Capture) *CaptureResult {
+			return &CaptureResult{Capture: c, Replay: c.Status != CaptureProcessing}
+		},
+		func() (*CaptureResult, error) { return s.capture(ctx, in, fp) })
+}
+
+// capture is Capture of a captureRequestId not seen before.
+func (s *Service) capture(ctx context.Context, in CaptureInput, fp string) (*CaptureResult, error) {
 	found, err := s.Store.Payment(ctx, in.ClientID, in.PaymentID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(KindAuthNotFound, "no authorisation with paymentId %s", in.PaymentID)
@@ -188,17 +183,8 @@ func (s *Service) Capture(ctx context.Context, in CaptureInput) (*CaptureResult,
 	} else {
 		out, err = s.captureCallOut(ctx, cp, base, now)
 	}
-	if errors.Is(err, ErrConflict) {
-		return dup()
-	}
 	if err != nil {
-		// A duplicate of this request may have committed while this call
-		// was checking the payment: answer as its duplicate, not with the
-		// refusal (CAPTURE_AMOUNT_EXCEED_AUTH_LIMIT, …) the first caused.
-		if _, e := s.Store.CaptureByRequestID(ctx, in.ClientID, in.RequestID); e == nil {
-			return dup()
-		}
-		return nil, storeError(err)
+		return nil, err
 	}
 	return &CaptureResult{Capture: out}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // PaymentFilter selects payments to list. Every zero field selects
@@ -178,6 +179,10 @@ const (
 // one.
 const DefaultFailCode = "PROCESS_FAIL"
 
+// maxResultMessage is the longest resultMessage Antom's answers and
+// notifications carry.
+const maxResultMessage = 256
+
 // ResolvePayment decides a PROCESSING payment by hand, as the wallet would
 // have: it goes through the same path as every other completion, so the
 // payment's pending transitions are dropped and its notifyPayment is added
@@ -185,6 +190,9 @@ const DefaultFailCode = "PROCESS_FAIL"
 // empty) and message become the payment's result. A payment that is no
 // longer PROCESSING is refused (KindInvalidTransition) and left alone.
 func (s *Service) ResolvePayment(ctx context.Context, ref PaymentRef, outcome ResolveOutcome, code, message string) (*Payment, error) {
+	if n := utf8.RuneCountInString(message); n > maxResultMessage {
+		return nil, Invalid("message", "the message is %d characters; a resultMessage holds at most %d", n, maxResultMessage)
+	}
 	found, err := s.FindPayment(ctx, ref)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -100,22 +99,16 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, er
 	if rest {
 		fp = fingerprint(in.PaymentID, "the rest")
 	}
-	dup := func() (*RefundResult, error) {
-		r, err := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		if r.Fingerprint != fp {
-			return nil, &Error{Kind: KindIdempotencyMismatch, Message: fmt.Sprintf(
-				"refundRequestId %s was used for a refund with a different paymentId or amount; use a new refundRequestId", in.RequestID)}
-		}
-		return &RefundResult{Refund: r, Replay: true}, nil
-	}
-	if _, err := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID); err == nil {
-		return dup()
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, storeError(err)
-	}
+	return onceByRequestID(ctx, s.Store.RefundByRequestID, in.ClientID, in.RequestID,
+		func(r *Refund) bool { return r.Fingerprint == fp },
+		fmt.Sprintf("refundRequestId %s was used for a refund with a different paymentId or amount; use a new refundRequestId", in.RequestID),
+		func(r *Refund) *RefundResult { return &RefundResult{Refund: r, Replay: true} },
+		func() (*RefundResult, error) { return s.refund(ctx, in, fp, rest) })
+}
+
+// refund is Refund of a refundRequestId not seen before; rest: refund
+// whatever is left.
+func (s *Service) refund(ctx context.Context, in RefundInput, fp string, rest bool) (*RefundResult, error) {
 	p, err := s.payment(ctx, in.ClientID, in.PaymentID, "")
 	if err != nil {
 		return nil, err
@@ -192,17 +185,8 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*RefundResult, er
 		p.UpdatedAt = now
 		return tx.UpdatePayment(p)
 	})
-	if errors.Is(err, ErrConflict) {
-		return dup()
-	}
 	if err != nil {
-		// A duplicate of this request may have committed while this call
-		// was checking the payment: answer as its duplicate, not with the
-		// refusal (REFUND_AMOUNT_EXCEED, ...) that the first one caused.
-		if _, e := s.Store.RefundByRequestID(ctx, in.ClientID, in.RequestID); e == nil {
-			return dup()
-		}
-		return nil, storeError(err)
+		return nil, err
 	}
 	return &RefundResult{Refund: r}, nil
 }

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,10 @@ func TestResolvePayment(t *testing.T) {
 				res := e.pay(t, "late", amountLater) // SUCCESS due in a minute
 				ref := gateway.PaymentRef{ClientID: client, RequestID: "late"}
 				e.clock.Add(10 * time.Second)
+				// A message longer than a resultMessage holds is refused,
+				// and changes nothing.
+				_, err := e.svc.ResolvePayment(ctx, ref, tc.outcome, tc.code, strings.Repeat("é", 257))
+				wantKind(t, "ResolvePayment with a 257-character message", err, gateway.KindInvalid)
 				got, err := e.svc.ResolvePayment(ctx, ref, tc.outcome, tc.code, "")
 				if err != nil {
 					t.Fatalf("ResolvePayment: %v", err)

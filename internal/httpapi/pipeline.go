@@ -47,6 +47,9 @@ func (s *Server) pipeline(r *http.Request, x *exchange) (*outcome, error) {
 			// is there to read a refusal, so none is signed.
 			return nil, errClientGone
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, refuse(wire.CodeParamIllegal, "the request body did not arrive in time (the server's --read-timeout): send it at once after the headers")
+		}
 		return nil, refuse(wire.CodeParamIllegal, "request body could not be read: %v", err)
 	}
 	if int64(len(body)) > maxBody {

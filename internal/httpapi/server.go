@@ -209,17 +209,11 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request, x *exchang
 	}{x.result}))
 }
 
-// holdWriteMargin is how long past a hold its answer may take to write.
-const holdWriteMargin = 15 * time.Second
-
 // hold delays an answer (the simulator's lost-response scenario) until d
-// passes or the client goes away. The write deadline is moved to cover the
-// hold, whatever the server's WriteTimeout. (The read deadline needs
-// nothing: net/http lifts it once the body is read.)
+// passes or the client goes away. (No deadline needs moving: net/http
+// lifts the read deadline once the body is read, and node's write
+// deadline starts with the answer's first byte.)
 func (s *Server) hold(ctx context.Context, w http.ResponseWriter, d time.Duration) {
-	// Not every ResponseWriter supports it (tests' recorders); those have
-	// no deadline.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + holdWriteMargin))
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

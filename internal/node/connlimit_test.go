@@ -279,7 +279,7 @@ func readLine(c net.Conn) (string, error) {
 
 // TestLimitsCheck: the flags' limits are checked with the flag named.
 func TestLimitsCheck(t *testing.T) {
-	ok := Limits{ReadHeaderTimeout: time.Second, ReadTimeout: time.Second, IdleTimeout: time.Second, MaxConns: 1}
+	ok := Limits{ReadHeaderTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second, IdleTimeout: time.Second, MaxConns: 1}
 	if err := ok.Check(); err != nil {
 		t.Fatalf("Check(%+v) = %v", ok, err)
 	}
@@ -290,7 +290,7 @@ func TestLimitsCheck(t *testing.T) {
 		{func(l *Limits) { l.ReadHeaderTimeout = 0 }, "--read-header-timeout 0s: want a positive duration"},
 		{func(l *Limits) { l.ReadTimeout = -time.Second }, "--read-timeout -1s: want a positive duration"},
 		{func(l *Limits) { l.IdleTimeout = 0 }, "--idle-timeout 0s: want a positive duration"},
-		{func(l *Limits) { l.WriteTimeout = -1 }, "--write-timeout -1ns: want a positive duration, or 0 for --sim-hold + 15s"},
+		{func(l *Limits) { l.WriteTimeout = -1 }, "--write-timeout -1ns: want a positive duration"},
 		{func(l *Limits) { l.MaxConns = 0 }, "--max-conns 0: want a positive number"},
 		{func(l *Limits) { l.ReadHeaderTimeout = 2 * time.Second }, "--read-timeout 1s is shorter than --read-header-timeout 2s; a request's whole read includes its headers"},
 	} {
@@ -300,9 +300,9 @@ func TestLimitsCheck(t *testing.T) {
 			t.Errorf("Check(%+v) = %v, want %q", l, err, c.want)
 		}
 	}
-	d := Limits{Hold: 40 * time.Second}.withDefaults()
-	if d.WriteTimeout != 55*time.Second || d.ReadHeaderTimeout != DefaultReadHeaderTimeout || d.ReadTimeout != DefaultReadTimeout ||
+	d := Limits{}.withDefaults()
+	if d.WriteTimeout != DefaultWriteTimeout || d.ReadHeaderTimeout != DefaultReadHeaderTimeout || d.ReadTimeout != DefaultReadTimeout ||
 		d.IdleTimeout != DefaultIdleTimeout || d.MaxConns != DefaultMaxConns {
-		t.Errorf("defaults for a 40s hold: %+v", d)
+		t.Errorf("defaults: %+v", d)
 	}
 }

@@ -23,8 +23,11 @@ type Limits struct {
 	// ReadTimeout is how long a whole request, headers and body, may take
 	// to arrive. Defaults to 15s.
 	ReadTimeout time.Duration
-	// WriteTimeout is how long from the end of a request's headers to the
-	// end of its answer. Defaults to Hold + 15s.
+	// WriteTimeout is how long writing an answer may take, from its first
+	// byte: a client that does not read its answer is cut off then. The
+	// time the gateway takes to decide the answer (a payment, the 9902
+	// hold) does not count, so a slow but legitimate answer is never lost
+	// to it. Defaults to 15s.
 	WriteTimeout time.Duration
 	// IdleTimeout is how long a keep-alive connection may wait for its
 	// next request. Defaults to 60s.
@@ -34,11 +37,6 @@ type Limits struct {
 	// sending one) is closed for a new one (see connLimiter). Defaults to
 	// 512.
 	MaxConns int
-	// Hold is the longest an answer is held back on purpose (the
-	// simulated wallet's 9902 hold), for WriteTimeout's default. (A held
-	// answer also moves its own write deadline past the hold, so a shorter
-	// WriteTimeout does not cut it off.)
-	Hold time.Duration
 }
 
 // Defaults of Limits.
@@ -47,24 +45,19 @@ const (
 	DefaultReadTimeout       = 15 * time.Second
 	DefaultIdleTimeout       = 60 * time.Second
 	DefaultMaxConns          = 512
-	// WriteTimeoutMargin is what the default WriteTimeout adds to Hold.
-	WriteTimeoutMargin = 15 * time.Second
+	DefaultWriteTimeout      = 15 * time.Second
 )
 
 // Check reports a limit given on antomgw serve's command line that cannot
-// work, naming its flag: every one must be positive, except WriteTimeout,
-// whose 0 is its default (Hold + 15s).
+// work, naming its flag: every one must be positive.
 func (l Limits) Check() error {
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"--read-header-timeout", l.ReadHeaderTimeout}, {"--read-timeout", l.ReadTimeout}, {"--idle-timeout", l.IdleTimeout}} {
+	}{{"--read-header-timeout", l.ReadHeaderTimeout}, {"--read-timeout", l.ReadTimeout}, {"--write-timeout", l.WriteTimeout}, {"--idle-timeout", l.IdleTimeout}} {
 		if d.v <= 0 {
 			return fmt.Errorf("%s %s: want a positive duration", d.flag, d.v)
 		}
-	}
-	if l.WriteTimeout < 0 {
-		return fmt.Errorf("--write-timeout %s: want a positive duration, or 0 for --sim-hold + %s", l.WriteTimeout, WriteTimeoutMargin)
 	}
 	if l.MaxConns <= 0 {
 		return fmt.Errorf("--max-conns %d: want a positive number", l.MaxConns)
@@ -84,7 +77,7 @@ func (l Limits) withDefaults() Limits {
 		l.ReadTimeout = DefaultReadTimeout
 	}
 	if l.WriteTimeout <= 0 {
-		l.WriteTimeout = max(l.Hold, 0) + WriteTimeoutMargin
+		l.WriteTimeout = DefaultWriteTimeout
 	}
 	if l.IdleTimeout <= 0 {
 		l.IdleTimeout = DefaultIdleTimeout
@@ -115,11 +108,10 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Config
 	}
 	n.Metrics.WatchConnections(conns.open)
 	srv := &http.Server{
-		Handler:           conns.handler(n.Handler()),
+		Handler:           conns.handler(writeDeadline(n.Handler(), lim.WriteTimeout)),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,
 		ReadTimeout:       lim.ReadTimeout,
-		WriteTimeout:      lim.WriteTimeout,
 		IdleTimeout:       lim.IdleTimeout,
 		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
@@ -156,3 +148,47 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Config
 	}
 	return nil
 }
+
+// writeDeadline gives each answer d to be written, from its first byte,
+// instead of http.Server's WriteTimeout, which counts from the end of the
+// request's headers and so would cut off an answer that took long to
+// decide (a payment waiting for the database, the 9902 hold): a payment
+// made but never answered. While the handler decides, the connection has
+// no write deadline.
+func writeDeadline(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		rc.SetWriteDeadline(time.Time{}) // a keep-alive's previous answer set one
+		h.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: rc, d: d}, r)
+	})
+}
+
+// deadlineWriter sets the write deadline when the answer starts.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	d       time.Duration
+	started bool
+}
+
+func (w *deadlineWriter) start() {
+	if !w.started {
+		w.started = true
+		w.rc.SetWriteDeadline(time.Now().Add(w.d))
+	}
+}
+
+func (w *deadlineWriter) WriteHeader(code int) {
+	if code >= 200 { // not for 1xx informational answers
+		w.start()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *deadlineWriter) Write(b []byte) (int, error) {
+	w.start()
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/antomgw/antomgw/internal/rows"
 	keyseal "github.com/antomgw/antomgw/internal/seal"
@@ -49,16 +48,7 @@ func (s *Store) CheckGatewayKeys(ctx context.Context) (plain []int, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range stored {
-		if !k.sealed {
-			plain = append(plain, k.version)
-			continue
-		}
-		if _, err := unseal(s.kek, k.version, k.blob); err != nil {
-			return nil, fmt.Errorf("check gateway keys: %w", err)
-		}
-	}
-	return plain, nil
+	return keyseal.Check(s.kek, stored)
 }
 
 // SealGatewayKeys seals, with the store's KEK, every gateway key stored
@@ -76,7 +66,6 @@ func (s *Store) SealGatewayKeys(ctx context.Context) (sealed, already int, err e
 		return 0, 0, errors.New("seal gateway keys: the store was opened without a KEK")
 	}
 	err = s.update(ctx, func(t *tx) error {
-		sealed, already = 0, 0
 		if _, err := t.tx.Exec(t.ctx, `SELECT version FROM registry_version WHERE id = 1 FOR UPDATE`); err != nil {
 			return t.fail("seal gateway keys: lock", err)
 		}
@@ -88,22 +77,14 @@ func (s *Store) SealGatewayKeys(ctx context.Context) (sealed, already int, err e
 		if err != nil {
 			return t.fail("seal gateway keys", err)
 		}
-		for _, k := range stored {
-			if k.sealed {
-				if _, err := unseal(s.kek, k.version, k.blob); err != nil {
-					return fmt.Errorf("seal gateway keys: %w", err)
-				}
-				already++
-				continue
-			}
-			blob, err := seal(s.kek, k.version, k.blob)
-			if err != nil {
-				return fmt.Errorf("seal gateway key version %d: %w", k.version, err)
-			}
-			if _, err := t.tx.Exec(t.ctx, `UPDATE gateway_keys SET private_key = $1, sealed = true WHERE version = $2`, blob, k.version); err != nil {
+		sealed, already, err = keyseal.SealAll(s.kek, stored, func(version int, blob []byte) error {
+			if _, err := t.tx.Exec(t.ctx, `UPDATE gateway_keys SET private_key = $1, sealed = true WHERE version = $2`, blob, version); err != nil {
 				return t.fail("seal gateway keys", err)
 			}
-			sealed++
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if sealed > 0 {
 			if _, err := t.tx.Exec(t.ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
@@ -124,16 +105,10 @@ func (s *Store) SealGatewayKeys(ctx context.Context) (sealed, already int, err e
 	return sealed, already, nil
 }
 
-// sealedKey is a gateway key row as stored: blob is sealed when sealed is
-// set, else the PKCS #8 DER.
-type sealedKey struct {
-	version int
-	blob    []byte
-	sealed  bool
-}
-
-func scanSealedKey(row rows.Scanner) (sealedKey, error) {
-	var k sealedKey
-	err := row.Scan(&k.version, &k.blob, &k.sealed)
+// scanSealedKey reads a gateway key row as stored (version, private_key,
+// sealed).
+func scanSealedKey(row rows.Scanner) (keyseal.Stored, error) {
+	var k keyseal.Stored
+	err := row.Scan(&k.Version, &k.Blob, &k.Sealed)
 	return k, err
 }

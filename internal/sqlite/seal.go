@@ -3,22 +3,16 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/antomgw/antomgw/internal/rows"
+	"github.com/antomgw/antomgw/internal/seal"
 )
 
-// sealedKey is a gateway key row as stored: blob is sealed when sealed is
-// set, else the PKCS #8 DER.
-type sealedKey struct {
-	version int
-	blob    []byte
-	sealed  bool
-}
-
-func scanSealedKey(row rows.Scanner) (sealedKey, error) {
-	var k sealedKey
-	err := row.Scan(&k.version, &k.blob, &k.sealed)
+// scanSealedKey reads a gateway key row as stored (version, private_key,
+// sealed).
+func scanSealedKey(row rows.Scanner) (seal.Stored, error) {
+	var k seal.Stored
+	err := row.Scan(&k.Version, &k.Blob, &k.Sealed)
 	return k, err
 }
 
@@ -32,16 +26,7 @@ func (s *Store) CheckGatewayKeys(ctx context.Context) (plain []int, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range stored {
-		if !k.sealed {
-			plain = append(plain, k.version)
-			continue
-		}
-		if _, err := s.kek.Open(k.version, k.blob); err != nil {
-			return nil, fmt.Errorf("check gateway keys: %w", err)
-		}
-	}
-	return plain, nil
+	return seal.Check(s.kek, stored)
 }
 
 // SealGatewayKeys seals, with the store's KEK, every gateway key stored
@@ -72,22 +57,14 @@ func (s *Store) SealGatewayKeys(ctx context.Context) (sealed, already int, err e
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, k := range stored {
-		if k.sealed {
-			if _, err := s.kek.Open(k.version, k.blob); err != nil {
-				return 0, 0, fmt.Errorf("seal gateway keys: %w", err)
-			}
-			already++
-			continue
+	sealed, already, err = seal.SealAll(s.kek, stored, func(version int, blob []byte) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE gateway_keys SET private_key = ?, sealed = 1 WHERE version = ?`, blob, version); err != nil {
+			return storeErr("seal gateway keys", err)
 		}
-		blob, err := s.kek.Seal(k.version, k.blob)
-		if err != nil {
-			return 0, 0, fmt.Errorf("seal gateway key version %d: %w", k.version, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE gateway_keys SET private_key = ?, sealed = 1 WHERE version = ?`, blob, k.version); err != nil {
-			return 0, 0, storeErr("seal gateway keys", err)
-		}
-		sealed++
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
 	}
 	if sealed > 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {

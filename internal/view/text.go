@@ -42,7 +42,21 @@ func WritePaymentText(w io.Writer, d *gateway.PaymentDetail) {
 	if p.Status == gateway.PaymentProcessing {
 		row("expires", ts(p.ExpiresAt))
 	}
+	if p.Authorization {
+		row("authorisation", fmt.Sprintf("%s capture, %s, captured %s (%s in process), expires %s",
+			p.CaptureMode, p.AuthState, FormatMoney(gateway.Money{Value: p.Captured, Currency: p.Amount.Currency}),
+			FormatMoney(gateway.Money{Value: p.Capturing, Currency: p.Amount.Currency}), ts(p.AuthExpiresAt)))
+	}
 	tw.Flush()
+	if len(d.Captures) > 0 {
+		fmt.Fprintln(w, "\ncaptures:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  CAPTURE ID\tREQUEST ID\tAMOUNT\tSTATUS\tRESULT\tLAST")
+		for _, c := range d.Captures {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%v\n", c.ID, c.RequestID, c.Amount, c.Status, c.ResultCode, c.Last)
+		}
+		tw.Flush()
+	}
 	if len(d.Refunds) > 0 {
 		fmt.Fprintln(w, "\nrefunds:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

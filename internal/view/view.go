@@ -39,6 +39,31 @@ type Payment struct {
 	ExpiresAt        time.Time `json:"expiresAt,omitzero"`
 	PaidAt           time.Time `json:"paidAt,omitzero"`
 	CancelledAt      time.Time `json:"cancelledAt,omitzero"`
+	// Authorization is set for a card authorisation (isAuthorization).
+	Authorization *Authorization `json:"authorization,omitempty"`
+}
+
+// Authorization is where a payment's authorisation stands: its capture
+// mode, state, expiry and what was captured (minor units).
+type Authorization struct {
+	CaptureMode string    `json:"captureMode"`
+	State       string    `json:"state,omitempty"`
+	ExpiresAt   time.Time `json:"authExpiryTime,omitzero"`
+	Captured    int64     `json:"captured"`
+	Capturing   int64     `json:"capturing"`
+}
+
+// Capture is one capture of an authorisation.
+type Capture struct {
+	CaptureID        string    `json:"captureId"`
+	CaptureRequestID string    `json:"captureRequestId"`
+	Amount           Amount    `json:"amount"`
+	Status           string    `json:"status"`
+	ResultCode       string    `json:"resultCode,omitempty"`
+	Last             bool      `json:"isLastCapture"`
+	Automatic        bool      `json:"automatic"`
+	CreatedAt        time.Time `json:"createdAt"`
+	CapturedAt       time.Time `json:"capturedAt,omitzero"`
 }
 
 // NewPayment returns the view of p.
@@ -47,7 +72,15 @@ func NewPayment(p *gateway.Payment) Payment {
 		Scenario: p.Scenario, Amount: amount(p.Amount), PaymentMethod: p.MethodType,
 		ReferenceOrderID: p.ReferenceID, Status: string(p.Status), ResultCode: p.ResultCode, ResultMessage: p.ResultMessage,
 		Refunded: p.Refunded, NotifyURL: p.NotifyURL, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
-		ExpiresAt: p.ExpiresAt, PaidAt: p.PaidAt, CancelledAt: p.CancelledAt}
+		ExpiresAt: p.ExpiresAt, PaidAt: p.PaidAt, CancelledAt: p.CancelledAt, Authorization: newAuthorization(p)}
+}
+
+func newAuthorization(p *gateway.Payment) *Authorization {
+	if !p.Authorization {
+		return nil
+	}
+	return &Authorization{CaptureMode: p.CaptureMode, State: string(p.AuthState), ExpiresAt: p.AuthExpiresAt,
+		Captured: p.Captured, Capturing: p.Capturing}
 }
 
 // PaymentPage is one page of a payment listing.
@@ -122,12 +155,17 @@ func NewNotification(n *gateway.Notification, attempts []gateway.Attempt) Notifi
 type PaymentDetail struct {
 	Payment       Payment        `json:"payment"`
 	Refunds       []Refund       `json:"refunds"`
+	Captures      []Capture      `json:"captures"`
 	Notifications []Notification `json:"notifications"`
 }
 
 // NewPaymentDetail returns the view of d.
 func NewPaymentDetail(d *gateway.PaymentDetail) PaymentDetail {
-	out := PaymentDetail{Payment: NewPayment(d.Payment), Refunds: []Refund{}, Notifications: []Notification{}}
+	out := PaymentDetail{Payment: NewPayment(d.Payment), Refunds: []Refund{}, Captures: []Capture{}, Notifications: []Notification{}}
+	for _, c := range d.Captures {
+		out.Captures = append(out.Captures, Capture{CaptureID: c.ID, CaptureRequestID: c.RequestID, Amount: amount(c.Amount),
+			Status: string(c.Status), ResultCode: c.ResultCode, Last: c.Last, Automatic: c.Automatic, CreatedAt: c.CreatedAt, CapturedAt: c.CapturedAt})
+	}
 	for _, r := range d.Refunds {
 		out.Refunds = append(out.Refunds, Refund{RefundID: r.ID, RefundRequestID: r.RequestID, Amount: amount(r.Amount),
 			Status: string(r.Status), ResultCode: r.ResultCode, Async: r.Async, CreatedAt: r.CreatedAt, RefundedAt: r.RefundedAt})
