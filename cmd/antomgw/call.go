@@ -224,8 +224,13 @@ func doRaw(ctx context.Context, e *env, c *antomgw.Client, api antomgw.API, file
 
 // callCmd is what a call subcommand adds to the skeleton runCallAPI runs.
 type callCmd struct {
-	// check refuses field flags that are missing or cannot go together;
-	// bodyFile says --body-file was given. nil: nothing to check.
+	// missing reports that a field flag the body needs is not given;
+	// required is the usage error that says which. Without --body-file
+	// only.
+	missing  func() bool
+	required string
+	// check, after that, refuses field flags that cannot go together;
+	// bodyFile says --body-file was given. nil: nothing more to check.
 	check func(bodyFile bool) error
 	// send sends the request the field flags build and prints the answer
 	// (most end with e.finish).
@@ -251,6 +256,9 @@ func runCallAPI(ctx context.Context, e *env, path string, args []string, synopsi
 	}
 	if noOmni != "" && (*c.family == "omnichannel" || *c.family == "v2") {
 		return f.usagef("--family %s: omnichannel v2 has no %s; use ams or ams-sandbox", *c.family, noOmni)
+	}
+	if !set["body-file"] && cmd.missing != nil && cmd.missing() {
+		return f.usagef("%s", cmd.required)
 	}
 	if cmd.check != nil {
 		if err := cmd.check(set["body-file"]); err != nil {
@@ -317,17 +325,14 @@ func runCallPay(ctx context.Context, e *env, path string, args []string) error {
 				if bodyFile && *resolve {
 					return f.usagef("--resolve needs the field flags, not --body-file")
 				}
-				if !bodyFile {
-					if *id == "" || *amount == "" {
-						return f.usagef("--payment-request-id and --amount are required (or --body-file)")
-					}
-					if *scenario == antomgw.ScenarioPaymentCode && *code == "" && *c.family != "omnichannel" && *c.family != "v2" {
-						return f.usagef("--payment-code is required for the PaymentCode scenario")
-					}
+				if !bodyFile && *scenario == antomgw.ScenarioPaymentCode && *code == "" && *c.family != "omnichannel" && *c.family != "v2" {
+					return f.usagef("--payment-code is required for the PaymentCode scenario")
 				}
 				return nil
 			}
-			return callCmd{check: check, send: func(cl *antomgw.Client) error {
+			cmd := callCmd{missing: func() bool { return *id == "" || *amount == "" },
+				required: "--payment-request-id and --amount are required (or --body-file)", check: check}
+			cmd.send = func(cl *antomgw.Client) error {
 				req := &antomgw.PayRequest{
 					ProductCode:        antomgw.ProductInStore,
 					PaymentRequestID:   *id,
@@ -358,7 +363,8 @@ func runCallPay(ctx context.Context, e *env, path string, args []string) error {
 					return e.finish(cl.Pay(ctx, req))
 				}
 				return payAndResolve(ctx, e, cl, req, deadline, interval)
-			}}
+			}
+			return cmd
 		})
 }
 
@@ -444,15 +450,9 @@ func runCallByRef(ctx context.Context, e *env, path string, args []string, api a
 		func(f *flagSet, c *callFlags) callCmd {
 			requestID := c.field(f, ref.requestFlag, "ID", "", ref.requestField)
 			id := c.field(f, ref.idFlag, "ID", "", ref.idField+" (wins when both are given)")
-			return callCmd{
-				check: func(bodyFile bool) error {
-					if !bodyFile && *requestID == "" && *id == "" {
-						return f.usagef("--%s or --%s is required (or --body-file)", ref.requestFlag, ref.idFlag)
-					}
-					return nil
-				},
-				send: func(cl *antomgw.Client) error { return e.finish(call(cl, *requestID, *id)) },
-			}
+			return callCmd{missing: func() bool { return *requestID == "" && *id == "" },
+				required: fmt.Sprintf("--%s or --%s is required (or --body-file)", ref.requestFlag, ref.idFlag),
+				send:     func(cl *antomgw.Client) error { return e.finish(call(cl, *requestID, *id)) }}
 		})
 }
 
@@ -472,18 +472,14 @@ func runCallRefund(ctx context.Context, e *env, path string, args []string) erro
 			async := f.boolean("async", `ask for an asynchronous refund (isAsyncRefund "true")`)
 			c.fields = append(c.fields, "async")
 			check := func(bodyFile bool) error {
-				if bodyFile {
-					return nil
-				}
-				if *id == "" || (*paymentID == "" && *paymentRequestID == "") {
-					return f.usagef("--refund-request-id and --payment-id (or --payment-request-id) are required (or --body-file)")
-				}
-				if *amount == "" && *c.family != "omnichannel" && *c.family != "v2" {
+				if !bodyFile && *amount == "" && *c.family != "omnichannel" && *c.family != "v2" {
 					return f.usagef("--amount is required (only omnichannel v2 refunds in full without it)")
 				}
 				return nil
 			}
-			return callCmd{check: check, send: func(cl *antomgw.Client) error {
+			cmd := callCmd{missing: func() bool { return *id == "" || (*paymentID == "" && *paymentRequestID == "") },
+				required: "--refund-request-id and --payment-id (or --payment-request-id) are required (or --body-file)", check: check}
+			cmd.send = func(cl *antomgw.Client) error {
 				if err := lookupPaymentID(ctx, e, cl, paymentID, *paymentRequestID, false); err != nil {
 					return err
 				}
@@ -493,6 +489,7 @@ func runCallRefund(ctx context.Context, e *env, path string, args []string) erro
 					req.RefundAmount = antomgw.Amount{Currency: *currency, Value: *amount}
 				}
 				return e.finish(cl.Refund(ctx, req))
-			}}
+			}
+			return cmd
 		})
 }

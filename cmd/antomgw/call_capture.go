@@ -19,18 +19,15 @@ func runCallCapture(ctx context.Context, e *env, path string, args []string) err
 			currency := c.field(f, "currency", "CUR", "USD", "captureAmount.currency (the authorisation's)")
 			last := f.boolean("last", `isLastCapture "true": release the rest of the authorisation once this capture succeeds`)
 			c.fields = append(c.fields, "last")
-			check := func(bodyFile bool) error {
-				if !bodyFile && (*id == "" || (*paymentID == "" && *paymentRequestID == "") || *amount == "") {
-					return f.usagef("--capture-request-id, --payment-id (or --payment-request-id) and --amount are required (or --body-file)")
-				}
-				return nil
-			}
-			return callCmd{check: check, send: func(cl *antomgw.Client) error {
+			cmd := callCmd{missing: func() bool { return *id == "" || (*paymentID == "" && *paymentRequestID == "") || *amount == "" },
+				required: "--capture-request-id, --payment-id (or --payment-request-id) and --amount are required (or --body-file)"}
+			cmd.send = func(cl *antomgw.Client) error {
 				if err := lookupPaymentID(ctx, e, cl, paymentID, *paymentRequestID, true); err != nil {
 					return err
 				}
 				return e.finish(cl.Capture(ctx, &antomgw.CaptureRequest{CaptureRequestID: *id, PaymentID: *paymentID,
 					CaptureAmount: antomgw.Amount{Currency: *currency, Value: *amount}, IsLastCapture: antomgw.FlexBool(*last)}))
-			}}
+			}
+			return cmd
 		})
 }

@@ -41,13 +41,7 @@ func runCallConsult(ctx context.Context, e *env, path string, args []string) err
 			regions := c.field(f, "allowed-regions", "LIST", "", "allowedPaymentMethodRegions, comma-separated (GLOBAL: the card schemes)")
 			allowed := c.field(f, "allowed-methods", "LIST", "", "allowedPaymentMethods, comma-separated paymentMethodTypes")
 			blocked := c.field(f, "blocked-methods", "LIST", "", "blockedPaymentMethods, comma-separated paymentMethodTypes")
-			check := func(bodyFile bool) error {
-				if !bodyFile && *amount == "" {
-					return f.usagef("--amount is required (or --body-file)")
-				}
-				return nil
-			}
-			return callCmd{check: check, send: func(cl *antomgw.Client) error {
+			return callCmd{missing: func() bool { return *amount == "" }, required: "--amount is required (or --body-file)", send: func(cl *antomgw.Client) error {
 				return e.finish(cl.Consult(ctx, &antomgw.ConsultRequest{
 					ProductCode: antomgw.ProductCashier, PaymentAmount: antomgw.Amount{Currency: *currency, Value: *amount},
 					Env: &antomgw.Env{TerminalType: *terminal}, UserRegion: *region,
@@ -78,16 +72,15 @@ func runCallSession(ctx context.Context, e *env, path string, args []string) err
 			authorization := f.boolean("authorization", "paymentFactor.isAuthorization: the payment is an authorisation, captured later")
 			c.fields = append(c.fields, "authorization")
 			captureMode := c.field(f, "capture-mode", "MODE", "", "paymentFactor.captureMode of an authorisation: AUTOMATIC (default) or MANUAL")
-			check := func(bodyFile bool) error {
-				if !bodyFile && (*id == "" || *amount == "" || *redirectURL == "") {
-					return f.usagef("--payment-request-id, --amount and --redirect-url are required (or --body-file)")
-				}
+			check := func(bool) error {
 				if expiry < 0 {
 					return f.usagef("--expiry must be positive, got %s", expiry)
 				}
 				return nil
 			}
-			return callCmd{check: check, send: func(cl *antomgw.Client) error {
+			cmd := callCmd{missing: func() bool { return *id == "" || *amount == "" || *redirectURL == "" },
+				required: "--payment-request-id, --amount and --redirect-url are required (or --body-file)", check: check}
+			cmd.send = func(cl *antomgw.Client) error {
 				req := &antomgw.CreatePaymentSessionRequest{
 					ProductCode: antomgw.ProductCashier, PaymentRequestID: *id,
 					Order:              &antomgw.Order{ReferenceOrderID: *orderID, OrderDescription: *description},
@@ -115,7 +108,8 @@ func runCallSession(ctx context.Context, e *env, path string, args []string) err
 					req.PaymentSessionExpiryTime = time.Now().Add(expiry).UTC().Format(time.RFC3339)
 				}
 				return e.finish(cl.CreatePaymentSession(ctx, req))
-			}}
+			}
+			return cmd
 		})
 }
 
@@ -127,13 +121,7 @@ func runCallRetrieveSession(ctx context.Context, e *env, path string, args []str
 	return runCallAPI(ctx, e, path, args, "(--payment-request-id ID | --body-file FILE)", callRetrieveSessionDoc+"\n\n",
 		antomgw.APIRetrievePaymentSession, noSessionAPIs, func(f *flagSet, c *callFlags) callCmd {
 			id := c.field(f, "payment-request-id", "ID", "", "paymentRequestId of the session")
-			check := func(bodyFile bool) error {
-				if !bodyFile && *id == "" {
-					return f.usagef("--payment-request-id is required (or --body-file)")
-				}
-				return nil
-			}
-			return callCmd{check: check, send: func(cl *antomgw.Client) error {
+			return callCmd{missing: func() bool { return *id == "" }, required: "--payment-request-id is required (or --body-file)", send: func(cl *antomgw.Client) error {
 				return e.finish(cl.RetrievePaymentSession(ctx, &antomgw.RetrievePaymentSessionRequest{PaymentRequestID: *id}))
 			}}
 		})

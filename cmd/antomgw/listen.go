@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,16 +50,7 @@ func runListen(ctx context.Context, e *env, path string, args []string) error {
 		client: &http.Client{Timeout: 10 * time.Second}}
 	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(e.stdout, "listening on http://%s (gateway keys: %s)\n", ln.Addr(), describeKeys(keys))
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntilDone(ctx, e, "antomgw listen", srv, ln)
 }
 
 // listener is the merchant side of notifications, for development.

@@ -77,6 +77,13 @@ func runProxy(ctx context.Context, e *env, path string, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "antomgw proxy listening on http://%s, signing as %s for %s%s (gateway keys: %s)\n",
 		ln.Addr(), *clientID, up.Redacted(), enc, describeKeys(keys))
+	return serveUntilDone(ctx, e, "antomgw proxy", srv, ln)
+}
+
+// serveUntilDone serves srv on ln until ctx is done, then lets the
+// exchanges in flight finish (an answer may carry a payment's result) for
+// a few seconds; name starts the message when some did not.
+func serveUntilDone(ctx context.Context, e *env, name string, srv *http.Server, ln net.Listener) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -84,13 +91,11 @@ func runProxy(ctx context.Context, e *env, path string, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Let the exchanges in flight finish (an answer may carry a payment's
-	// result), for a few seconds.
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
-		fmt.Fprintf(e.stderr, "antomgw proxy: stopped with exchanges still in flight: %v\n", err)
+		fmt.Fprintf(e.stderr, "%s: stopped with exchanges still in flight: %v\n", name, err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err

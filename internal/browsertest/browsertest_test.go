@@ -36,6 +36,10 @@ func testWatch(t *testing.T, b *browser) {
 		case "/bad.js":
 			w.Header().Set("Content-Type", "text/javascript")
 			fmt.Fprint(w, `console.error("an error the page logs"); window.addEventListener("load", function () { null.boom(); });`)
+		case "/favicon.ico":
+			// Chromium asks for it on its own, at a moment of its choosing;
+			// a 404 here would be reported after the checks below.
+			w.WriteHeader(http.StatusNoContent)
 		default:
 			http.NotFound(w, r)
 		}

@@ -3,8 +3,10 @@ package httpapi_test
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -100,3 +102,20 @@ const (
 	pathRefund         = "/ams/api/v1/payments/refund"
 	pathInquiryRefund  = "/ams/api/v1/payments/inquiryRefund"
 )
+
+// eachSDKProfile runs f as a subtest for each of sdkProfiles (i its index),
+// with a caller that talks to h as that SDK does: over TLS for the SDKs
+// that do.
+func eachSDKProfile(t *testing.T, h gw, f func(t *testing.T, i int, p sdkProfile, c *sdkCaller)) {
+	tlsSrv := httptest.NewTLSServer(h.Node().API)
+	t.Cleanup(tlsSrv.Close)
+	for i, p := range sdkProfiles {
+		t.Run(p.name, func(t *testing.T) {
+			c := &sdkCaller{h: h, p: p, base: h.URL(), gw: h.GatewayPublicKeys()}
+			if p.tls {
+				c.base, c.tlsConf = tlsSrv.URL, &tls.Config{InsecureSkipVerify: true} // the Python SDK does not verify TLS either
+			}
+			f(t, i, p, c)
+		})
+	}
+}

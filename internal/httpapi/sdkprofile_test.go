@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -144,74 +143,66 @@ var sdkProfiles = []sdkProfile{
 // as that SDK does.
 func TestSDKWireProfiles(t *testing.T) {
 	h := newGateway(t)
-	tlsSrv := httptest.NewTLSServer(h.Node().API)
-	t.Cleanup(tlsSrv.Close)
-	for i, p := range sdkProfiles {
-		t.Run(p.name, func(t *testing.T) {
-			c := &sdkCaller{h: h, p: p, base: h.URL(), gw: h.GatewayPublicKeys()}
-			if p.tls {
-				c.base, c.tlsConf = tlsSrv.URL, &tls.Config{InsecureSkipVerify: true} // the Python SDK does not verify TLS either
-			}
-			payID, refundID := fmt.Sprintf("PROFILE_%d_PAY", i), fmt.Sprintf("PROFILE_%d_REFUND", i)
-			idJSON := func(s string) string { return strconv.Quote(s) }
-			if p.integerIDs {
-				payID, refundID = strconv.Itoa(1733100000+i), strconv.Itoa(1733200000+i)
-				idJSON = func(s string) string { return s }
-			}
-			pay := strings.Replace(payBody("X", 1000), `"paymentRequestId":"X"`, `"paymentRequestId":`+idJSON(payID), 1)
-			var pr struct {
-				Result           wire.Result `json:"result"`
-				PaymentID        string      `json:"paymentId"`
-				PaymentRequestID string      `json:"paymentRequestId"`
-			}
-			c.call(t, pathPay, pay, &pr)
-			if pr.Result.Status != wire.StatusSuccess || pr.PaymentID == "" || pr.PaymentRequestID != payID {
-				t.Fatalf("pay = %+v, want S with a paymentId and paymentRequestId %q (a string)", pr, payID)
-			}
+	eachSDKProfile(t, h, func(t *testing.T, i int, p sdkProfile, c *sdkCaller) {
+		payID, refundID := fmt.Sprintf("PROFILE_%d_PAY", i), fmt.Sprintf("PROFILE_%d_REFUND", i)
+		idJSON := func(s string) string { return strconv.Quote(s) }
+		if p.integerIDs {
+			payID, refundID = strconv.Itoa(1733100000+i), strconv.Itoa(1733200000+i)
+			idJSON = func(s string) string { return s }
+		}
+		pay := strings.Replace(payBody("X", 1000), `"paymentRequestId":"X"`, `"paymentRequestId":`+idJSON(payID), 1)
+		var pr struct {
+			Result           wire.Result `json:"result"`
+			PaymentID        string      `json:"paymentId"`
+			PaymentRequestID string      `json:"paymentRequestId"`
+		}
+		c.call(t, pathPay, pay, &pr)
+		if pr.Result.Status != wire.StatusSuccess || pr.PaymentID == "" || pr.PaymentRequestID != payID {
+			t.Fatalf("pay = %+v, want S with a paymentId and paymentRequestId %q (a string)", pr, payID)
+		}
 
-			var ir struct {
-				Result           wire.Result `json:"result"`
-				PaymentStatus    string      `json:"paymentStatus"`
-				PaymentRequestID string      `json:"paymentRequestId"`
-			}
-			c.call(t, pathInquiryPayment, `{"paymentRequestId":`+idJSON(payID)+`}`, &ir)
-			if ir.Result.Status != wire.StatusSuccess || ir.PaymentStatus != "SUCCESS" || ir.PaymentRequestID != payID {
-				t.Errorf("inquiryPayment = %+v, want S, SUCCESS, paymentRequestId %q", ir, payID)
-			}
+		var ir struct {
+			Result           wire.Result `json:"result"`
+			PaymentStatus    string      `json:"paymentStatus"`
+			PaymentRequestID string      `json:"paymentRequestId"`
+		}
+		c.call(t, pathInquiryPayment, `{"paymentRequestId":`+idJSON(payID)+`}`, &ir)
+		if ir.Result.Status != wire.StatusSuccess || ir.PaymentStatus != "SUCCESS" || ir.PaymentRequestID != payID {
+			t.Errorf("inquiryPayment = %+v, want S, SUCCESS, paymentRequestId %q", ir, payID)
+		}
 
-			var rr struct {
-				Result          wire.Result `json:"result"`
-				RefundID        string      `json:"refundId"`
-				RefundRequestID string      `json:"refundRequestId"`
-			}
-			c.call(t, pathRefund, `{"refundRequestId":`+idJSON(refundID)+`,"paymentId":"`+pr.PaymentID+`","refundAmount":{"currency":"USD","value":"100"}}`, &rr)
-			if rr.Result.Status != wire.StatusSuccess || rr.RefundID == "" || rr.RefundRequestID != refundID {
-				t.Errorf("refund = %+v, want S with a refundId and refundRequestId %q", rr, refundID)
-			}
+		var rr struct {
+			Result          wire.Result `json:"result"`
+			RefundID        string      `json:"refundId"`
+			RefundRequestID string      `json:"refundRequestId"`
+		}
+		c.call(t, pathRefund, `{"refundRequestId":`+idJSON(refundID)+`,"paymentId":"`+pr.PaymentID+`","refundAmount":{"currency":"USD","value":"100"}}`, &rr)
+		if rr.Result.Status != wire.StatusSuccess || rr.RefundID == "" || rr.RefundRequestID != refundID {
+			t.Errorf("refund = %+v, want S with a refundId and refundRequestId %q", rr, refundID)
+		}
 
-			var qr struct {
-				Result       wire.Result `json:"result"`
-				RefundStatus string      `json:"refundStatus"`
-			}
-			c.call(t, pathInquiryRefund, `{"refundRequestId":`+idJSON(refundID)+`}`, &qr)
-			if qr.Result.Status != wire.StatusSuccess || qr.RefundStatus != "SUCCESS" {
-				t.Errorf("inquiryRefund = %+v, want S, SUCCESS", qr)
-			}
+		var qr struct {
+			Result       wire.Result `json:"result"`
+			RefundStatus string      `json:"refundStatus"`
+		}
+		c.call(t, pathInquiryRefund, `{"refundRequestId":`+idJSON(refundID)+`}`, &qr)
+		if qr.Result.Status != wire.StatusSuccess || qr.RefundStatus != "SUCCESS" {
+			t.Errorf("inquiryRefund = %+v, want S, SUCCESS", qr)
+		}
 
-			// cancel needs a payment of its own (a refunded one is past
-			// cancelling).
-			cancelID := payID + "9"
-			c.call(t, pathPay, strings.Replace(pay, idJSON(payID), idJSON(cancelID), 1), &pr)
-			var cr struct {
-				Result    wire.Result `json:"result"`
-				PaymentID string      `json:"paymentId"`
-			}
-			c.call(t, pathCancel, `{"paymentRequestId":`+idJSON(cancelID)+`}`, &cr)
-			if cr.Result.Status != wire.StatusSuccess || cr.PaymentID != pr.PaymentID {
-				t.Errorf("cancel = %+v, want S for payment %s", cr, pr.PaymentID)
-			}
-		})
-	}
+		// cancel needs a payment of its own (a refunded one is past
+		// cancelling).
+		cancelID := payID + "9"
+		c.call(t, pathPay, strings.Replace(pay, idJSON(payID), idJSON(cancelID), 1), &pr)
+		var cr struct {
+			Result    wire.Result `json:"result"`
+			PaymentID string      `json:"paymentId"`
+		}
+		c.call(t, pathCancel, `{"paymentRequestId":`+idJSON(cancelID)+`}`, &cr)
+		if cr.Result.Status != wire.StatusSuccess || cr.PaymentID != pr.PaymentID {
+			t.Errorf("cancel = %+v, want S for payment %s", cr, pr.PaymentID)
+		}
+	})
 }
 
 // sdkCaller sends requests the way one SDK does.

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -304,50 +303,42 @@ func TestRetrievePaymentSession(t *testing.T) {
 // answer as that SDK does, and checks that no answer is a redirect.
 func TestSessionSDKWireProfiles(t *testing.T) {
 	h := newGateway(t)
-	tlsSrv := httptest.NewTLSServer(h.Node().API)
-	t.Cleanup(tlsSrv.Close)
-	for i, p := range sdkProfiles {
-		t.Run(p.name, func(t *testing.T) {
-			c := &sdkCaller{h: h, p: p, base: h.URL(), gw: h.GatewayPublicKeys()}
-			if p.tls {
-				c.base, c.tlsConf = tlsSrv.URL, &tls.Config{InsecureSkipVerify: true} // the Python SDK does not verify TLS either
-			}
-			var co consultAnswer
-			c.call(t, pathConsult, consultBodyUSD1000, &co)
-			if co.Result.Status != wire.StatusSuccess || len(co.PaymentOptions) == 0 {
-				t.Fatalf("consult = %v with %d options, want S with options", co.Result, len(co.PaymentOptions))
-			}
+	eachSDKProfile(t, h, func(t *testing.T, i int, p sdkProfile, c *sdkCaller) {
+		var co consultAnswer
+		c.call(t, pathConsult, consultBodyUSD1000, &co)
+		if co.Result.Status != wire.StatusSuccess || len(co.PaymentOptions) == 0 {
+			t.Fatalf("consult = %v with %d options, want S with options", co.Result, len(co.PaymentOptions))
+		}
 
-			id := fmt.Sprintf("PROFILE_SESSION_%d", i)
-			idJSON := strconv.Quote(id)
-			if p.integerIDs {
-				id = strconv.Itoa(1733300000 + i)
-				idJSON = id
-			}
-			body := strings.Replace(sessionBody("X", 1000), `"paymentRequestId":"X"`, `"paymentRequestId":`+idJSON, 1)
-			var cr antomgw.CreatePaymentSessionResponse
-			c.call(t, pathCreatePaymentSession, body, &cr)
-			if cr.Result.Status != wire.StatusSuccess || cr.NormalURL == "" {
-				t.Fatalf("createPaymentSession = %+v, want S with a normalUrl", cr)
-			}
+		id := fmt.Sprintf("PROFILE_SESSION_%d", i)
+		idJSON := strconv.Quote(id)
+		if p.integerIDs {
+			id = strconv.Itoa(1733300000 + i)
+			idJSON = id
+		}
+		body := strings.Replace(sessionBody("X", 1000), `"paymentRequestId":"X"`, `"paymentRequestId":`+idJSON, 1)
+		var cr antomgw.CreatePaymentSessionResponse
+		c.call(t, pathCreatePaymentSession, body, &cr)
+		if cr.Result.Status != wire.StatusSuccess || cr.NormalURL == "" {
+			t.Fatalf("createPaymentSession = %+v, want S with a normalUrl", cr)
+		}
 
-			key := "paymentRequestId"
-			if p.name == "Python" {
-				key = "payment_request_id" // the official Python SDK's spelling
-			}
-			a := c.send(t, pathRetrieveSessionSDK, `{"`+key+`":`+idJSON+`}`, 1)
-			if a.status != http.StatusOK {
-				t.Fatalf("retrievePaymentSession at %s: HTTP %d, want 200 (no redirect to a cleaned path)\n%s", pathRetrieveSessionSDK, a.status, a.head)
-			}
-			var rr antomgw.RetrievePaymentSessionResponse
-			if err := json.Unmarshal(p.read(t, a), &rr); err != nil { // verified over the path with //
-				t.Fatal(err)
-			}
-			if rr.Result.Status != wire.StatusSuccess || rr.PaymentSessionID != cr.PaymentSessionID || rr.PaymentRequestID != id {
-				t.Errorf("retrievePaymentSession = %+v, want S for session %s", rr, cr.PaymentSessionID)
-			}
-		})
-	}
+		key := "paymentRequestId"
+		if p.name == "Python" {
+			key = "payment_request_id" // the official Python SDK's spelling
+		}
+		a := c.send(t, pathRetrieveSessionSDK, `{"`+key+`":`+idJSON+`}`, 1)
+		if a.status != http.StatusOK {
+			t.Fatalf("retrievePaymentSession at %s: HTTP %d, want 200 (no redirect to a cleaned path)\n%s", pathRetrieveSessionSDK, a.status, a.head)
+		}
+		var rr antomgw.RetrievePaymentSessionResponse
+		if err := json.Unmarshal(p.read(t, a), &rr); err != nil { // verified over the path with //
+			t.Fatal(err)
+		}
+		if rr.Result.Status != wire.StatusSuccess || rr.PaymentSessionID != cr.PaymentSessionID || rr.PaymentRequestID != id {
+			t.Errorf("retrievePaymentSession = %+v, want S for session %s", rr, cr.PaymentSessionID)
+		}
+	})
 }
 
 // TestSessionCheckoutFlow runs the online flow through the HTTP API and

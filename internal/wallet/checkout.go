@@ -134,28 +134,8 @@ func (p *Pages) decide(w http.ResponseWriter, r *http.Request) {
 		p.lookupFailed(w, r, id, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		p.badRequest(w, r, "form", "The form could not be read.")
-		return
-	}
-	var outcome gateway.ResolveOutcome
-	code, message := "", ""
-	switch r.PostForm.Get("action") {
-	case "pay":
-		outcome = gateway.ResolveSuccess
-	case "decline":
-		outcome, message = gateway.ResolveFail, declineMessage
-		code = r.PostForm.Get("code")
-		if !r.PostForm.Has("code") {
-			code = declineReasons[0].Code
-		}
-		if !knownReason(code) {
-			p.badRequest(w, r, "code", "The field \"code\" is not a reason this wallet knows.")
-			return
-		}
-	default:
-		p.badRequest(w, r, "action", "The field \"action\" must be pay or decline.")
+	outcome, code, message, ok := p.decision(w, r)
+	if !ok {
 		return
 	}
 	page := "/wallet/checkout/" + url.PathEscape(id) + "/" + token
@@ -178,6 +158,35 @@ func (p *Pages) decide(w http.ResponseWriter, r *http.Request) {
 	default:
 		p.log().Error("wallet: resolve payment", "payment_id", pay.ID, "action", r.PostForm.Get("action"), "err", err)
 		p.serverError(w, r)
+	}
+}
+
+// decision reads the form of a checkout or session page (8 KiB at most):
+// action=pay, or action=decline with a reason code (the first reason when
+// none is given). A form it cannot take is answered 400 here, and ok is
+// false.
+func (p *Pages) decision(w http.ResponseWriter, r *http.Request) (outcome gateway.ResolveOutcome, code, message string, ok bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		p.badRequest(w, r, "form", "The form could not be read.")
+		return "", "", "", false
+	}
+	switch r.PostForm.Get("action") {
+	case "pay":
+		return gateway.ResolveSuccess, "", "", true
+	case "decline":
+		code = r.PostForm.Get("code")
+		if !r.PostForm.Has("code") {
+			code = declineReasons[0].Code
+		}
+		if !knownReason(code) {
+			p.badRequest(w, r, "code", "The field \"code\" is not a reason this wallet knows.")
+			return "", "", "", false
+		}
+		return gateway.ResolveFail, code, declineMessage, true
+	default:
+		p.badRequest(w, r, "action", "The field \"action\" must be pay or decline.")
+		return "", "", "", false
 	}
 }
 

@@ -17,14 +17,14 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates under templates/, each parsed with
-// layout.html.
+// layout.html and decide.html (the parts of the pages' form).
 var pageNames = []string{"checkout", "home", "error", "session"}
 
 // templates parses every page once, at first use.
 var templates = sync.OnceValues(func() (map[string]*template.Template, error) {
 	out := make(map[string]*template.Template, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/decide.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}

@@ -105,29 +105,12 @@ func (p *Pages) sessionDecide(w http.ResponseWriter, r *http.Request) {
 		p.lookupFailed(w, r, id, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		p.badRequest(w, r, "form", "The form could not be read.")
+	in := gateway.SessionPayInput{ClientID: res.Session.ClientID, SessionID: res.Session.ID}
+	var ok bool
+	if in.Outcome, in.Code, in.Message, ok = p.decision(w, r); !ok {
 		return
 	}
-	in := gateway.SessionPayInput{ClientID: res.Session.ClientID, SessionID: res.Session.ID, MethodType: r.PostForm.Get("method")}
-	switch r.PostForm.Get("action") {
-	case "pay":
-		in.Outcome = gateway.ResolveSuccess
-	case "decline":
-		in.Outcome, in.Message = gateway.ResolveFail, declineMessage
-		in.Code = r.PostForm.Get("code")
-		if !r.PostForm.Has("code") {
-			in.Code = declineReasons[0].Code
-		}
-		if !knownReason(in.Code) {
-			p.badRequest(w, r, "code", "The field \"code\" is not a reason this wallet knows.")
-			return
-		}
-	default:
-		p.badRequest(w, r, "action", "The field \"action\" must be pay or decline.")
-		return
-	}
+	in.MethodType = r.PostForm.Get("method")
 	page := "/wallet/session/" + url.PathEscape(id) + "/" + token
 	if res.Payment == nil && res.State == gateway.SessionActive && in.MethodType == "" {
 		p.badRequest(w, r, "method", "Choose a payment method.")

@@ -225,32 +225,27 @@ func checkoutPath(path string) (id, token string, qrImage, ok bool) {
 	return id, token, qrImage, true
 }
 
-// postHandler is the checkout form's handler behind Go's cross-origin
-// protection: a POST a browser marks as coming from another site is
-// refused with a 403 page before anything is read.
+// protected is h behind Go's cross-origin protection: a POST a browser
+// marks as coming from another site is refused with a 403 page before
+// anything is read.
+func (p *Pages) protected(h http.HandlerFunc) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.errorPage(w, r, http.StatusForbidden, "Request refused",
+			"This request came from another site and was refused. Open the payment link again and decide there.")
+	}))
+	return cop.Handler(h)
+}
+
+// postHandler is the checkout form's handler, protected.
 func (p *Pages) postHandler() http.Handler {
-	p.postOnce.Do(func() {
-		cop := http.NewCrossOriginProtection()
-		cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p.errorPage(w, r, http.StatusForbidden, "Request refused",
-				"This request came from another site and was refused. Open the payment link again and decide there.")
-		}))
-		p.post = cop.Handler(http.HandlerFunc(p.decide))
-	})
+	p.postOnce.Do(func() { p.post = p.protected(p.decide) })
 	return p.post
 }
 
-// sessionPostHandler is the session page's form handler behind the same
-// cross-origin protection as the checkout form's.
+// sessionPostHandler is the session page's form handler, protected.
 func (p *Pages) sessionPostHandler() http.Handler {
-	p.sessionPostOnce.Do(func() {
-		cop := http.NewCrossOriginProtection()
-		cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p.errorPage(w, r, http.StatusForbidden, "Request refused",
-				"This request came from another site and was refused. Open the payment link again and decide there.")
-		}))
-		p.sessionPost = cop.Handler(http.HandlerFunc(p.sessionDecide))
-	})
+	p.sessionPostOnce.Do(func() { p.sessionPost = p.protected(p.sessionDecide) })
 	return p.sessionPost
 }
 
