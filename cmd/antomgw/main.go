@@ -51,6 +51,11 @@ func commands() []*command {
 			{name: "show", summary: "show one payment with its refunds, notifications and attempts", run: runPaymentsShow},
 			{name: "resolve", summary: "decide a PROCESSING payment by hand: success, fail or close", run: runPaymentsResolve},
 		}},
+		{name: "scenarios", summary: "error scenario simulation: make a client's next calls answer a given result code, late, never or with a 5xx", sub: []*command{
+			{name: "add", summary: "add a rule: what the next matching call (or N, or all) of a client does", run: runScenariosAdd},
+			{name: "list", summary: "list the rules, what they match and do, and what they have left", run: runScenariosList},
+			{name: "remove", summary: "remove a rule", run: runScenariosRemove},
+		}},
 		{name: "clock", summary: "show or move the test clock of a gateway started with serve --test-clock", sub: []*command{
 			{name: "show", summary: "print the gateway's time and whether it is a test clock", run: runClockShow},
 			{name: "advance", summary: "move the test clock forward; what falls due runs, in order", run: runClockAdvance},

@@ -84,6 +84,13 @@ func TestE2EMultiNodePostgres(t *testing.T) {
 
 	flags := []string{"--notify-schedule", "fast", "--sim-delay", "300ms"}
 	nodes := []*gatewaytest.Process{e.start(flags...), e.start(flags...), e.start(flags...)}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, n := range nodes {
+				t.Logf("node %d (%s), the end of its log:\n%s", i, n.URL, n.Tail())
+			}
+		}
+	})
 	// One merchant per node, safe for the goroutines below.
 	senders := make([]*gatewaytest.Merchant, len(nodes))
 	for i, n := range nodes {

@@ -36,6 +36,9 @@ type PayInput struct {
 	// CaptureMode is paymentFactor.captureMode: CaptureAutomatic (also
 	// when empty) or CaptureManual, which needs Authorization.
 	CaptureMode string
+	// Rules are the client's scenario rules for pay (Keys.ScenarioRules);
+	// the first that matches is claimed with the new payment.
+	Rules []ScenarioRule
 }
 
 // PayResult is what a pay call found out; the edge (httpapi) turns it into
@@ -60,6 +63,10 @@ type PayResult struct {
 	Replay bool
 	// Hold: delay the answer this long (the decision is already recorded).
 	Hold time.Duration
+	// Fired is the scenario rule that shaped this call, if any. A result
+	// rule whose code records nothing (RecordsNothing) leaves Payment nil:
+	// the answer is the rule's code.
+	Fired *Fired
 }
 
 func payFingerprint(in *PayInput) string {
@@ -165,9 +172,14 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 		return &PayResult{Throttled: true}, nil
 	}
 	if ip, ok := s.Processor.(InstantProcessor); ok && ip.Instant() {
-		return s.payInstant(ctx, p, fp)
+		return s.payInstant(ctx, p, fp, in.Rules)
 	}
+	var rule payRule
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		var err error
+		if rule, err = claimPayRule(tx, in.Rules, p, now); err != nil || rule.noRecord {
+			return err
+		}
 		if err := tx.InsertPayment(p); err != nil {
 			return err
 		}
@@ -176,6 +188,19 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 	})
 	if err != nil {
 		return s.claimLost(ctx, p, err)
+	}
+	if rule.noRecord {
+		return &PayResult{Fired: rule.fired}, nil
+	}
+	if rule.dec != nil {
+		decided, err := s.decide(ctx, p.ClientID, p.ID, *rule.dec, nil)
+		if err != nil {
+			s.log().Error("recording a scenario rule's decision failed; the payment is resolved later", "client_id", p.ClientID, "payment_id", p.ID, "err", err)
+			return &PayResult{Payment: p, Unknown: true, Fired: rule.fired}, nil
+		}
+		r := decidedPay(decided, *rule.dec)
+		r.Fired = rule.fired
+		return r, nil
 	}
 
 	dec, err := s.Processor.Authorize(ctx, p)
@@ -187,9 +212,37 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 	decided, err := s.decide(ctx, p.ClientID, p.ID, dec, nil)
 	if err != nil {
 		s.log().Error("recording the processor's decision failed; the payment is resolved later", "client_id", p.ClientID, "payment_id", p.ID, "err", err)
-		return &PayResult{Payment: p, Unknown: true}, nil
+		return &PayResult{Payment: p, Unknown: true, Fired: rule.fired}, nil
 	}
-	return decidedPay(decided, dec), nil
+	r := decidedPay(decided, dec)
+	r.Fired = rule.fired
+	return r, nil
+}
+
+// payRule is what a scenario rule claimed with a new payment does to it:
+// nothing to the decision (fired only: delay, drop, 5xx), the decision
+// (dec, for a result rule), or no payment at all (noRecord).
+type payRule struct {
+	fired    *Fired
+	dec      *Decision
+	noRecord bool
+}
+
+// claimPayRule claims, inside tx, the first of rules matching the new
+// payment p.
+func claimPayRule(tx Tx, rules []ScenarioRule, p *Payment, now time.Time) (payRule, error) {
+	amount := p.Amount
+	f, err := claimRule(tx, rules, ScenarioCall{API: ScenarioPay, Ref: p.RequestID, Amount: &amount,
+		ProductCode: p.ProductCode, Scenario: p.Scenario}, now)
+	if err != nil || f == nil {
+		return payRule{}, err
+	}
+	r := payRule{fired: f}
+	if f.Effect.Kind == EffectResult {
+		dec, ok := ruleDecision(f.Effect, now)
+		r.dec, r.noRecord = &dec, !ok
+	}
+	return r, nil
 }
 
 // payInstant claims and decides a new payment in one transaction, for a
@@ -197,16 +250,23 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (*PayResult, error) {
 // one commit per payment instead of two, and nothing left to resolve if
 // the process dies (the claim and the decision commit together, or
 // neither does).
-func (s *Service) payInstant(ctx context.Context, base *Payment, fp string) (*PayResult, error) {
+func (s *Service) payInstant(ctx context.Context, base *Payment, fp string, rules []ScenarioRule) (*PayResult, error) {
 	var p *Payment
 	var dec Decision
+	var rule payRule
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		q := *base // fn may run again after a serialisation failure
+		var err error
+		if rule, err = claimPayRule(tx, rules, &q, q.CreatedAt); err != nil || rule.noRecord {
+			return err
+		}
 		if err := tx.InsertPayment(&q); err != nil {
 			return err
 		}
-		d, err := s.Processor.Authorize(ctx, &q)
-		if err != nil {
+		var d Decision
+		if rule.dec != nil {
+			d = *rule.dec
+		} else if d, err = s.Processor.Authorize(ctx, &q); err != nil {
 			return &Error{Kind: KindInternal, Message: "processor authorize", Err: err}
 		}
 		if err := s.apply(tx, &q, d, q.CreatedAt); err != nil {
@@ -218,7 +278,12 @@ func (s *Service) payInstant(ctx context.Context, base *Payment, fp string) (*Pa
 	if err != nil {
 		return s.claimLost(ctx, base, err)
 	}
-	return decidedPay(p, dec), nil
+	if rule.noRecord {
+		return &PayResult{Fired: rule.fired}, nil
+	}
+	r := decidedPay(p, dec)
+	r.Fired = rule.fired
+	return r, nil
 }
 
 // decide records the processor's decision for a payment, once: a payment

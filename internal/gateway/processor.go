@@ -66,4 +66,9 @@ type RefundDecision struct {
 	Code     string
 	Message  string
 	SettleAt time.Time
+
+	// A scenario rule's U refund: settle it as FAIL with this code
+	// instead of SUCCESS, or never (it stays PROCESSING).
+	settleFail string
+	never      bool
 }

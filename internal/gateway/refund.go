@@ -79,6 +79,10 @@ type RefundInput struct {
 	ReferenceID string
 	NotifyURL   string
 	Async       bool
+	// Rules are the client's scenario rules for refund
+	// (Keys.ScenarioRules); the first that matches is claimed with the
+	// new refund, after the gateway's own checks.
+	Rules []ScenarioRule
 }
 
 // RefundResult is what a refund call answers.
@@ -86,6 +90,9 @@ type RefundResult struct {
 	Refund *Refund
 	// Replay: the refundRequestId was seen before; this is that refund.
 	Replay bool
+	// Fired is the scenario rule that shaped this call. A result rule
+	// whose code records nothing (RecordsNothing) leaves Refund nil.
+	Fired *Fired
 }
 
 // Refund refunds part or all of a successful payment, once per (client,
@@ -114,6 +121,7 @@ func (s *Service) refund(ctx context.Context, in RefundInput, fp string, rest bo
 		return nil, err
 	}
 	now := s.now()
+	var fired *Fired
 	r := &Refund{
 		ID: s.newID(now), ClientID: in.ClientID, RequestID: in.RequestID, PaymentID: p.ID,
 		Amount: in.Amount, Reason: in.Reason, ReferenceID: in.ReferenceID, NotifyURL: in.NotifyURL,
@@ -153,8 +161,18 @@ func (s *Service) refund(ctx context.Context, in RefundInput, fp string, rest bo
 			}
 			return Errorf(KindRefundExceed, "refundAmount %s exceeds %s %s", s.money(r.Amount), what, s.money(Money{Value: left, Currency: p.Amount.Currency}))
 		}
-		dec, err := s.Processor.Refund(ctx, p, r)
+		amount := r.Amount
+		fired, err = claimRule(tx, in.Rules, ScenarioCall{API: ScenarioRefund, Ref: r.RequestID, Amount: &amount}, now)
 		if err != nil {
+			return err
+		}
+		var dec RefundDecision
+		if fired != nil && fired.Effect.Kind == EffectResult {
+			if RecordsNothing(fired.Effect.ResultCode) {
+				return nil
+			}
+			dec = ruleRefundDecision(fired.Effect, now)
+		} else if dec, err = s.Processor.Refund(ctx, p, r); err != nil {
 			return &Error{Kind: KindInternal, Message: "processor refund", Err: err}
 		}
 		r.ResultCode, r.ResultMessage = dec.Code, dec.Message
@@ -172,9 +190,13 @@ func (s *Service) refund(ctx context.Context, in RefundInput, fp string, rest bo
 		if err := tx.InsertRefund(r); err != nil {
 			return err
 		}
-		if r.Status == RefundProcessing {
+		if r.Status == RefundProcessing && !dec.never {
+			to, code, msg := RefundSuccess, CodeSuccess, "success"
+			if dec.settleFail != "" {
+				to, code, msg = RefundFail, dec.settleFail, "settled by scenario rule"
+			}
 			if err := tx.InsertJob(&Job{Kind: JobRefundSettle, ClientID: r.ClientID, TargetID: r.ID,
-				DueAt: dec.SettleAt, Status: string(RefundSuccess), Code: CodeSuccess, Message: "success"}); err != nil {
+				DueAt: dec.SettleAt, Status: string(to), Code: code, Message: msg}); err != nil {
 				return err
 			}
 		}
@@ -188,7 +210,31 @@ func (s *Service) refund(ctx context.Context, in RefundInput, fp string, rest bo
 	if err != nil {
 		return nil, err
 	}
-	return &RefundResult{Refund: r}, nil
+	if fired != nil && fired.Effect.Kind == EffectResult && RecordsNothing(fired.Effect.ResultCode) {
+		return &RefundResult{Fired: fired}, nil
+	}
+	return &RefundResult{Refund: r, Fired: fired}, nil
+}
+
+// ruleRefundDecision turns a result rule into a refund's decision: S
+// refunds, F records a FAIL refund with the code (the payment untouched),
+// U leaves it PROCESSING and settles it as the rule's Then says.
+func ruleRefundDecision(e ScenarioEffect, now time.Time) RefundDecision {
+	switch e.ResultStatus {
+	case "S":
+		return RefundDecision{Status: RefundSuccess}
+	case "F":
+		return RefundDecision{Status: RefundFail, Code: e.ResultCode, Message: e.message()}
+	}
+	d := RefundDecision{Status: RefundProcessing, Code: e.ResultCode, Message: e.message(),
+		SettleAt: now.Add(orDefault(e.ThenAfter, DefaultThenAfter))}
+	switch to, code, _ := ParseThen(e.Then); to {
+	case "":
+		d.never = true
+	case PaymentFail:
+		d.settleFail = code
+	}
+	return d
 }
 
 // InquireRefund returns a refund by refundId (which wins) or refundRequestId.

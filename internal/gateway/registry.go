@@ -78,6 +78,9 @@ type Registry struct {
 	Version     int64
 	Clients     []Client
 	GatewayKeys []GatewayKey
+	// ScenarioRules are the live (not exhausted) scenario rules of every
+	// client, oldest first.
+	ScenarioRules []ScenarioRule
 }
 
 // Keyring answers key questions from a cached Registry and re-reads it when
@@ -100,6 +103,22 @@ type Keys struct {
 	clients map[string]*clientKeys
 	gateway map[int]*rsa.PrivateKey // published and active versions
 	active  int                     // 0 when there is none
+	// rules are the live scenario rules by client, oldest first.
+	rules map[string][]ScenarioRule
+}
+
+// ScenarioRules returns the client's live scenario rules for api, oldest
+// first, as of the snapshot (a rule exhausted since may be among them:
+// claiming it fails). Nil when there are none, which is the common case and
+// costs no store read.
+func (k *Keys) ScenarioRules(clientID string, api ScenarioAPI) []ScenarioRule {
+	var out []ScenarioRule
+	for _, r := range k.rules[clientID] {
+		if r.API == api {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 type clientKeys struct {
@@ -137,6 +156,12 @@ func (k *Keyring) Keys(ctx context.Context) (*Keys, error) {
 
 func newKeys(reg *Registry) (*Keys, error) {
 	keys := &Keys{version: reg.Version, clients: make(map[string]*clientKeys, len(reg.Clients)), gateway: map[int]*rsa.PrivateKey{}}
+	for _, r := range reg.ScenarioRules {
+		if keys.rules == nil {
+			keys.rules = map[string][]ScenarioRule{}
+		}
+		keys.rules[r.ClientID] = append(keys.rules[r.ClientID], r)
+	}
 	for _, c := range reg.Clients {
 		ck := &clientKeys{client: c, keys: map[int]*rsa.PublicKey{}}
 		for _, key := range c.Keys {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw"
+	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -18,6 +19,9 @@ type outcome struct {
 	result wire.Result
 	replay bool
 	hold   time.Duration
+	// fired is the scenario rule that shaped the answer; serveAPI applies
+	// its delay, drop or HTTP status.
+	fired *gateway.Fired
 }
 
 // handler serves one API on one path family, from the decrypted body.
@@ -26,10 +30,10 @@ type handler func(s *Server, ctx context.Context, x *exchange, body []byte) (*ou
 // handlers is the table of what serves each route.
 var handlers = map[route]handler{
 	{antomgw.APIPay, FamilyV1}: func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
-		return s.payV1(ctx, x.client, body)
+		return s.payV1(ctx, x.client, body, x.keys.ScenarioRules(x.clientID, gateway.ScenarioPay))
 	},
 	{antomgw.APIPay, FamilyV2}: func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
-		return s.payV2(ctx, x.client, body)
+		return s.payV2(ctx, x.client, body, x.keys.ScenarioRules(x.clientID, gateway.ScenarioPay))
 	},
 	{antomgw.APIInquiryPayment, FamilyV1}: inquiryPaymentHandler(FamilyV1),
 	{antomgw.APIInquiryPayment, FamilyV2}: inquiryPaymentHandler(FamilyV2),
@@ -47,25 +51,25 @@ var handlers = map[route]handler{
 }
 
 func inquiryPaymentHandler(fam Family) handler {
-	return func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
+	return ruleFirst(gateway.ScenarioInquiryPayment, func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
 		return s.inquiryPayment(ctx, x.clientID, fam, body)
-	}
+	})
 }
 
-func cancelHandler(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
+var cancelHandler = ruleFirst(gateway.ScenarioCancel, func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
 	return s.cancel(ctx, x.clientID, body)
-}
+})
 
 func refundHandler(fam Family) handler {
 	return func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
-		return s.refund(ctx, x.clientID, fam, body)
+		return s.refund(ctx, x.clientID, fam, body, x.keys.ScenarioRules(x.clientID, gateway.ScenarioRefund))
 	}
 }
 
 func inquiryRefundHandler(fam Family) handler {
-	return func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
+	return ruleFirst(gateway.ScenarioInquiryRefund, func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
 		return s.inquiryRefund(ctx, x.clientID, fam, body)
-	}
+	})
 }
 
 // respondWith marshals a response struct whose Result field is res.

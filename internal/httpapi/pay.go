@@ -38,7 +38,7 @@ func payResult(r *gateway.PayResult) wire.Result {
 	return with(wire.StatusUnknown, wire.CodePaymentInProcess, "The payment is being processed.")
 }
 
-func (s *Server) payV1(ctx context.Context, client gateway.Client, body []byte) (*outcome, error) {
+func (s *Server) payV1(ctx context.Context, client gateway.Client, body []byte, rules []gateway.ScenarioRule) (*outcome, error) {
 	var req antomgw.PayRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err
@@ -50,9 +50,13 @@ func (s *Server) payV1(ctx context.Context, client gateway.Client, body []byte) 
 	if in.NotifyURL == "" {
 		in.NotifyURL = client.NotifyURL
 	}
+	in.Rules = rules
 	r, err := s.Service.Pay(ctx, *in)
 	if err != nil {
 		return nil, err
+	}
+	if o := ruleOnly(r.Fired, r.Payment == nil); o != nil {
+		return o, nil
 	}
 	res := payResult(r)
 	resp := antomgw.PayResponse{Result: res, PaymentRequestID: req.PaymentRequestID}
@@ -82,7 +86,7 @@ func (s *Server) payV1(ctx context.Context, client gateway.Client, body []byte) 
 		}
 	}
 	o := respondWith(res, resp)
-	o.replay, o.hold = r.Replay, r.Hold
+	o.replay, o.hold, o.fired = r.Replay, r.Hold, r.Fired
 	return o, nil
 }
 
@@ -182,7 +186,7 @@ func v2Amount(m gateway.Money) *antomgw.AmountV2 {
 	return &antomgw.AmountV2{Currency: m.Currency, Value: json.Number(strconv.FormatInt(m.Value, 10))}
 }
 
-func (s *Server) payV2(ctx context.Context, client gateway.Client, body []byte) (*outcome, error) {
+func (s *Server) payV2(ctx context.Context, client gateway.Client, body []byte, rules []gateway.ScenarioRule) (*outcome, error) {
 	var req antomgw.PayRequestV2
 	if err := decode(body, &req); err != nil {
 		return nil, err
@@ -211,10 +215,13 @@ func (s *Server) payV2(ctx context.Context, client gateway.Client, body []byte) 
 	r, err := s.Service.Pay(ctx, gateway.PayInput{
 		ClientID: client.ID, RequestID: req.PaymentRequestID, ProductCode: gateway.ProductInStore,
 		Amount: m, MethodType: req.PaymentMethod, ReferenceID: req.OriginalMerchantOrderID,
-		NotifyURL: notifyURL,
+		NotifyURL: notifyURL, Rules: rules,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if o := ruleOnly(r.Fired, r.Payment == nil); o != nil {
+		return o, nil
 	}
 	res := payResult(r)
 	resp := payResponseV2{Result: res, PaymentRequestID: req.PaymentRequestID}
@@ -224,6 +231,6 @@ func (s *Server) payV2(ctx context.Context, client gateway.Client, body []byte) 
 		resp.PaymentTime = formatTime(p.PaidAt)
 	}
 	o := respondWith(res, resp)
-	o.replay, o.hold = r.Replay, r.Hold
+	o.replay, o.hold, o.fired = r.Replay, r.Hold, r.Fired
 	return o, nil
 }

@@ -26,9 +26,9 @@ type inquiryRefundResponseV2 struct {
 	RefundTime      string            `json:"refundTime,omitempty"`
 }
 
-func (s *Server) refund(ctx context.Context, clientID string, fam Family, body []byte) (*outcome, error) {
+func (s *Server) refund(ctx context.Context, clientID string, fam Family, body []byte, rules []gateway.ScenarioRule) (*outcome, error) {
 	var in gateway.RefundInput
-	in.ClientID = clientID
+	in.ClientID, in.Rules = clientID, rules
 	if fam == FamilyV2 {
 		var req antomgw.RefundRequestV2
 		if err := decode(body, &req); err != nil {
@@ -80,6 +80,9 @@ func (s *Server) refund(ctx context.Context, clientID string, fam Family, body [
 	if err != nil {
 		return nil, err
 	}
+	if o := ruleOnly(r.Fired, r.Refund == nil); o != nil {
+		return o, nil
+	}
 	rf := r.Refund
 	var res wire.Result
 	switch rf.Status {
@@ -90,6 +93,9 @@ func (s *Server) refund(ctx context.Context, clientID string, fam Family, body [
 		res.Status = wire.StatusFail
 	default:
 		res = wire.NewResult(wire.CodeRefundInProcess, "The refund is being processed; inquire the refund or wait for notifyRefund.")
+		if f := r.Fired; f != nil && f.Effect.Kind == gateway.EffectResult && !r.Replay {
+			res = ruleResult(f.Effect) // a rule's U answer
+		}
 	}
 	var o *outcome
 	if fam == FamilyV2 {
@@ -104,6 +110,7 @@ func (s *Server) refund(ctx context.Context, clientID string, fam Family, body [
 		})
 	}
 	o.replay = r.Replay && rf.Status != gateway.RefundProcessing
+	o.fired = r.Fired
 	return o, nil
 }
 

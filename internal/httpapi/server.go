@@ -137,6 +137,11 @@ type exchange struct {
 	result    wire.Result
 	replay    bool
 	responded bool // the status line is written
+
+	// ruleID and rule: the scenario rule that shaped the answer;
+	// httpStatus its 5xx status (0: 200).
+	ruleID, rule string
+	httpStatus   int
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
@@ -180,6 +185,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	x.result, x.replay = out.result, out.replay
 	if out.hold > 0 {
 		s.hold(r.Context(), w, out.hold)
+	}
+	if !s.applyRule(r.Context(), w, x, out) {
+		// The state change is committed; the answer is lost on purpose.
+		s.log().Info("request", "client_id", x.clientID, "api", x.route.api, "result", x.result.Code,
+			"status", x.result.Status, "rule", x.ruleID, "answer", "dropped by scenario rule")
+		if s.Traffic != nil {
+			s.record(r, x, string(x.route.api), time.Since(x.began), http.Header{}, nil, nil)
+		}
+		panic(http.ErrAbortHandler) // net/http closes the connection, writing nothing
 	}
 	s.respond(w, r, x, out.body)
 }
@@ -262,7 +276,11 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, x *exchange, bo
 		h["x-idempotent-replay"] = []string{"true"}
 	}
 	x.responded = true
-	w.WriteHeader(http.StatusOK)
+	status := http.StatusOK
+	if x.httpStatus != 0 {
+		status = x.httpStatus
+	}
+	w.WriteHeader(status)
 	w.Write(body)
 
 	api := "unknown"
@@ -270,8 +288,14 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, x *exchange, bo
 		api = string(x.route.api)
 	}
 	latency := time.Since(x.began) // real time, also on a test clock
-	s.log().Info("request", "client_id", x.clientID, "api", api, "family", x.route.family,
-		"result", x.result.Code, "status", x.result.Status, "replay", x.replay, "latency", latency)
+	if x.ruleID != "" {
+		s.log().Info("request", "client_id", x.clientID, "api", api, "family", x.route.family,
+			"result", x.result.Code, "status", x.result.Status, "replay", x.replay, "latency", latency,
+			"rule", x.ruleID, "effect", x.rule)
+	} else {
+		s.log().Info("request", "client_id", x.clientID, "api", api, "family", x.route.family,
+			"result", x.result.Code, "status", x.result.Status, "replay", x.replay, "latency", latency)
+	}
 	if s.Metrics != nil {
 		s.Metrics.observe(api, x.result, latency)
 	}
@@ -290,6 +314,7 @@ func (s *Server) record(r *http.Request, x *exchange, api string, latency time.D
 		ClientID: x.clientID, RequestHeader: r.Header.Clone(), RequestBody: x.body, RequestPlain: x.plain,
 		ResponseHeader: h.Clone(), ResponseBody: body,
 		ResponsePlain: plain, Result: x.result, Replay: x.replay, Verified: x.verifiedVer != 0, KeyVersion: x.verifiedVer,
+		RuleID: x.ruleID, Rule: x.rule, HTTPStatus: x.httpStatus,
 	}
 	if x.routed {
 		t.API, t.Family = api, string(x.route.family)

@@ -86,6 +86,9 @@ func (d *dispatcher) dispatch(n gateway.Notification) {
 // otherwise says which limit it waits for.
 func (d *dispatcher) try(h held) (done, clientBusy, hostBusy bool) {
 	w := d.w
+	if w.failByRule(d.ctx, h.n) { // a scenario rule fails it without sending
+		return true, false, false
+	}
 	now := w.now()
 	if until, ok := w.breaker.paused(h.dest, now); ok {
 		w.notSent(d.ctx, h.n, h.dest, until)

@@ -247,6 +247,9 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 // destination is paused; while a probe of the destination is in flight it
 // waits for its outcome.
 func (w *Worker) send(ctx context.Context, n gateway.Notification) {
+	if w.failByRule(ctx, n) {
+		return
+	}
 	dest := destOf(n.URL)
 	for {
 		v, t, until, wait := w.breaker.admit(dest, w.now())
@@ -274,6 +277,40 @@ func (w *Worker) attempt(ctx context.Context, n gateway.Notification, t ticket) 
 	w.breaker.done(t, a.Outcome == gateway.OutcomeTimeout, w.now())
 	w.record(ctx, n, a, start)
 	return a.Outcome
+}
+
+// failByRule records a failed attempt of n without sending it when one of
+// the client's notify scenario rules (docs/simulator.md) fires, and
+// reports whether one did. Without rules it costs no store read.
+func (w *Worker) failByRule(ctx context.Context, n gateway.Notification) bool {
+	keys, err := w.Keyring.Keys(ctx)
+	if err != nil {
+		return false // deliver as usual; the delivery reports the registry
+	}
+	rules := keys.ScenarioRules(n.ClientID, gateway.ScenarioNotify)
+	if len(rules) == 0 {
+		return false
+	}
+	start := w.now()
+	a, after, fired, err := gateway.FailNotificationByRule(context.WithoutCancel(ctx), w.Store, rules, n, start, w.Schedule)
+	if err != nil {
+		w.Log.Error("scenario rule for a notification", "id", n.ID, "err", err)
+		return false
+	}
+	if !fired {
+		return false
+	}
+	var next time.Time
+	if after.Pending() {
+		next = after.DueAt
+	}
+	w.Log.Warn("notification attempt", "id", n.ID, "kind", n.Kind, "client_id", n.ClientID,
+		"payment_id", n.PaymentID, "attempt", a.Number, "outcome", a.Outcome, "http_status", a.HTTPStatus,
+		"error", a.Error, "next", next)
+	if w.Metrics != nil {
+		w.Metrics.attempt(a.Outcome, 0)
+	}
+	return true
 }
 
 // notSent records an attempt at a paused destination: nothing was sent.

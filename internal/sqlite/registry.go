@@ -63,6 +63,9 @@ func (s *Store) LoadRegistry(ctx context.Context) (*gateway.Registry, error) {
 		}
 		reg.GatewayKeys = append(reg.GatewayKeys, k.GatewayKey)
 	}
+	if reg.ScenarioRules, err = loadScenarioRules(ctx, tx); err != nil {
+		return nil, err
+	}
 	return reg, nil
 }
 

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("Service", func(t *testing.T) { testService(t, newStore) })
 	t.Run("Operator", func(t *testing.T) { testOperator(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
+	t.Run("Scenarios", func(t *testing.T) { testScenarios(t, newStore) })
 }
 
 // base is the suite's "now": every time is an offset from it, to the

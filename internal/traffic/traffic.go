@@ -60,6 +60,13 @@ type Exchange struct {
 	// The ids the request or answer names, for finding the exchanges of a
 	// payment or refund.
 	PaymentID, PaymentRequestID, RefundID, RefundRequestID string
+
+	// RuleID is the scenario rule that shaped the exchange (empty when
+	// none did), and Rule says what it did ("F USER_AMOUNT_EXCEED_LIMIT",
+	// "drop the answer", "HTTP 503" …). A dropped answer is kept with no
+	// ResponseBody; HTTPStatus is the answer's status line (0: 200).
+	RuleID, Rule string
+	HTTPStatus   int
 }
 
 // Request returns the request body to read: decrypted when it was
