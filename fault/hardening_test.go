@@ -429,10 +429,10 @@ func TestHardeningTrickle(t *testing.T) {
 	}
 	gatewaytest.WaitFor(30*time.Second, func() bool { return tr.dialed.Load() >= conns })
 	// Pay while they trickle, for at least 200 pays and past the
-	// read-header timeout (5 s), sampling the gateway's memory.
+	// read-header timeout (10 s), sampling the gateway's memory.
 	var loaded []time.Duration
 	maxRSS := 0
-	for i := 0; len(loaded) < 200 || time.Since(start) < 7*time.Second; i++ {
+	for i := 0; len(loaded) < 200 || time.Since(start) < 12*time.Second; i++ {
 		loaded = append(loaded, measure(t, s, payer, paySet(e, fmt.Sprintf("TRICKLE%d", i), 20))...)
 		maxRSS = max(maxRSS, memKiB(t, pid, "VmRSS"))
 	}

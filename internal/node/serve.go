@@ -18,10 +18,10 @@ import (
 type Limits struct {
 	// ReadHeaderTimeout is how long a request's headers may take to
 	// arrive, from the connection's accept or the end of its previous
-	// request's idle wait. Defaults to 5s.
+	// request's idle wait. Defaults to 10s.
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout is how long a whole request, headers and body, may take
-	// to arrive. Defaults to 15s.
+	// to arrive. Defaults to 30s.
 	ReadTimeout time.Duration
 	// WriteTimeout is how long writing an answer may take, from its first
 	// byte: a client that does not read its answer is cut off then. The
@@ -39,10 +39,15 @@ type Limits struct {
 	MaxConns int
 }
 
-// Defaults of Limits.
+// Defaults of Limits. The read timeouts count time a request waits for
+// a CPU too, not only for the network: on a saturated machine a request
+// whose bytes have long arrived can pass them, and is then dropped
+// unanswered. They are sized so that only a client that is really slow
+// meets them; the connection cap, not the timeouts, is what bounds the
+// cost of slow clients.
 const (
-	DefaultReadHeaderTimeout = 5 * time.Second
-	DefaultReadTimeout       = 15 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
 	DefaultIdleTimeout       = 60 * time.Second
 	DefaultMaxConns          = 512
 	DefaultWriteTimeout      = 15 * time.Second
