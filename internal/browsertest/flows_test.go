@@ -208,6 +208,59 @@ func testConsole(t *testing.T, b *browser) {
 		wantPayment(t, g, id, gateway.PaymentFail, "USER_BALANCE_NOT_ENOUGH", "a 9906 tried from the scenarios page")
 	})
 
+	// Scenario rules: two added from the form, one of them shaping the
+	// next pay of 42.00, which the exchange's page then names.
+	t.Run("rules", func(t *testing.T) {
+		tb := b.newTab(t, desktop)
+		tb.open(console + "scenarios")
+		submit(tb, "open the rules tab", chromedp.CSS(`p.tabs a[href="/console/scenarios/rules"]`))
+		wantText(tb, chromedp.CSS("#catalogue"), "Result codes per API", "pay (", "refund (")
+		field := func(name string) chromedp.CSS { return chromedp.CSS(`form.rule [name=` + name + `]`) }
+		tb.do("fill in a result rule", chromedp.SetValue(field("amount"), "4200"), chromedp.SetValue(field("currency"), "USD"),
+			chromedp.SetValue(field("resultCode"), "USER_AMOUNT_EXCEED_LIMIT"))
+		submit(tb, "add the result rule", chromedp.CSS(`form.rule button`))
+		wantText(tb, chromedp.CSS("p.flash"), "added: the next call of pay for client "+gatewaytest.ClientID+": F USER_AMOUNT_EXCEED_LIMIT")
+
+		// A refused rule comes back with the message next to its field.
+		tb.do("fill in a bad 5xx rule", chromedp.SetValue(field("api"), "refund"), chromedp.SetValue(field("effect"), "http5xx"),
+			chromedp.SetValue(field("httpStatus"), "404"))
+		// It answers 400 (which the browser logs): click, not submit.
+		tb.do("add the bad rule", chromedp.Click(chromedp.CSS(`form.rule button`), chromedp.NodeVisible),
+			chromedp.WaitVisible(chromedp.CSS("div.error")))
+		if errs := tb.takeErrors(); len(errs) != 1 || !strings.Contains(errs[0], "400") {
+			t.Errorf("the refused rule logged %q, want the one 400", errs)
+		}
+		wantText(tb, chromedp.CSS("div.error"), "add rule refused", "HTTP status", "404 is not a 5xx status")
+		wantText(tb, chromedp.Search(`//form[contains(@class,"rule")]//label[.//input[@name="httpStatus"]]`), "404 is not a 5xx status")
+		tb.do("correct it", chromedp.SetValue(field("httpStatus"), "503"), chromedp.Click(field("untilRemoved"), chromedp.NodeVisible))
+		submit(tb, "add the 5xx rule", chromedp.CSS(`form.rule button`))
+		wantText(tb, chromedp.CSS("p.flash"), "every call (until removed) of refund for client "+gatewaytest.ClientID+": HTTP 503")
+
+		shaped := pay(t, g, inStoreBody("SHOP-1006", 4200, "PaymentCode", m.url), wire.StatusFail, "USER_AMOUNT_EXCEED_LIMIT")
+		wantPayment(t, g, shaped.PaymentID, gateway.PaymentFail, "USER_AMOUNT_EXCEED_LIMIT", "a pay shaped by a rule added in the console")
+		tb.open(console + "scenarios/rules")
+		wantText(tb, chromedp.CSS("table.rules"), "amount=4200", "exhausted", "HTTP 503", "until removed")
+		tb.do("open the firings", chromedp.Click(chromedp.Search(`//details[summary[starts-with(., "Recent firings")]]/summary`), chromedp.NodeVisible))
+		wantText(tb, chromedp.Search(`//details[summary[starts-with(., "Recent firings")]]`), "SHOP-1006")
+		tb.do("open the refund codes", chromedp.Click(chromedp.CSS(`#codes-refund summary`), chromedp.NodeVisible))
+		wantText(tb, chromedp.CSS("#codes-refund"), "REFUND_AMOUNT_EXCEED", "MERCHANT_BALANCE_NOT_ENOUGH")
+		tb.screenshot("console-rules.png")
+
+		// The exchange it shaped names it, and links back.
+		tb.open(console + "requests")
+		submit(tb, "open the shaped exchange", chromedp.Search(`//tr[.//a[normalize-space()="rule"]]//a[starts-with(@href, "/console/requests/")]`))
+		wantText(tb, chromedp.CSS("dl.summary"), "Scenario rule", "F USER_AMOUNT_EXCEED_LIMIT", "SHOP-1006")
+		submit(tb, "follow the rule link", chromedp.CSS(`dl.summary dd.rule a`))
+		wantText(tb, chromedp.CSS("h1"), "Scenario rules")
+
+		// Remove the 5xx rule: refunds are decided as usual again.
+		submit(tb, "remove the 5xx rule", chromedp.Search(`//table[contains(@class,"rules")]//tr[td[normalize-space()="HTTP 503"]]//button`))
+		wantText(tb, chromedp.CSS("p.flash"), "removed")
+		if rules, err := g.Service().ScenarioRules(t.Context(), ""); err != nil || len(rules) != 1 || rules[0].Effect.Kind != gateway.EffectResult {
+			t.Errorf("after the removal the rules are %+v (%v), want the exhausted result rule alone", rules, err)
+		}
+	})
+
 	// Last: it moves the clock, and so every time the pages show.
 	t.Run("test clock", func(t *testing.T) {
 		p := pay(t, g, inStoreBody("SHOP-1005", 9905, "PaymentCode", m.url), wire.StatusUnknown, "PAYMENT_IN_PROCESS")

@@ -2,7 +2,8 @@
 // under /console/: payments and everything that happened to them, the
 // recent API exchanges with the signature diagnosis of a refused one,
 // notifications, clients and their keys, the gateway's own keys, the
-// simulated wallet's scenarios and the gateway clock.
+// simulated wallet's scenarios, the scenario rules (with the result codes
+// of each API) and the gateway clock.
 //
 // Every page is rendered on the server and every action is a plain form
 // (POST, then a 303 back with a short flash message), so the console works
@@ -120,6 +121,9 @@ func (c *Console) routes() []route {
 		{"POST /console/keys/{v}/retire", c.retireKey},
 		{"GET /console/scenarios", c.scenarios},
 		{"POST /console/scenarios/try", c.tryScenario},
+		{"GET /console/scenarios/rules", c.rules},
+		{"POST /console/scenarios/rules", c.addRule},
+		{"POST /console/scenarios/rules/{id}/remove", c.removeRule},
 		{"POST /console/clock/advance", c.advanceForm},
 		{"GET /console/api/clock", c.apiClock},
 		{"POST /console/api/clock/advance", c.apiAdvance},

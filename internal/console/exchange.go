@@ -34,6 +34,11 @@ type exchangeView struct {
 	// Refused: the signature, or the key to check it, was refused; the
 	// exchange's page diagnoses it.
 	Refused bool
+	// RuleID is the scenario rule that shaped the exchange, Rule what it
+	// did, RuleLink its row on the rules page; HTTPStatus the answer's
+	// status line when it was not 200.
+	RuleID, Rule, RuleLink string
+	HTTPStatus             int
 }
 
 // messageView is a request or an answer: headers and body as on the
@@ -63,7 +68,14 @@ func (c *Console) exchangeViewOf(x *traffic.Exchange, now time.Time) exchangeVie
 	v := exchangeView{ID: x.ID, At: stampOf(x.At, now), Latency: latency(x.Latency), Remote: x.Remote, Method: x.Method, URI: x.URI,
 		API: x.API, Family: x.Family, Client: x.ClientID, Status: string(x.Result.Status), Code: x.Result.Code,
 		Message: x.Result.Message, Replay: x.Replay, PaymentID: x.PaymentID, RefundID: x.RefundID,
-		PaymentRequestID: x.PaymentRequestID, RefundRequestID: x.RefundRequestID, Refused: signatureRefusals[x.Result.Code]}
+		PaymentRequestID: x.PaymentRequestID, RefundRequestID: x.RefundRequestID, Refused: signatureRefusals[x.Result.Code],
+		RuleID: x.RuleID, Rule: x.Rule}
+	if x.RuleID != "" {
+		v.RuleLink = ruleURL(x.RuleID)
+	}
+	if x.HTTPStatus != 0 && x.HTTPStatus != http.StatusOK {
+		v.HTTPStatus = x.HTTPStatus
+	}
 	switch {
 	case x.Verified:
 		v.Signature, v.SignatureOK = fmt.Sprintf("verified with key version %d", x.KeyVersion), true
@@ -191,6 +203,9 @@ func timeline(d *gateway.PaymentDetail, exchanges []*traffic.Exchange, now time.
 		detail := x.Result.String()
 		if x.Replay {
 			detail += " (replay)"
+		}
+		if x.RuleID != "" {
+			detail += " (scenario rule " + x.RuleID + ": " + x.Rule + ")"
 		}
 		add(x.At, "API "+what, detail, fmt.Sprintf("#x%d", x.ID), string(x.Result.Status))
 	}

@@ -29,7 +29,7 @@ var (
 // pageNames are the templates/<name>.html that are whole pages; each is
 // parsed with the layout and the shared partials.
 var pageNames = []string{"payments", "payment", "requests", "request", "notifications",
-	"clients", "keys", "scenarios", "login", "error", "sessions"}
+	"clients", "keys", "scenarios", "rules", "login", "error", "sessions"}
 
 var funcs = template.FuncMap{
 	"choice": func(name string, options []string, selected string) choice { return choice{name, options, selected} },
