@@ -22,11 +22,11 @@ func runScenariosAdd(ctx context.Context, e *env, path string, args []string) er
 	sf := addStoreFlags(f)
 	build := func(f *flagSet) func() (*gateway.ScenarioRule, bool, error) {
 		clientID := f.str("client-id", "ID", "", "the client whose calls the rule shapes")
-		api := f.str("api", "API", "", "pay, inquiryPayment, cancel, refund, inquiryRefund, or notify (deliveries)")
+		api := f.str("api", "API", "", "pay, inquiryPayment, cancel, refund, inquiryRefund, capture, consult, createPaymentSession, retrievePaymentSession, or notify (deliveries)")
 		code := f.str("result-code", "CODE", "", "answer this result code; its status comes from the catalogue (docs/protocol.md)")
 		status := f.str("result-status", "F|U", "", "the status of a result code the catalogue lacks")
 		message := f.str("result-message", "TEXT", "", "the answer's resultMessage (default: the catalogue's)")
-		then := f.str("then", "success|fail:CODE|never", "", "for a U result code: what the payment or refund becomes after --then-after (default success)")
+		then := f.str("then", "success|fail:CODE|never", "", "for a U result code: what the payment, refund or capture becomes after --then-after (default success)")
 		var thenAfter, delay time.Duration
 		f.durVar(&thenAfter, "then-after", "D", 0, "how long a U result stays PROCESSING before --then (default 5s)")
 		f.durVar(&delay, "delay", "D", 0, "answer this late (after the state change is committed)")
@@ -36,10 +36,10 @@ func runScenariosAdd(ctx context.Context, e *env, path string, args []string) er
 		count := f.integer("count", "N", 1, "shape the next N matching calls")
 		untilRemoved := f.boolean("until-removed", "shape every matching call until the rule is removed")
 		var amount int64
-		f.int64Var(&amount, "amount", "V", 0, "match: amount in minor units (pay, refund)")
-		currency := f.str("currency", "C", "", "match: currency (pay, refund)")
-		requestID := f.str("request-id", "GLOB", "", "match: request id (pay, refund) or the id asked about, as a glob (ORDER_*)")
-		productCode := f.str("product-code", "P", "", "match: productCode (pay)")
+		f.int64Var(&amount, "amount", "V", 0, "match: amount in minor units (pay, refund, capture, consult, createPaymentSession)")
+		currency := f.str("currency", "C", "", "match: currency (pay, refund, capture, consult, createPaymentSession)")
+		requestID := f.str("request-id", "GLOB", "", "match: request id (pay, refund, capture, the sessions' paymentRequestId) or the id asked about, as a glob (ORDER_*)")
+		productCode := f.str("product-code", "P", "", "match: productCode (pay, consult, createPaymentSession)")
 		scenario := f.str("scenario", "S", "", "match: inStorePaymentScenario (pay)")
 		asJSON := f.boolean("json", "print the rule as JSON")
 		f.require("client-id", "api")

@@ -103,6 +103,10 @@ type CaptureInput struct {
 	PaymentID string
 	Amount    Money
 	Last      bool // isLastCapture
+	// Rules are the client's scenario rules for capture
+	// (Keys.ScenarioRules); the first that matches is claimed with the new
+	// capture, after the gateway's own checks.
+	Rules []ScenarioRule
 }
 
 // CaptureResult is what a capture call found out; the edge turns it into
@@ -113,6 +117,9 @@ type CaptureResult struct {
 	// Replay: the captureRequestId had reached a final result before this
 	// call, and this is that result again.
 	Replay bool
+	// Fired is the scenario rule that shaped this call. A result rule
+	// whose code records nothing (RecordsNothing) leaves Capture nil.
+	Fired *Fired
 }
 
 func captureFingerprint(paymentID string, m Money) string {
@@ -156,11 +163,13 @@ func (s *Service) capture(ctx context.Context, in CaptureInput, fp string) (*Cap
 	cp, decides := s.Processor.(CaptureProcessor)
 	ip, instant := s.Processor.(InstantProcessor)
 	var out *Capture
+	var rule captureRule
 	if !decides || (instant && ip.Instant()) {
 		// Checked, decided and recorded in one transaction: nothing is
 		// ever in flight.
 		err = s.Store.Update(ctx, func(tx Tx) error {
 			c := *base // fn may run again after a serialisation failure
+			out = nil
 			p, err := tx.PaymentForUpdate(in.ClientID, found.ID)
 			if err != nil {
 				return err
@@ -168,8 +177,20 @@ func (s *Service) capture(ctx context.Context, in CaptureInput, fp string) (*Cap
 			if err := s.checkCapture(p, &c, now); err != nil {
 				return err
 			}
+			if rule, err = claimCaptureRule(tx, in.Rules, &c, now); err != nil || rule.noRecord {
+				return err
+			}
+			if rule.dec == nil && rule.pending {
+				if err := s.pendingCapture(tx, p, &c, rule.later, now); err != nil {
+					return err
+				}
+				out = &c
+				return tx.UpdatePayment(p)
+			}
 			dec := CaptureDecision{Status: CaptureSuccess}
-			if decides {
+			if rule.dec != nil {
+				dec = *rule.dec
+			} else if decides {
 				if dec, err = cp.Capture(ctx, p, &c); err != nil {
 					return &Error{Kind: KindInternal, Message: "processor capture", Err: err}
 				}
@@ -181,28 +202,118 @@ func (s *Service) capture(ctx context.Context, in CaptureInput, fp string) (*Cap
 			return tx.UpdatePayment(p)
 		})
 	} else {
-		out, err = s.captureCallOut(ctx, cp, base, now)
+		out, rule, err = s.captureCallOut(ctx, cp, base, in.Rules, now)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &CaptureResult{Capture: out}, nil
+	if rule.noRecord {
+		return &CaptureResult{Fired: rule.fired}, nil
+	}
+	return &CaptureResult{Capture: out, Fired: rule.fired}, nil
+}
+
+// captureRule is what a scenario rule claimed with a new capture does to
+// it: nothing to the decision (fired only: delay, drop, 5xx); the
+// decision (dec: S takes the money, F records a FAIL capture and
+// notifies it, the authorisation untouched); PROCESSING (pending, for a
+// U: its amount reserved, settled by later, or never when later is nil);
+// or no capture at all (noRecord).
+type captureRule struct {
+	fired    *Fired
+	dec      *CaptureDecision
+	pending  bool
+	later    *Job
+	noRecord bool
+}
+
+// claimCaptureRule claims, inside tx, the first of rules matching the new
+// capture c (checked already).
+func claimCaptureRule(tx Tx, rules []ScenarioRule, c *Capture, now time.Time) (captureRule, error) {
+	amount := c.Amount
+	f, err := claimRule(tx, rules, ScenarioCall{API: ScenarioCapture, Ref: c.RequestID, Amount: &amount}, now)
+	if err != nil || f == nil {
+		return captureRule{}, err
+	}
+	r := captureRule{fired: f}
+	e := f.Effect
+	if e.Kind != EffectResult {
+		return r, nil
+	}
+	switch {
+	case RecordsNothing(e.ResultCode):
+		r.noRecord = true
+	case e.ResultStatus == "S":
+		r.dec = &CaptureDecision{Status: CaptureSuccess}
+	case e.ResultStatus == "F":
+		r.dec = &CaptureDecision{Status: CaptureFail, Code: e.ResultCode, Message: e.message()}
+	default:
+		r.pending = true
+		switch to, code, _ := ParseThen(e.Then); to {
+		case PaymentSuccess:
+			r.later = &Job{Status: string(CaptureSuccess), Code: code, Message: "success"}
+		case PaymentFail:
+			r.later = &Job{Status: string(CaptureFail), Code: code, Message: "settled by scenario rule"}
+		}
+		if r.later != nil {
+			r.later.Kind, r.later.ClientID, r.later.TargetID = JobCaptureResolve, c.ClientID, c.ID
+			r.later.DueAt = now.Add(orDefault(e.ThenAfter, DefaultThenAfter))
+		}
+	}
+	return r, nil
+}
+
+// pendingCapture records, inside tx, a capture a rule's U left
+// PROCESSING: its amount reserved against p (which the caller writes),
+// and the job that settles it as the rule's Then says (none for never).
+func (s *Service) pendingCapture(tx Tx, p *Payment, c *Capture, later *Job, now time.Time) error {
+	if err := tx.InsertCapture(c); err != nil {
+		return err
+	}
+	p.Capturing += c.Amount.Value
+	p.UpdatedAt = now
+	if later != nil {
+		j := *later
+		if err := tx.InsertJob(&j); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // captureCallOut records a PROCESSING capture (its amount reserved, and a
 // job to ask again should the process die), asks the processor outside
 // any transaction, and records its answer. A processor error leaves the
 // capture PROCESSING for the job.
-func (s *Service) captureCallOut(ctx context.Context, cp CaptureProcessor, base *Capture, now time.Time) (*Capture, error) {
+func (s *Service) captureCallOut(ctx context.Context, cp CaptureProcessor, base *Capture, rules []ScenarioRule, now time.Time) (*Capture, captureRule, error) {
 	var p *Payment
-	c := *base
+	var c Capture
+	var rule captureRule
 	err := s.Store.Update(ctx, func(tx Tx) error {
+		c = *base // fn may run again after a serialisation failure
 		q, err := tx.PaymentForUpdate(c.ClientID, c.PaymentID)
 		if err != nil {
 			return err
 		}
 		if err := s.checkCapture(q, &c, now); err != nil {
 			return err
+		}
+		if rule, err = claimCaptureRule(tx, rules, &c, now); err != nil || rule.noRecord {
+			return err
+		}
+		switch {
+		case rule.dec != nil:
+			// Decided by the rule: recorded at once, the processor not
+			// asked.
+			if err := s.recordCapture(tx, q, &c, *rule.dec, now, true); err != nil {
+				return err
+			}
+			return tx.UpdatePayment(q)
+		case rule.pending:
+			if err := s.pendingCapture(tx, q, &c, rule.later, now); err != nil {
+				return err
+			}
+			return tx.UpdatePayment(q)
 		}
 		if err := tx.InsertCapture(&c); err != nil {
 			return err
@@ -216,20 +327,20 @@ func (s *Service) captureCallOut(ctx context.Context, cp CaptureProcessor, base 
 		}
 		return tx.UpdatePayment(q)
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || rule.noRecord || rule.dec != nil || rule.pending {
+		return &c, rule, err
 	}
 	dec, err := cp.Capture(ctx, p, &c)
 	if err != nil {
 		s.log().Error("processor capture failed; the capture is resolved later", "client_id", c.ClientID, "capture_id", c.ID, "err", err)
-		return &c, nil
+		return &c, rule, nil
 	}
 	done, err := s.finishCapture(ctx, &c, dec, nil)
 	if err != nil {
 		s.log().Error("recording the processor's capture decision failed; the capture is resolved later", "client_id", c.ClientID, "capture_id", c.ID, "err", err)
-		return &c, nil
+		return &c, rule, nil
 	}
-	return done, nil
+	return done, rule, nil
 }
 
 // finishCapture records the processor's decision for a PROCESSING
@@ -376,7 +487,9 @@ func (s *Service) notifyCapture(tx Tx, p *Payment, c *Capture, now time.Time) er
 }
 
 // resolveCapture carries out a JobCaptureResolve: it asks the processor
-// again about a capture whose decision was never recorded.
+// again about a capture whose decision was never recorded, or, when the
+// job carries a status (a scenario rule's U, settled as its Then says),
+// records that status.
 func (s *Service) resolveCapture(ctx context.Context, j *Job) error {
 	c, err := s.Store.Capture(ctx, j.ClientID, j.TargetID)
 	if errors.Is(err, ErrNotFound) {
@@ -389,7 +502,9 @@ func (s *Service) resolveCapture(ctx context.Context, j *Job) error {
 		return s.Store.Update(ctx, func(tx Tx) error { return tx.DeleteJob(j.ID) })
 	}
 	dec := CaptureDecision{Status: CaptureSuccess}
-	if cp, ok := s.Processor.(CaptureProcessor); ok {
+	if j.Status != "" {
+		dec = CaptureDecision{Status: CaptureStatus(j.Status), Code: j.Code, Message: j.Message}
+	} else if cp, ok := s.Processor.(CaptureProcessor); ok {
 		p, err := s.Store.Payment(ctx, c.ClientID, c.PaymentID)
 		if err != nil {
 			return err

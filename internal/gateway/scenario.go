@@ -28,16 +28,21 @@ type ScenarioAPI string
 
 // The APIs a rule can apply to.
 const (
-	ScenarioPay            ScenarioAPI = "pay"
-	ScenarioInquiryPayment ScenarioAPI = "inquiryPayment"
-	ScenarioCancel         ScenarioAPI = "cancel"
-	ScenarioRefund         ScenarioAPI = "refund"
-	ScenarioInquiryRefund  ScenarioAPI = "inquiryRefund"
-	ScenarioNotify         ScenarioAPI = "notify"
+	ScenarioPay             ScenarioAPI = "pay"
+	ScenarioInquiryPayment  ScenarioAPI = "inquiryPayment"
+	ScenarioCancel          ScenarioAPI = "cancel"
+	ScenarioRefund          ScenarioAPI = "refund"
+	ScenarioInquiryRefund   ScenarioAPI = "inquiryRefund"
+	ScenarioCapture         ScenarioAPI = "capture"
+	ScenarioConsult         ScenarioAPI = "consult"
+	ScenarioCreateSession   ScenarioAPI = "createPaymentSession"
+	ScenarioRetrieveSession ScenarioAPI = "retrievePaymentSession"
+	ScenarioNotify          ScenarioAPI = "notify"
 )
 
 // ScenarioAPIs lists the APIs a rule can name, in the order help shows them.
-var ScenarioAPIs = []ScenarioAPI{ScenarioPay, ScenarioInquiryPayment, ScenarioCancel, ScenarioRefund, ScenarioInquiryRefund, ScenarioNotify}
+var ScenarioAPIs = []ScenarioAPI{ScenarioPay, ScenarioInquiryPayment, ScenarioCancel, ScenarioRefund, ScenarioInquiryRefund,
+	ScenarioCapture, ScenarioConsult, ScenarioCreateSession, ScenarioRetrieveSession, ScenarioNotify}
 
 // EffectKind is what a rule does.
 type EffectKind string
@@ -63,11 +68,14 @@ const (
 
 // ScenarioMatch narrows a rule to some calls; empty fields match anything.
 type ScenarioMatch struct {
-	Amount   *int64 `json:"amount,omitempty"` // minor units (pay and refund)
+	Amount   *int64 `json:"amount,omitempty"` // minor units (pay, refund, capture, consult, createPaymentSession)
 	Currency string `json:"currency,omitempty"`
 	// RequestID is a path.Match glob on the call's request id
-	// (paymentRequestId, refundRequestId) or, for the other APIs, on the
-	// paymentId or refundId asked about.
+	// (paymentRequestId, refundRequestId, captureRequestId; the
+	// paymentRequestId of createPaymentSession and
+	// retrievePaymentSession) or, for the inquiries and cancel, on the
+	// paymentId or refundId asked about. consult has none (it is matched
+	// as the empty string).
 	RequestID   string `json:"requestId,omitempty"`
 	ProductCode string `json:"productCode,omitempty"` // pay
 	Scenario    string `json:"scenario,omitempty"`    // pay: inStorePaymentScenario
@@ -83,7 +91,7 @@ type ScenarioEffect struct {
 	// ResultMessage is the answer's resultMessage (and the record's), the
 	// catalogue's message by default.
 	ResultMessage string `json:"resultMessage,omitempty"`
-	// Then, for a U pay or refund: what the PROCESSING record becomes
+	// Then, for a U pay, refund or capture: what the PROCESSING record becomes
 	// ThenAfter later: ThenSuccess, "fail:CODE" or ThenNever.
 	Then      string        `json:"then,omitempty"`
 	ThenAfter time.Duration `json:"thenAfter,omitempty"`
@@ -176,7 +184,7 @@ type ScenarioTx interface {
 // ScenarioCall is what a call offers a rule's match.
 type ScenarioCall struct {
 	API         ScenarioAPI
-	Ref         string // the request id (pay, refund) or the id asked about
+	Ref         string // the request id (pay, refund, capture, sessions) or the id asked about
 	Amount      *Money
 	ProductCode string
 	Scenario    string

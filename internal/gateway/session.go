@@ -125,6 +125,11 @@ type SessionInput struct {
 	// ExpiresAt is paymentSessionExpiryTime; zero: SessionExpiry after
 	// now. It must be after now and at most SessionExpiry after it.
 	ExpiresAt time.Time
+	// Rules are the client's scenario rules for createPaymentSession
+	// (Keys.ScenarioRules); the first that matches is claimed when a new
+	// session is about to be created, after the gateway's own checks (a
+	// repeat that finds the session of an earlier request fires none).
+	Rules []ScenarioRule
 }
 
 // SessionResult is a payment session with what became of it.
@@ -149,6 +154,10 @@ type SessionResult struct {
 	// Throttled: PaySession's payment was refused for now (the simulated
 	// wallet's 9910); nothing was created, and the buyer may submit again.
 	Throttled bool
+	// Fired is the scenario rule that shaped a CreateSession. A result
+	// rule answering F or U leaves Session nil: nothing was created, and
+	// the answer is the rule's code.
+	Fired *Fired
 }
 
 // sessionFingerprint is the digest of a session's key fields: product
@@ -194,11 +203,17 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*SessionR
 	}
 	in.CaptureMode = mode
 	fp := sessionFingerprint(&in)
+	var fired *Fired
+	claimed := false
 	for range 3 { // a lost race for the request id is retried as a duplicate
 		now := s.now()
 		existing, err := s.Store.SessionByRequestID(ctx, in.ClientID, in.RequestID)
 		if err == nil {
-			return s.repeatedSession(ctx, existing, fp, now)
+			r, err := s.repeatedSession(ctx, existing, fp, now)
+			if r != nil {
+				r.Fired = fired // a rule claimed by this call before it lost the race
+			}
+			return r, err
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, storeError(err)
 		}
@@ -231,6 +246,21 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*SessionR
 		if len(enabledOnly(opts)) == 0 {
 			return &SessionResult{NoOptions: true}, nil
 		}
+		if !claimed {
+			// A session is written alone (no transaction to claim in):
+			// the rule is claimed first, in a transaction of its own.
+			claimed = true
+			amount := in.Amount
+			if fired, err = s.FireScenario(ctx, in.Rules, ScenarioCall{API: ScenarioCreateSession, Ref: in.RequestID,
+				Amount: &amount, ProductCode: in.ProductCode}); err != nil {
+				return nil, err
+			}
+			if e := fired; e != nil && e.Effect.Kind == EffectResult && e.Effect.ResultStatus != "S" {
+				// F or U: nothing is created; the same request sent
+				// again is decided anew.
+				return &SessionResult{Fired: fired}, nil
+			}
+		}
 		data, err := sessionData(sess.ID)
 		if err != nil {
 			return nil, &Error{Kind: KindInternal, Message: "session data", Err: err}
@@ -243,7 +273,7 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*SessionR
 		if err != nil {
 			return nil, storeError(err)
 		}
-		return &SessionResult{Session: sess, State: SessionActive}, nil
+		return &SessionResult{Session: sess, State: SessionActive, Fired: fired}, nil
 	}
 	return nil, &Error{Kind: KindInternal, Message: "payment session id claimed but not found"}
 }

@@ -14,6 +14,18 @@ func consultHandler(s *Server, ctx context.Context, x *exchange, body []byte) (*
 	return s.consult(ctx, x.client, body)
 }
 
+// consultCall is what a consult offers a scenario rule's match: its
+// amount and product code (consult changes nothing: its rules are
+// claimed first, see ruleFirst).
+func consultCall(body []byte) (gateway.ScenarioCall, error) {
+	var req antomgw.ConsultRequest
+	if err := decode(body, &req); err != nil {
+		return gateway.ScenarioCall{}, err
+	}
+	m, err := money("paymentAmount", req.PaymentAmount, maxMinorUnits)
+	return gateway.ScenarioCall{Amount: &m, ProductCode: req.ProductCode}, err
+}
+
 // consultResult is the result of a consult: S when an option is enabled,
 // else F NO_PAY_OPTIONS or, when only the currency stands in the way, F
 // CURRENCY_NOT_SUPPORT.

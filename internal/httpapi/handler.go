@@ -44,9 +44,9 @@ var handlers = map[route]handler{
 	{antomgw.APIInquiryRefund, FamilyV1}:  inquiryRefundHandler(FamilyV1),
 	{antomgw.APIInquiryRefund, FamilyV2}:  inquiryRefundHandler(FamilyV2),
 
-	{antomgw.APIConsult, FamilyV1}:                consultHandler,
+	{antomgw.APIConsult, FamilyV1}:                ruleFirstWith(gateway.ScenarioConsult, consultCall, consultHandler),
 	{antomgw.APICreatePaymentSession, FamilyV1}:   createSessionHandler,
-	{antomgw.APIRetrievePaymentSession, FamilyV1}: retrieveSessionHandler,
+	{antomgw.APIRetrievePaymentSession, FamilyV1}: ruleFirstWith(gateway.ScenarioRetrieveSession, retrieveSessionCall, retrieveSessionHandler),
 	{antomgw.APICapture, FamilyV1}:                captureHandler,
 }
 

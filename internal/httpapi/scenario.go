@@ -39,26 +39,38 @@ func ruleOnly(f *gateway.Fired, bare bool) *outcome {
 }
 
 // ruleFirst serves an API whose call changes no state a rule must be
-// claimed with (inquiries; cancel, whose answer a rule replaces or whose
-// state change it does not alter): the rule is claimed in a transaction of
+// claimed with (inquiries, consult, retrievePaymentSession; cancel, whose
+// answer a rule replaces or whose state change it does not alter): the
+// rule is claimed in a transaction of
 // its own, first. A rule answering S lets the call run; F or U answers
 // the rule's code and changes nothing; delay, drop and 5xx shape the
 // call's own answer.
 func ruleFirst(api gateway.ScenarioAPI, h handler) handler {
+	return ruleFirstWith(api, func(body []byte) (gateway.ScenarioCall, error) {
+		id, requestID, err := decodeRef(body, api == gateway.ScenarioInquiryRefund)
+		ref := id
+		if ref == "" {
+			ref = requestID
+		}
+		return gateway.ScenarioCall{API: api, Ref: ref}, err
+	}, h)
+}
+
+// ruleFirstWith is ruleFirst with what the call offers a rule's match read
+// from the body by call. A body call cannot read fires no rule: h answers
+// it (with the same PARAM_ILLEGAL).
+func ruleFirstWith(api gateway.ScenarioAPI, call func(body []byte) (gateway.ScenarioCall, error), h handler) handler {
 	return func(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
 		rules := x.keys.ScenarioRules(x.clientID, api)
 		if len(rules) == 0 {
 			return h(s, ctx, x, body)
 		}
-		id, requestID, err := decodeRef(body, api == gateway.ScenarioInquiryRefund)
+		c, err := call(body)
 		if err != nil {
-			return nil, err
+			return h(s, ctx, x, body)
 		}
-		ref := id
-		if ref == "" {
-			ref = requestID
-		}
-		f, err := s.Service.FireScenario(ctx, rules, gateway.ScenarioCall{API: api, Ref: ref})
+		c.API = api
+		f, err := s.Service.FireScenario(ctx, rules, c)
 		if err != nil {
 			return nil, err
 		}

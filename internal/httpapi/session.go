@@ -11,14 +11,14 @@ import (
 )
 
 func createSessionHandler(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
-	return s.createSession(ctx, x.client, body)
+	return s.createSession(ctx, x.client, body, x.keys.ScenarioRules(x.clientID, gateway.ScenarioCreateSession))
 }
 
 func retrieveSessionHandler(s *Server, ctx context.Context, x *exchange, body []byte) (*outcome, error) {
 	return s.retrieveSession(ctx, x.clientID, body)
 }
 
-func (s *Server) createSession(ctx context.Context, client gateway.Client, body []byte) (*outcome, error) {
+func (s *Server) createSession(ctx context.Context, client gateway.Client, body []byte, rules []gateway.ScenarioRule) (*outcome, error) {
 	var req antomgw.CreatePaymentSessionRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err
@@ -27,9 +27,13 @@ func (s *Server) createSession(ctx context.Context, client gateway.Client, body 
 	if err != nil {
 		return nil, err
 	}
+	in.Rules = rules
 	r, err := s.Service.CreateSession(ctx, *in)
 	if err != nil {
 		return nil, err
+	}
+	if o := ruleOnly(r.Fired, r.Session == nil && r.Fired != nil && r.Fired.Effect.ResultStatus != string(wire.StatusSuccess)); o != nil {
+		return o, nil // a rule's F or U: no session was created
 	}
 	var res wire.Result
 	switch {
@@ -47,7 +51,9 @@ func (s *Server) createSession(ctx context.Context, client gateway.Client, body 
 		resp.PaymentSessionExpiryTime = formatTime(sess.ExpiresAt)
 		resp.NormalURL = sess.URL
 	}
-	return respondWith(res, resp), nil
+	o := respondWith(res, resp)
+	o.fired = r.Fired
+	return o, nil
 }
 
 // sessionInput checks a createPaymentSession request.
@@ -182,19 +188,33 @@ type retrieveSessionRequest struct {
 	PaymentRequestIDSnake string `json:"payment_request_id"`
 }
 
-func (s *Server) retrieveSession(ctx context.Context, clientID string, body []byte) (*outcome, error) {
+// retrieveSessionID reads the paymentRequestId of a
+// retrievePaymentSession, in either spelling.
+func retrieveSessionID(body []byte) (string, error) {
 	var req retrieveSessionRequest
 	if err := decode(body, &req); err != nil {
-		return nil, err
+		return "", err
 	}
 	id := req.PaymentRequestID
 	switch {
 	case id == "":
 		id = req.PaymentRequestIDSnake
 	case req.PaymentRequestIDSnake != "" && req.PaymentRequestIDSnake != id:
-		return nil, illegal("paymentRequestId", "paymentRequestId and payment_request_id differ; send one")
+		return "", illegal("paymentRequestId", "paymentRequestId and payment_request_id differ; send one")
 	}
-	if err := requestID("paymentRequestId", id, false); err != nil {
+	return id, requestID("paymentRequestId", id, false)
+}
+
+// retrieveSessionCall is what a retrievePaymentSession offers a scenario
+// rule's match: its paymentRequestId.
+func retrieveSessionCall(body []byte) (gateway.ScenarioCall, error) {
+	id, err := retrieveSessionID(body)
+	return gateway.ScenarioCall{Ref: id}, err
+}
+
+func (s *Server) retrieveSession(ctx context.Context, clientID string, body []byte) (*outcome, error) {
+	id, err := retrieveSessionID(body)
+	if err != nil {
 		return nil, err
 	}
 	r, err := s.Service.RetrieveSession(ctx, clientID, id)

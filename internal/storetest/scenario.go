@@ -332,6 +332,42 @@ func testScenarioService(t *testing.T, newStore func(t *testing.T) gateway.Store
 			t.Errorf("the next refund: %+v %v, want SUCCESS", r2, err)
 		}
 	})
+
+	t.Run("CaptureUnknownThenFail", func(t *testing.T) {
+		u := gateway.ScenarioRule{ClientID: "client-a", API: gateway.ScenarioCapture, Count: 1,
+			Effect: gateway.ScenarioEffect{Kind: gateway.EffectResult, ResultCode: "UNKNOWN_EXCEPTION", ResultStatus: "U",
+				Then: "fail:USER_BALANCE_NOT_ENOUGH", ThenAfter: time.Minute}}
+		svc, kr, c := setup(t, u)
+		auth, err := svc.Pay(ctx, gateway.PayInput{ClientID: "client-a", RequestID: "A1", ProductCode: gateway.ProductCashier,
+			Amount: gateway.Money{Value: 1000, Currency: "USD"}, MethodType: "CARD", Authorization: true, CaptureMode: gateway.CaptureManual})
+		if err != nil || auth.Payment.AuthState != gateway.AuthAuthorised {
+			t.Fatalf("Pay (authorisation): %+v %v", auth, err)
+		}
+		in := gateway.CaptureInput{ClientID: "client-a", RequestID: "C1", PaymentID: auth.Payment.ID,
+			Amount: gateway.Money{Value: 600, Currency: "USD"}, Rules: kr(gateway.ScenarioCapture)}
+		r, err := svc.Capture(ctx, in)
+		if err != nil || r.Fired == nil || r.Capture.Status != gateway.CaptureProcessing {
+			t.Fatalf("capture under a U rule: %+v %v", r, err)
+		}
+		if p := readPayment(t, svc.Store, auth.Payment.ID); p.Capturing != 600 {
+			t.Errorf("capturing %d while PROCESSING, want 600", p.Capturing)
+		}
+		c.Add(time.Minute)
+		if _, err := svc.RunJobs(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		got, err := svc.Store.Capture(ctx, "client-a", r.Capture.ID)
+		if err != nil || got.Status != gateway.CaptureFail || got.ResultCode != "USER_BALANCE_NOT_ENOUGH" {
+			t.Errorf("after then-after: %+v %v, want FAIL USER_BALANCE_NOT_ENOUGH", got, err)
+		}
+		if p := readPayment(t, svc.Store, auth.Payment.ID); p.Capturing != 0 || p.Captured != 0 {
+			t.Errorf("after the failed capture: capturing %d, captured %d; want 0, 0", p.Capturing, p.Captured)
+		}
+		in.RequestID, in.Rules = "C2", kr(gateway.ScenarioCapture)
+		if r2, err := svc.Capture(ctx, in); err != nil || r2.Fired != nil || r2.Capture.Status != gateway.CaptureSuccess {
+			t.Errorf("the next capture: %+v %v, want SUCCESS", r2, err)
+		}
+	})
 }
 
 func listOf[T any](tb testing.TB, what string, f func() ([]T, error)) []T {

@@ -66,6 +66,17 @@ var scenarioCodes = map[gateway.ScenarioAPI][]string{
 	gateway.ScenarioRefund: {wire.CodeOrderNotExist, wire.CodeRefundAmountExceed, wire.CodeRefundWindowExceed,
 		wire.CodeRefundInProcess, "MERCHANT_BALANCE_NOT_ENOUGH", wire.CodeOrderStatusInvalid, wire.CodeCurrencyNotSupport},
 	gateway.ScenarioInquiryRefund: {wire.CodeOrderNotExist},
+	// capture, consult and the sessions: ../shared/spec/antom-more-apis.md
+	// §1, §4, §5, §6.
+	gateway.ScenarioCapture: {wire.CodeCaptureInProcess, wire.CodeAuthCancelled, wire.CodeAuthExpired, wire.CodeAuthNotFound,
+		wire.CodeCaptureAmountExceedAuth, wire.CodeCurrencyNotSupport, wire.CodeMultiCaptureNotSupport, "INVALID_CONTRACT",
+		"NO_PAY_OPTIONS", wire.CodeOrderIsCanceled, wire.CodeOrderStatusInvalid, "PAYMENT_COUNT_EXCEED_LIMIT", wire.CodeRiskReject,
+		"USER_AMOUNT_EXCEED_LIMIT", wire.CodeUserBalanceNotEnough, "USER_NOT_EXIST", "USER_STATUS_ABNORMAL"},
+	gateway.ScenarioConsult: {wire.CodeCurrencyNotSupport, "MERCHANT_NOT_REGISTERED", "NO_PAY_OPTIONS", "SETTLE_CONTRACT_NOT_MATCH"},
+	// CARD_NOT_SUPPORTED (createPaymentSession F) is not in the catalogue:
+	// a rule gives it with --result-status F.
+	gateway.ScenarioCreateSession:   {"NO_PAY_OPTIONS", wire.CodeOrderStatusInvalid, wire.CodeOrderIsClosed},
+	gateway.ScenarioRetrieveSession: {wire.CodeOrderNotExist},
 }
 
 // commonCodes are the result codes every API may answer.

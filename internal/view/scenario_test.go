@@ -1,6 +1,7 @@
 package view
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,7 +10,10 @@ import (
 )
 
 func TestScenarioCodes(t *testing.T) {
-	for _, api := range []gateway.ScenarioAPI{gateway.ScenarioPay, gateway.ScenarioInquiryPayment, gateway.ScenarioCancel, gateway.ScenarioRefund, gateway.ScenarioInquiryRefund} {
+	for _, api := range gateway.ScenarioAPIs {
+		if api == gateway.ScenarioNotify {
+			continue
+		}
 		codes := ScenarioCodes(api)
 		if len(codes) < len(commonCodes) {
 			t.Errorf("%s: %d codes, want its own and the common ones", api, len(codes))
@@ -23,6 +27,9 @@ func TestScenarioCodes(t *testing.T) {
 	pay := ScenarioCodes(gateway.ScenarioPay)
 	if pay[0].Code != wire.CodePaymentInProcess || pay[0].Status != wire.StatusUnknown {
 		t.Errorf("pay's first code = %+v", pay[0])
+	}
+	if c := ScenarioCodes(gateway.ScenarioCapture); c[0].Code != wire.CodeCaptureInProcess || !slices.ContainsFunc(c, func(i wire.CodeInfo) bool { return i.Code == wire.CodeMultiCaptureNotSupport }) {
+		t.Errorf("capture's codes = %+v, want CAPTURE_IN_PROCESS first and MULTI_CAPTURE_NOT_SUPPORTED", c)
 	}
 	if ScenarioCodes(gateway.ScenarioNotify) != nil {
 		t.Error("notify has result codes")
