@@ -1,8 +1,14 @@
 # Developer shortcuts; CI runs .ci/run. Each target has a ## help line.
-.PHONY: help test test-short test-postgres race fuzz bench-crypto bench-server cover
+.PHONY: help build build-boring test test-short test-postgres test-boring race fuzz bench-crypto bench-server cover
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## the antomgw binary (pure Go crypto)
+	go build -o antomgw ./cmd/antomgw
+
+build-boring: ## antomgw-boring: the same binary signing with BoringCrypto (cgo, linux/amd64 or arm64; faster RSA)
+	CGO_ENABLED=1 GOEXPERIMENT=boringcrypto go build -o antomgw-boring ./cmd/antomgw
 
 test: ## every test (the README's command); PostgreSQL tests skip without TEST_DATABASE_URL
 	go test ./...
@@ -12,6 +18,9 @@ test-short: ## skip the end-to-end and fault tests that build the binary
 
 test-postgres: ## every test, with the local PostgreSQL
 	TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' go test ./...
+
+test-boring: ## every test, built with BoringCrypto (the binary the tests start too)
+	CGO_ENABLED=1 GOEXPERIMENT=boringcrypto go test ./...
 
 race: ## every test under the race detector
 	go test -race ./...

@@ -96,6 +96,12 @@ func (RSAAES) Open(key *rsa.PrivateKey, body []byte, symmetricKey string) ([]byt
 	if _, err := io.ReadFull(rand.Reader, aesKey); err != nil {
 		return nil, fmt.Errorf("wire: decrypt: %w", err)
 	}
+	// A wrapping shorter than the modulus is the same number with its
+	// leading zero bytes dropped; pad it back, so that every crypto backend
+	// (BoringCrypto refuses a short one) reads it the same way.
+	if k := key.Size(); len(wrapped) < k {
+		wrapped = append(make([]byte, k-len(wrapped)), wrapped...)
+	}
 	if err := rsa.DecryptPKCS1v15SessionKey(nil, key, wrapped, aesKey); err != nil {
 		return nil, detailf(ErrDecrypt, "symmetricKey is %d bytes, which does not fit this %d-bit key (wrong recipient key?)", len(wrapped), key.N.BitLen())
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/antomgw/antomgw"
+	"github.com/antomgw/antomgw/internal/cryptobackend"
 	"github.com/antomgw/antomgw/internal/loadgen"
 	"github.com/antomgw/antomgw/wire"
 )
@@ -98,9 +99,10 @@ func runBench(ctx context.Context, e *env, path string, args []string) error {
 		if err != nil {
 			return err
 		}
-		rep := &loadgen.Report{Ceiling: &ceil, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), Results: []loadgen.ResultCount{}}
+		rep := &loadgen.Report{Ceiling: &ceil, CryptoBackend: cryptobackend.Name(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), Results: []loadgen.ResultCount{}}
 		fmt.Fprintf(e.stdout, "crypto ceiling  %.1f sign+verify pairs/s (RSA-2048, %d goroutines, %.1fs; sign %.0f µs, verify %.0f µs per core)%s\n",
 			ceil.PairsPerSecond, ceil.Goroutines, ceil.Seconds, ceil.SignMicros, ceil.VerifyMicros, ceil.FreeNote())
+		fmt.Fprintf(e.stdout, "crypto backend  %s\nceiling is      %s\n", rep.CryptoBackend, loadgen.CeilingDefinition)
 		return benchWriteJSON(c.jsonFile, rep)
 	}
 
@@ -122,6 +124,7 @@ func runBench(ctx context.Context, e *env, path string, args []string) error {
 	if err != nil {
 		return err
 	}
+	rep.CryptoBackend = cryptobackend.Name()
 	rep.WriteTable(e.stdout)
 	return benchWriteJSON(c.jsonFile, rep)
 }

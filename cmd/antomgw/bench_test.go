@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/antomgw/antomgw/internal/cryptobackend"
 	"github.com/antomgw/antomgw/internal/gatewaytest"
 	"github.com/antomgw/antomgw/internal/loadgen"
 	"github.com/antomgw/antomgw/wire"
@@ -105,6 +106,9 @@ func TestBenchPay(t *testing.T) {
 	}
 	if !strings.Contains(table, "of the crypto ceiling") {
 		t.Errorf("table does not show the ceiling share:\n%s", table)
+	}
+	if rep.CryptoBackend != cryptobackend.Name() || !strings.Contains(table, "crypto backend   "+cryptobackend.Name()) || !strings.Contains(table, "ceiling is       RSA-2048") {
+		t.Errorf("report's crypto backend %q; the table must name it and define the ceiling:\n%s", rep.CryptoBackend, table)
 	}
 	// A second run against the same store: the run id keeps the
 	// paymentRequestIds apart, so these are new payments again.
@@ -203,7 +207,8 @@ func TestBenchLimitAlone(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if !regexp.MustCompile(`^crypto ceiling +[0-9.]+ sign\+verify pairs/s`).MatchString(r.stdout) {
+	if !regexp.MustCompile(`^crypto ceiling +[0-9.]+ sign\+verify pairs/s`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "crypto backend  "+cryptobackend.Name()) || !strings.Contains(r.stdout, "ceiling is      RSA-2048") {
 		t.Errorf("stdout = %q", r.stdout)
 	}
 	data, err := os.ReadFile(jsonFile)

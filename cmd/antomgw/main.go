@@ -18,6 +18,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/antomgw/antomgw/internal/cryptobackend"
 )
 
 func main() {
@@ -94,7 +96,7 @@ func commands() []*command {
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "antomgw (no build information)"
+		return "antomgw (no build information), crypto: " + cryptobackend.Name()
 	}
 	v := "antomgw " + bi.Main.Version
 	var rev, at, dirty string
@@ -113,7 +115,7 @@ func version() string {
 	if rev != "" {
 		v += fmt.Sprintf(" (revision %.12s%s, %s)", rev, dirty, at)
 	}
-	return v + " " + bi.GoVersion
+	return v + " " + bi.GoVersion + ", crypto: " + cryptobackend.Name()
 }
 
 // Exit codes, decided only by exitCode.

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/antomgw/antomgw/internal/cryptobackend"
 	"github.com/antomgw/antomgw/internal/gateway"
 	"github.com/antomgw/antomgw/internal/httpapi"
 	"github.com/antomgw/antomgw/internal/node"
@@ -211,7 +212,8 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 	}
 
 	log.Info("antomgw listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
-		"store", info.Kind, "data", info.Where, "gateway_key_version", n.ActiveKey.Version, "gateway_key_fingerprint", wire.Fingerprint(n.ActiveKey.PublicKey))
+		"store", info.Kind, "data", info.Where, "gateway_key_version", n.ActiveKey.Version, "gateway_key_fingerprint", wire.Fingerprint(n.ActiveKey.PublicKey),
+		"crypto", cryptobackend.Name())
 	if consoleOn {
 		log.Info("console", "url", c.publicURL+"/console/", "token_required", c.consoleToken != "")
 	} else {

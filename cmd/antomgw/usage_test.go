@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/antomgw/antomgw/internal/cryptobackend"
 	"github.com/antomgw/antomgw/internal/gatewaytest"
 )
 
@@ -117,6 +119,11 @@ func TestServeListensOnTheEnvironmentsAddress(t *testing.T) {
 	if p.Addr != addr {
 		t.Errorf("serve with ANTOMGW_LISTEN=%s listens on %s", addr, p.Addr)
 	}
+	// The start line says which crypto signs (the binary is built like
+	// this test).
+	if want := `crypto="` + cryptobackend.Name() + `"`; !strings.Contains(p.Stderr(), want) {
+		t.Errorf("serve's log does not name its crypto backend (%s):\n%s", want, p.Stderr())
+	}
 	p.Stop(os.Interrupt)
 }
 
@@ -149,5 +156,21 @@ func TestReadCommandsRefuseAMissingDataDirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(missing, dbFile)); err != nil {
 		t.Errorf("clients add with ANTOMGW_DATA did not create the store there: %v", err)
+	}
+}
+
+// TestVersion: antomgw --version (and version) prints the module version,
+// the Go version and the crypto backend; a command's --version is a usage
+// error that points at antomgw --version.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}, {"-version"}} {
+		r := runCLI(t, "", args...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "antomgw ") || !strings.Contains(r.stdout, runtime.Version()) ||
+			!strings.Contains(r.stdout, "crypto: "+cryptobackend.Name()) {
+			t.Errorf("antomgw %s: exit %d, stdout %q", args[0], r.code, r.stdout)
+		}
+	}
+	if r := runCLI(t, "", "keys", "--version"); r.code != 2 || !strings.Contains(r.stderr, "antomgw --version") {
+		t.Errorf("antomgw keys --version: exit %d, stderr %q; want a usage error naming antomgw --version", r.code, r.stderr)
 	}
 }

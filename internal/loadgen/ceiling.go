@@ -16,6 +16,10 @@ import (
 	"github.com/antomgw/antomgw/wire"
 )
 
+// CeilingDefinition says what the crypto ceiling is, for every result
+// that is shown as a share of it.
+const CeilingDefinition = "RSA-2048 PKCS#1 v1.5 SHA-256 sign+verify pairs per second, one goroutine per core (GOMAXPROCS) in this process, with its crypto backend: a gateway request costs one verify and one sign"
+
 // Ceiling is this machine's crypto ceiling: how many RSA-2048 sign+verify
 // pairs per second its cores sustain. Every gateway request costs one
 // verification and one signature, so a gateway on these cores cannot answer

@@ -23,6 +23,10 @@ type Report struct {
 	Mode        string `json:"mode,omitempty"`
 	Rate        int    `json:"rate,omitempty"`
 	Concurrency int    `json:"concurrency,omitempty"`
+	// CryptoBackend is the generator's crypto implementation
+	// (cryptobackend.Name): the one its crypto ceiling is measured with.
+	// The server logs its own at start.
+	CryptoBackend string `json:"cryptoBackend,omitempty"`
 	// GOMAXPROCS and NumCPU are the generator's.
 	GOMAXPROCS int `json:"gomaxprocs"`
 	NumCPU     int `json:"numCPU"`
@@ -275,9 +279,13 @@ func (r *Report) WriteTable(w io.Writer) {
 	if r.Interrupted {
 		fmt.Fprintf(w, "%-16s interrupted before --duration\n", "note")
 	}
+	if r.CryptoBackend != "" {
+		fmt.Fprintf(w, "%-16s %s (this generator's; the server logs its own at start)\n", "crypto backend", r.CryptoBackend)
+	}
 	if r.Ceiling != nil {
 		fmt.Fprintf(w, "%-16s %.1f sign+verify pairs/s (RSA-2048, %d goroutines, %.1fs)%s\n", "crypto ceiling",
 			r.Ceiling.PairsPerSecond, r.Ceiling.Goroutines, r.Ceiling.Seconds, r.Ceiling.FreeNote())
+		fmt.Fprintf(w, "%-16s %s\n", "ceiling is", CeilingDefinition)
 		fmt.Fprintf(w, "%-16s %.2f of the crypto ceiling\n", "ceiling share", r.CeilingFraction)
 	}
 }

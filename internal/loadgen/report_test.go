@@ -2,6 +2,7 @@ package loadgen_test
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +14,11 @@ import (
 // omitted fields) of a report with every row and note, of a minimal
 // closed-loop one and of an empty one: users and scripts/bench-server.sh
 // read them.
+//
+// go test ./internal/loadgen -run TestReportGolden -update-golden rewrites
+// the file after a deliberate change.
+var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/report.golden")
+
 func TestReportGolden(t *testing.T) {
 	full := &loadgen.Report{Target: "http://127.0.0.1:8080", Scenario: "duplicates", Mode: "rate", Rate: 500, Concurrency: 16,
 		GOMAXPROCS: 8, NumCPU: 8, StartedAt: "2025-01-02T03:04:05Z", Presigned: 1234, PresignSeconds: 1.25, SetupPayments: 100,
@@ -23,7 +29,7 @@ func TestReportGolden(t *testing.T) {
 			{API: "pay", Status: "U", Code: "PAYMENT_IN_PROCESS", Count: 921},
 		},
 		Distinct: 433, Errors: loadgen.ErrorCounts{Total: 6, Transport: 1, HTTPStatus: 2, Signature: 3, Body: 0, Samples: []string{"transport: x", "HTTP status 500 on pay: y"}},
-		Verified: 220, GeneratorCPUMsPerRequest: 0.123, Late: 7, Exhausted: true, Interrupted: true,
+		Verified: 220, GeneratorCPUMsPerRequest: 0.123, Late: 7, Exhausted: true, Interrupted: true, CryptoBackend: "Go (pure Go crypto)",
 		Ceiling:         &loadgen.Ceiling{PairsPerSecond: 1000.5, Goroutines: 8, Seconds: 3.01, SignMicros: 1500, VerifyMicros: 50, CPUSeconds: 20, FreePairsPerSecond: 1200.3},
 		CeilingFraction: 0.43}
 	minimal := &loadgen.Report{Target: "http://x", Scenario: "pay", Mode: "max", Concurrency: 4, GOMAXPROCS: 2, NumCPU: 2, Results: []loadgen.ResultCount{},
@@ -46,7 +52,13 @@ func TestReportGolden(t *testing.T) {
 	// The free-core note shows only when other processes took more than 5%.
 	out.WriteString(full.Ceiling.FreeNote() + "|" + minimal.Ceiling.FreeNote() + "\n")
 
-	want, err := os.ReadFile(filepath.Join("testdata", "report.golden"))
+	golden := filepath.Join("testdata", "report.golden")
+	if *updateGolden {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,6 @@
+//go:build !boringcrypto
+
+package cryptobackend
+
+// Name returns the crypto backend this binary runs on.
+func Name() string { return Pure }

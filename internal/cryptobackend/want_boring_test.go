@@ -1,0 +1,5 @@
+//go:build boringcrypto && linux && amd64
+
+package cryptobackend
+
+const wantName = Boring

@@ -1,0 +1,5 @@
+//go:build !boringcrypto
+
+package cryptobackend
+
+const wantName = Pure
