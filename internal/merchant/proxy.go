@@ -232,6 +232,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not forwarded: POST a JSON request body to the API path, e.g. /ams/api/v1/payments/pay (GET / says more)", clip(r.Method, 16)))
 		return
 	}
+	if !strings.HasPrefix(r.URL.Path, "/") {
+		refuse(http.StatusBadRequest, fmt.Sprintf("request target %q is not a path: POST to the API path, e.g. /ams/api/v1/payments/pay", clip(r.RequestURI, 64)))
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBody()+1))
 	switch {
 	case err != nil:

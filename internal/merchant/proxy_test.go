@@ -664,3 +664,18 @@ func TestProxyTamperedUnversionedKey(t *testing.T) {
 		t.Errorf("%s = %q, want a signature mismatch that mentions an altered answer", merchant.HeaderVerifyError, e)
 	}
 }
+
+// TestProxyRefusesNonPathTarget: "POST * HTTP/1.1" (the asterisk form)
+// names no API path; it is refused, not joined onto the upstream's host.
+func TestProxyRefusesNonPathTarget(t *testing.T) {
+	up := newUpstream(t)
+	p, _ := newProxy(t, up.srv.URL)
+	r := httptest.NewRequest(http.MethodPost, "*", strings.NewReader(payBody))
+	r.Host = "127.0.0.1:8090"
+	w := httptest.NewRecorder()
+	before := up.count()
+	p.ServeHTTP(w, r)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "is not a path") || up.count() != before {
+		t.Errorf("POST *: %d %q (forwarded: %v), want 400 naming the target, nothing forwarded", w.Code, w.Body, up.count() != before)
+	}
+}

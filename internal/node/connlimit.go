@@ -45,7 +45,8 @@ type limitedConn struct {
 	net.Conn
 	l         *connLimiter
 	busy      int       // requests received in full and being served (HTTP/2 serves several at once)
-	since     time.Time // when it was accepted or a handler on it last returned
+	finishing bool      // its handlers returned; their answers are still being written
+	since     time.Time // when it was accepted or last went idle
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -81,7 +82,10 @@ func (l *connLimiter) open() int {
 }
 
 // enter marks a request of c received in full; leave marks its handler
-// returned (entered says whether enter was called for it).
+// returned (entered says whether enter was called for it). The connection
+// stays off the eviction list until net/http has written the answer and
+// reports the connection idle (connState): an answer still in its buffers
+// when the handler returns must not be cut off.
 func (l *connLimiter) enter(c *limitedConn) {
 	l.mu.Lock()
 	c.busy++
@@ -95,6 +99,28 @@ func (l *connLimiter) leave(c *limitedConn, entered bool) {
 		c.busy--
 	}
 	if c.busy == 0 {
+		c.finishing = true
+	}
+}
+
+// connState is the server's ConnState hook: a connection reported idle
+// (its answers written) or gone is a candidate for eviction again, from
+// now.
+func (l *connLimiter) connState(nc net.Conn, state http.ConnState) {
+	if state != http.StateIdle && state != http.StateClosed && state != http.StateHijacked {
+		return
+	}
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	c, ok := nc.(*limitedConn)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c.busy == 0 {
+		c.finishing = false
 		c.since = l.now()
 		l.signal()
 	}
@@ -105,7 +131,7 @@ func (l *connLimiter) leave(c *limitedConn, entered bool) {
 func (l *connLimiter) victim() *limitedConn {
 	var oldest *limitedConn
 	for c := range l.conns {
-		if c.busy == 0 && (oldest == nil || c.since.Before(oldest.since)) {
+		if c.busy == 0 && !c.finishing && (oldest == nil || c.since.Before(oldest.since)) {
 			oldest = c
 		}
 	}

@@ -154,6 +154,7 @@ func TestConnLimiterEvictsLongestWaiting(t *testing.T) {
 	// conns[2], which goes for the next.
 	r.step(100 * time.Millisecond)
 	r.l.leave(conns[0], true)
+	r.l.connState(conns[0], http.StateIdle) // net/http wrote its answer
 	r.step(100 * time.Millisecond)
 	_, ch = r.dial()
 	conn4 := r.mustAccept(ch, "5th at the cap")
@@ -173,12 +174,16 @@ func TestConnLimiterEvictsLongestWaiting(t *testing.T) {
 	if r.evicted() != 2 || r.l.open() != 3 {
 		t.Errorf("evicted %d, open %d; want 2, 3", r.evicted(), r.l.open())
 	}
-	// And a handler returning makes its connection the one to go.
+	// A handler returning makes its connection the one to go, once its
+	// answer is written (net/http reports the connection idle), not
+	// before: an answer still in net/http's buffers is never cut off.
 	r.l.enter(conn5)
 	_, ch = r.dial()
 	r.notAccepted(ch, "7th, all serving")
 	r.l.leave(conn4, true)
-	conn7 := r.mustAccept(ch, "7th after a handler returned")
+	r.notAccepted(ch, "7th, a handler returned but its answer is not written yet")
+	r.l.connState(conn4, http.StateIdle)
+	conn7 := r.mustAccept(ch, "7th after an answer was written")
 	if r.evicted() != 3 || r.l.open() != 3 {
 		t.Errorf("evicted %d, open %d; want 3, 3", r.evicted(), r.l.open())
 	}
@@ -213,7 +218,7 @@ func TestConnLimiterSlowBody(t *testing.T) {
 	l := newConnLimiter(2)
 	release := make(chan struct{})
 	serving := make(chan struct{}, 1)
-	srv := &http.Server{ConnContext: connContext, Handler: l.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{ConnContext: connContext, ConnState: l.connState, Handler: l.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.ReadAll(r.Body)
 		if r.URL.Path == "/hold" {
 			serving <- struct{}{}

@@ -119,6 +119,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Config
 		ReadTimeout:       lim.ReadTimeout,
 		IdleTimeout:       lim.IdleTimeout,
 		ConnContext:       connContext,
+		ConnState:         conns.connState,
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
 	}
 	ln = conns.listener(ln)
