@@ -130,7 +130,7 @@ func (s *Service) authorised(p *Payment, now time.Time) {
 func (s *Service) afterAuthorised(tx Tx, p *Payment, now time.Time) error {
 	if p.CaptureMode != CaptureManual {
 		c := &Capture{ID: s.newID(now), ClientID: p.ClientID, RequestID: AutoCaptureRequestID(p.ID), PaymentID: p.ID,
-			Amount: p.Amount, Last: true, Automatic: true, Fingerprint: captureFingerprint(p.ID, p.Amount),
+			Amount: p.Amount, Last: true, Automatic: true, Fingerprint: captureFingerprint(p.ID, p.Amount, true),
 			Status: CaptureProcessing, CreatedAt: now, UpdatedAt: now}
 		return s.recordCapture(tx, p, c, CaptureDecision{Status: CaptureSuccess}, now, true)
 	}
@@ -146,9 +146,11 @@ func AutoCaptureRequestID(paymentID string) string { return "AUTO_" + paymentID 
 // payment with nothing captured becomes CANCELLED (paymentResultCode
 // AUTH_EXPIRED), as Antom cancels an uncaptured authorisation
 // automatically. It reports false, changing nothing, when p is not an open
-// authorisation past its expiry. The caller writes p.
+// authorisation past its expiry, or when a capture made inside the window
+// is still in process: that capture decides first (a cancelled payment
+// must never receive a capture). The caller writes p.
 func (s *Service) expireAuth(tx Tx, p *Payment, now time.Time) (bool, error) {
-	if !p.authExpiredAt(now) {
+	if !p.authExpiredAt(now) || p.Capturing > 0 {
 		return false, nil
 	}
 	if err := p.authMove(AuthExpired, now); err != nil {

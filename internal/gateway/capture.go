@@ -122,8 +122,12 @@ type CaptureResult struct {
 	Fired *Fired
 }
 
-func captureFingerprint(paymentID string, m Money) string {
-	return fingerprint("capture", paymentID, strconv.FormatInt(m.Value, 10), m.Currency)
+// captureFingerprint is the digest a repeat of a captureRequestId must
+// match: the payment, the amount and isLastCapture (a repeat that turns a
+// capture into the last one would otherwise be told the rest was
+// released).
+func captureFingerprint(paymentID string, m Money, last bool) string {
+	return fingerprint("capture", paymentID, strconv.FormatInt(m.Value, 10), m.Currency, strconv.FormatBool(last))
 }
 
 // Capture captures all or part of an authorisation, once per (client,
@@ -137,10 +141,10 @@ func (s *Service) Capture(ctx context.Context, in CaptureInput) (*CaptureResult,
 	if in.Amount.Value <= 0 {
 		return nil, Invalid("captureAmount.value", "captureAmount.value must be a positive integer in minor units")
 	}
-	fp := captureFingerprint(in.PaymentID, in.Amount)
+	fp := captureFingerprint(in.PaymentID, in.Amount, in.Last)
 	return onceByRequestID(ctx, s.Store.CaptureByRequestID, in.ClientID, in.RequestID,
 		func(c *Capture) bool { return c.Fingerprint == fp },
-		fmt.Sprintf("captureRequestId %s was used for a capture with a different paymentId or captureAmount; use a new captureRequestId", in.RequestID),
+		fmt.Sprintf("captureRequestId %s was used for a capture with a different paymentId, captureAmount or isLastCapture; use a new captureRequestId", in.RequestID),
 		func(c *Capture) *CaptureResult {
 			return &CaptureResult{Capture: c, Replay: c.Status != CaptureProcessing}
 		},

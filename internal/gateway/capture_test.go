@@ -544,3 +544,55 @@ func TestPayAuthorizationFields(t *testing.T) {
 	_, err = e.svc.Pay(ctx, plain)
 	wantKind(t, "the authorisation again without isAuthorization", err, gateway.KindIdempotencyMismatch)
 }
+
+// TestCancelAtExpiryWithCaptureInFlight: a capture made inside the window
+// and still in process when authExpiryTime passes decides first: a cancel
+// then is refused (not an expiry that cancels the payment under it), and
+// the capture's success lands on a SUCCESS payment, refundable.
+func TestCancelAtExpiryWithCaptureInFlight(t *testing.T) {
+	e := newEnv(t, false)
+	p := e.authorise(t, "auth", 1000)
+	entered, release := make(chan struct{}), make(chan struct{})
+	e.proc.capture = func(*gateway.Payment, *gateway.Capture) (gateway.CaptureDecision, error) {
+		close(entered)
+		<-release
+		return gateway.CaptureDecision{Status: gateway.CaptureSuccess}, nil
+	}
+	var wg sync.WaitGroup
+	var first *gateway.CaptureResult
+	var firstErr error
+	wg.Go(func() { first, firstErr = e.capture("cap", p.ID, 600, false) })
+	<-entered
+	e.clock.Add(p.AuthExpiresAt.Sub(e.clock.Now()) + time.Second) // past authExpiryTime
+	_, err := e.svc.Cancel(context.Background(), client, p.ID, "")
+	wantKind(t, "Cancel past authExpiryTime while a capture is in flight", err, gateway.KindInvalidTransition)
+	close(release)
+	wg.Wait()
+	if firstErr != nil || first.Capture.Status != gateway.CaptureSuccess {
+		t.Fatalf("capture = %+v, %v; want SUCCESS", first, firstErr)
+	}
+	got := e.show(t, p.ID).Payment
+	if got.Status != gateway.PaymentSuccess || got.Captured != 600 {
+		t.Errorf("payment %s, captured %d; want SUCCESS with 600 captured (never a cancelled payment with a capture)", got.Status, got.Captured)
+	}
+	// The expiry then releases the rest and leaves the payment SUCCESS.
+	e.clock.Add(time.Minute)
+	e.runJobs(t)
+	if got := e.show(t, p.ID).Payment; got.Status != gateway.PaymentSuccess || got.AuthState != gateway.AuthExpired {
+		t.Errorf("after the expiry job: %s %s; want SUCCESS, EXPIRED", got.Status, got.AuthState)
+	}
+}
+
+// TestCaptureRepeatTurnedLast: a repeat of a captureRequestId that now says
+// isLastCapture is another request, not a replay of the first.
+func TestCaptureRepeatTurnedLast(t *testing.T) {
+	eachProcessor(t, func(t *testing.T, e *env) {
+		p := e.authorise(t, "auth", 1000)
+		e.mustCapture(t, "cap", p.ID, 300, false)
+		_, err := e.capture("cap", p.ID, 300, true)
+		wantKind(t, "repeat of a capture turned into the last one", err, gateway.KindIdempotencyMismatch)
+		if got := e.show(t, p.ID).Payment; got.AuthState == gateway.AuthCaptured {
+			t.Errorf("the rest of the authorisation was released by a refused repeat")
+		}
+	})
+}

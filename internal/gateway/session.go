@@ -489,6 +489,15 @@ func (s *Service) PaySession(ctx context.Context, in SessionPayInput) (*SessionR
 			svc = &d
 		}
 		pr, err := svc.Pay(ctx, pay)
+		if KindOf(err) == KindIdempotencyMismatch {
+			// Another tab of the same checkout paid at the same moment,
+			// with another method: the session is paid; show that payment.
+			p, ferr := s.FindPayment(ctx, PaymentRef{ClientID: sess.ClientID, RequestID: sess.RequestID})
+			if ferr != nil {
+				return nil, err
+			}
+			pr, err = &PayResult{Payment: p}, nil
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -2,8 +2,10 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,6 +273,36 @@ func TestPaySession(t *testing.T) {
 		slices.Sort(seen)
 		if len(slices.Compact(slices.Clone(seen))) != 5 || len(seen) != 5 || !slices.Contains(seen, s5.ID) {
 			t.Errorf("Sessions, 2 a page, listed %v; want the 5 sessions once each", seen)
+		}
+	})
+}
+
+// TestPaySessionTwoTabs: two tabs of one checkout submit at the same
+// moment with different methods: one payment is made, and both tabs are
+// shown it (the later one is not an error).
+func TestPaySessionTwoTabs(t *testing.T) {
+	eachProcessor(t, func(t *testing.T, base *env) {
+		e := newSessionEnv(t, base.proc.instant)
+		ctx := context.Background()
+		for i := range 10 {
+			s := e.createSession(t, sessionInput(fmt.Sprintf("TABS%d", i), 1000)).Session
+			var wg sync.WaitGroup
+			results := make([]*gateway.SessionResult, 2)
+			errs := make([]error, 2)
+			for j, method := range []string{"CARD", "ALIPAY_CN"} {
+				wg.Go(func() {
+					results[j], errs[j] = e.svc.PaySession(ctx, gateway.SessionPayInput{SessionID: s.ID, MethodType: method, Outcome: gateway.ResolveSuccess})
+				})
+			}
+			wg.Wait()
+			for j := range 2 {
+				if errs[j] != nil || results[j].Payment == nil {
+					t.Fatalf("session %d, tab %d: %+v, %v; want the session's payment", i, j, results[j], errs[j])
+				}
+			}
+			if results[0].Payment.ID != results[1].Payment.ID {
+				t.Errorf("session %d: two payments %s and %s", i, results[0].Payment.ID, results[1].Payment.ID)
+			}
 		}
 	})
 }
