@@ -183,10 +183,13 @@ func TestRunReleasesHeld(t *testing.T) {
 	waitFor(t, "two attempts in flight", func() bool { return open.Load() == 2 })
 	bh.close() // the attempts fail at once (and a held one may start)
 	r.stop(t)
-	// Every notification not attempted is claimable at once (and the
-	// deferred ones within a few polls), not leased until its lease would
-	// run out.
-	claimed, err := f.store.ClaimNotifications(context.Background(), time.Now().Add(2*time.Second), time.Minute, 100)
+	// Every notification not attempted is released: claimable at once, or
+	// (a deferred one) when its host would have had a free slot, seconds
+	// later; not leased until its lease would run out (2×Timeout + 30s =
+	// 50s after the claim). The horizon sits between the two: under the
+	// race detector the hanging attempts last longer, and the deferrals
+	// spaced by them reach past a few seconds.
+	claimed, err := f.store.ClaimNotifications(context.Background(), time.Now().Add(40*time.Second), time.Minute, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -157,7 +157,10 @@ func (w *Worker) Run(ctx context.Context) {
 			if free <= 0 {
 				break
 			}
-			batch, err := w.Store.ClaimNotifications(ctx, w.now(), w.lease(), free)
+			// Not cancelled with ctx: a claim that commits as Run stops
+			// must come back with its batch, which is then started, held
+			// and released, never left leased.
+			batch, err := w.Store.ClaimNotifications(context.WithoutCancel(ctx), w.now(), w.lease(), free)
 			if err != nil {
 				if ctx.Err() == nil {
 					w.Log.Warn("claim notifications", "err", err)
