@@ -57,6 +57,18 @@ func (e *env) mustCapture(tb testing.TB, requestID, paymentID string, value int6
 }
 
 // kinds counts the notifications of d by kind.
+// blockCaptures makes the wallet's capture wait: entered closes when a
+// capture reaches it, and closing release lets it answer SUCCESS.
+func (e *env) blockCaptures() (entered, release chan struct{}) {
+	entered, release = make(chan struct{}), make(chan struct{})
+	e.proc.capture = func(*gateway.Payment, *gateway.Capture) (gateway.CaptureDecision, error) {
+		close(entered)
+		<-release
+		return gateway.CaptureDecision{Status: gateway.CaptureSuccess}, nil
+	}
+	return entered, release
+}
+
 func kinds(d *gateway.PaymentDetail) map[gateway.NotificationKind]int {
 	out := map[gateway.NotificationKind]int{}
 	for _, n := range d.Notifications {
@@ -448,12 +460,7 @@ func TestCaptureFailRecorded(t *testing.T) {
 func TestCaptureInFlight(t *testing.T) {
 	e := newEnv(t, false)
 	p := e.authorise(t, "auth", 1000)
-	entered, release := make(chan struct{}), make(chan struct{})
-	e.proc.capture = func(*gateway.Payment, *gateway.Capture) (gateway.CaptureDecision, error) {
-		close(entered)
-		<-release
-		return gateway.CaptureDecision{Status: gateway.CaptureSuccess}, nil
-	}
+	entered, release := e.blockCaptures()
 	var wg sync.WaitGroup
 	var first *gateway.CaptureResult
 	var firstErr error
@@ -552,12 +559,7 @@ func TestPayAuthorizationFields(t *testing.T) {
 func TestCancelAtExpiryWithCaptureInFlight(t *testing.T) {
 	e := newEnv(t, false)
 	p := e.authorise(t, "auth", 1000)
-	entered, release := make(chan struct{}), make(chan struct{})
-	e.proc.capture = func(*gateway.Payment, *gateway.Capture) (gateway.CaptureDecision, error) {
-		close(entered)
-		<-release
-		return gateway.CaptureDecision{Status: gateway.CaptureSuccess}, nil
-	}
+	entered, release := e.blockCaptures()
 	var wg sync.WaitGroup
 	var first *gateway.CaptureResult
 	var firstErr error
