@@ -34,7 +34,7 @@ func runBench(ctx context.Context, e *env, path string, args []string) error {
 	f := newFlagSet(e, path, benchSynopsis, benchDoc)
 	var c benchFlags
 	var cfg loadgen.Config
-	f.strVar(&cfg.Target, "base-url", "URL", "", "where the gateway is, e.g. http://127.0.0.1:8080 (required unless --limit alone)")
+	f.strVar(&cfg.Target, "base-url", "URL", "", "where the gateway is, e.g. http://127.0.0.1:8080, or several nodes of one gateway separated by commas (required unless --limit alone)")
 	f.StringVar(&cfg.Target, "target", "", "the former name of --base-url") // not listed
 	f.strVar(&cfg.ClientID, "client-id", "ID", "", "registered client id the requests are signed for (required with --base-url)")
 	f.strVar(&c.privateKey, "private-key", "FILE", "", "the client's RSA private key, PEM or bare base64 DER (required with --base-url)")

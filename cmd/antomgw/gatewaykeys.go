@@ -72,7 +72,7 @@ func runKeysRotate(ctx context.Context, e *env, path string, args []string) erro
 
 func runKeysActivate(ctx context.Context, e *env, path string, args []string) error {
 	return onStore(ctx, e, path, args, path+" --key-version N [--data DIR]",
-		"Make gateway key version N the active one: it signs the answers and\nnotifications of every client not pinned to another version, from every\nnode's next request on. The version active until then stays published.", func(f *flagSet) func(svc *gateway.Service) error {
+		"Make gateway key version N the active one: it signs the answers and\nnotifications of every client not pinned to another version, from the next\nrequest on (on PostgreSQL, every node's within its --registry-refresh). The\nversion active until then stays published.", func(f *flagSet) func(svc *gateway.Service) error {
 			version := f.integer("key-version", "N", 0, "the version to activate")
 			f.require("key-version")
 			return func(svc *gateway.Service) error {

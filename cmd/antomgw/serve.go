@@ -45,6 +45,7 @@ type serveConfig struct {
 	publicURL, consoleToken        string
 	limits                         node.Limits
 	refusalRate                    int
+	registryRefresh                time.Duration
 }
 
 func runServe(ctx context.Context, e *env, path string, args []string) error {
@@ -82,6 +83,7 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	f.durVar(&c.limits.WriteTimeout, "write-timeout", "DURATION", node.DefaultWriteTimeout, "how long writing an answer may take from its first byte (deciding it does not count): a client that does not read is cut off")
 	f.durVar(&c.limits.IdleTimeout, "idle-timeout", "DURATION", node.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
 	f.intVar(&c.limits.MaxConns, "max-conns", "N", node.DefaultMaxConns, "connections open at once; at the cap the one waiting longest for a request (idle, or still sending one) is closed for a new one")
+	f.durVar(&c.registryRefresh, "registry-refresh", "DURATION", time.Second, "a change to clients, keys or scenario rules made by another process (the CLI, another node) reaches this node's requests within this time; this node's console changes apply at once (0: read the registry version on every request)")
 	f.intVar(&c.refusalRate, "refusal-rate", "N", 200, "refusals before authentication (unknown client, bad signature or headers) answered in full per second; beyond it, after 100ms, a cached U REQUEST_TRAFFIC_EXCEED_LIMIT or a closed connection (0: no limit)")
 	f.boolVar(&c.testClock, "test-clock", false, "run on a test clock that stands still until moved (antomgw clock advance, or the console)")
 	f.strVar(&c.publicURL, "public-url", "URL", "", "the gateway's URL as users' browsers reach it, for the wallet pages' links (default: the URL of --listen)")
@@ -117,6 +119,9 @@ func runServe(ctx context.Context, e *env, path string, args []string) error {
 	}
 	if err := c.limits.Check(); err != nil {
 		return f.usagef("%v", err)
+	}
+	if c.registryRefresh < 0 {
+		return f.usagef("--registry-refresh %s: want 0 (every request) or more", c.registryRefresh)
 	}
 	if c.refusalRate < 0 {
 		return f.usagef("--refusal-rate %d: want 0 (no limit) or more", c.refusalRate)
@@ -197,7 +202,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, c serveConfig) error {
 		NotifyTimeout: c.notifyTimeout, NotifyConnectTimeout: c.notifyConnect, NotifyAllowPrivate: allowPrivate, NotifyAllowCIDRs: c.notifyAllowCIDRs,
 		NotifyConcurrency: c.notifyConcurrency, NotifyPerClient: c.notifyPerClient, NotifyPerHost: c.notifyPerHost,
 		PublicURL: c.publicURL, Console: consoleOn, ConsoleToken: c.consoleToken,
-		Limits: c.limits, RefusalRate: c.refusalRate,
+		Limits: c.limits, RefusalRate: c.refusalRate, RegistryRefresh: c.registryRefresh,
 	})
 	if err != nil {
 		return err

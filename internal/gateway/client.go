@@ -40,6 +40,7 @@ const MinClientKeyBits = 2048
 
 // AddClient registers a client with its first public key.
 func (s *Service) AddClient(ctx context.Context, in NewClient) (*Client, error) {
+	defer s.registryWritten()
 	if err := checkClientID(in.ID); err != nil {
 		return nil, err
 	}
@@ -72,6 +73,7 @@ func (s *Service) AddClient(ctx context.Context, in NewClient) (*Client, error) 
 // UpdateClient changes a client's settings and returns the client as it is
 // now.
 func (s *Service) UpdateClient(ctx context.Context, u ClientUpdate) (*Client, error) {
+	defer s.registryWritten()
 	c, err := s.Client(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -127,6 +129,7 @@ func (s *Service) Clients(ctx context.Context) ([]Client, error) {
 // AddClientKey adds a public key version to a client: requests signed with
 // it verify from the next request on, next to the other active versions.
 func (s *Service) AddClientKey(ctx context.Context, clientID string, version int, publicKey []byte) error {
+	defer s.registryWritten()
 	if version <= 0 {
 		return Invalid("keyVersion", "key version must be a positive integer, got %d", version)
 	}
@@ -150,6 +153,7 @@ func (s *Service) AddClientKey(ctx context.Context, clientID string, version int
 // Retiring a client's last active key refuses every request of the client
 // from then on, so it is refused unless force is set.
 func (s *Service) RetireClientKey(ctx context.Context, clientID string, version int, force bool) error {
+	defer s.registryWritten()
 	if !force {
 		c, err := s.Client(ctx, clientID)
 		if err != nil {

@@ -92,6 +92,7 @@ func (s *Service) GatewayKey(ctx context.Context, version int) (*GatewayKeyInfo,
 // create one key between them. It returns the active key and whether it was
 // created now.
 func (s *Service) EnsureGatewayKey(ctx context.Context) (*GatewayKeyInfo, bool, error) {
+	defer s.registryWritten()
 	_, added, err := s.Store.EnsureGatewayKey(ctx, s.generateKey, s.now())
 	if err != nil {
 		return nil, false, storeError(err)
@@ -104,6 +105,7 @@ func (s *Service) EnsureGatewayKey(ctx context.Context) (*GatewayKeyInfo, bool, 
 // can install it before it signs), or active at once when activate is set.
 // It returns the new version and the version that was active before.
 func (s *Service) RotateGatewayKey(ctx context.Context, activate bool) (created *GatewayKeyInfo, wasActive int, err error) {
+	defer s.registryWritten()
 	before, _, err := s.EnsureGatewayKey(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -124,6 +126,7 @@ func (s *Service) RotateGatewayKey(ctx context.Context, activate bool) (created 
 // answers and notifications of every client not pinned to another version,
 // from every node's next request on.
 func (s *Service) ActivateGatewayKey(ctx context.Context, version int) error {
+	defer s.registryWritten()
 	if version <= 0 {
 		return Invalid("keyVersion", "key version must be a positive integer, got %d", version)
 	}
@@ -141,6 +144,7 @@ func (s *Service) ActivateGatewayKey(ctx context.Context, version int) error {
 // any more. The active version and a version clients are pinned to are
 // refused (KindConflict), saying what to do first.
 func (s *Service) RetireGatewayKey(ctx context.Context, version int) error {
+	defer s.registryWritten()
 	keys, err := s.GatewayKeys(ctx)
 	if err != nil {
 		return err

@@ -85,17 +85,55 @@ type Registry struct {
 
 // Keyring answers key questions from a cached Registry and re-reads it when
 // the store's registry version moves, so a change made by another process
-// (the CLI, another node) is seen by the next request without a restart. It
-// is safe for concurrent use.
+// (the CLI, another node) is seen without a restart. It is safe for
+// concurrent use.
+//
+// Reading the version is a store query; with MaxAge set, a node under load
+// makes it once per MaxAge instead of once per request. It also makes it
+// when the store's registry stamp moved, for a store that keeps one (see
+// RegistryStamper: SQLite's tells a change from another process on the same
+// machine at the cost of a stat), and after Invalidate: a change made
+// through a Service whose RegistryChanged is this Keyring's Invalidate is
+// seen by the next call whatever MaxAge is.
 type Keyring struct {
 	Store interface {
 		RegistryVersion(ctx context.Context) (int64, error)
 		LoadRegistry(ctx context.Context) (*Registry, error)
 	}
+	// MaxAge is how long the result of a version read is trusted: a change
+	// made by another process is seen within MaxAge. 0 reads the version on
+	// every call.
+	MaxAge time.Duration
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex // serialises reloads
 	current atomic.Pointer[Keys]
+	// gen counts invalidations; checked is the last version read, with the
+	// time it began and the gen it began in.
+	gen     atomic.Uint64
+	checked atomic.Pointer[versionCheck]
 }
+
+// RegistryStamper is a store that can tell, without a query, that the
+// registry may have changed: RegistryStamp returns a value that every
+// registry write moves after it commits, whichever process made it; ok is
+// false when it cannot tell.
+type RegistryStamper interface {
+	RegistryStamp() (stamp int64, ok bool)
+}
+
+// versionCheck is one read of the registry version: when it began, and
+// the invalidation count and registry stamp before it.
+type versionCheck struct {
+	at    time.Time
+	gen   uint64
+	stamp int64
+}
+
+// Invalidate makes the next call read the registry version again: this
+// process has just changed the registry.
+func (k *Keyring) Invalidate() { k.gen.Add(1) }
 
 // Keys is an immutable snapshot of the registry with parsed keys.
 type Keys struct {
@@ -127,31 +165,49 @@ type clientKeys struct {
 	versions []int                  // of keys, descending
 }
 
-// Keys returns the current snapshot: one cheap read of the store's registry
-// version, and a reload when it moved.
+// Keys returns the current snapshot: the cached one while its version read
+// is younger than MaxAge and nothing invalidated it, else after one cheap
+// read of the store's registry version, and a reload when it moved.
 func (k *Keyring) Keys(ctx context.Context) (*Keys, error) {
+	now := k.now()
+	gen := k.gen.Load()
+	stamp, stamped := int64(0), false
+	if st, ok := k.Store.(RegistryStamper); ok {
+		stamp, stamped = st.RegistryStamp()
+	}
+	cur := k.current.Load()
+	if c := k.checked.Load(); cur != nil && c != nil && c.gen == gen && now.Sub(c.at) < k.MaxAge && (!stamped || c.stamp == stamp) {
+		return cur, nil
+	}
 	v, err := k.Store.RegistryVersion(ctx)
 	if err != nil {
 		return nil, &Error{Kind: KindInternal, Message: "read registry version", Err: err}
 	}
-	if cur := k.current.Load(); cur != nil && cur.version == v {
-		return cur, nil
+	if cur == nil || cur.version != v {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if cur = k.current.Load(); cur == nil || cur.version < v {
+			reg, err := k.Store.LoadRegistry(ctx)
+			if err != nil {
+				return nil, &Error{Kind: KindInternal, Message: "load registry", Err: err}
+			}
+			if cur, err = newKeys(reg); err != nil {
+				return nil, err
+			}
+			k.current.Store(cur)
+		}
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if cur := k.current.Load(); cur != nil && cur.version >= v {
-		return cur, nil
+	// The check began at now, in gen: an invalidation since then (a change
+	// this read may have missed) leaves it stale.
+	k.checked.Store(&versionCheck{at: now, gen: gen, stamp: stamp})
+	return cur, nil
+}
+
+func (k *Keyring) now() time.Time {
+	if k.Now != nil {
+		return k.Now()
 	}
-	reg, err := k.Store.LoadRegistry(ctx)
-	if err != nil {
-		return nil, &Error{Kind: KindInternal, Message: "load registry", Err: err}
-	}
-	keys, err := newKeys(reg)
-	if err != nil {
-		return nil, err
-	}
-	k.current.Store(keys)
-	return keys, nil
+	return time.Now()
 }
 
 func newKeys(reg *Registry) (*Keys, error) {

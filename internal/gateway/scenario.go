@@ -341,6 +341,7 @@ func ParseThen(then string) (PaymentStatus, string, error) {
 // AddScenarioRule checks and stores a rule, giving it an id and a creation
 // time.
 func (s *Service) AddScenarioRule(ctx context.Context, r ScenarioRule) (*ScenarioRule, error) {
+	defer s.registryWritten()
 	if err := CheckScenarioRule(&r); err != nil {
 		return nil, err
 	}
@@ -372,6 +373,7 @@ func (s *Service) ScenarioRules(ctx context.Context, clientID string) ([]Scenari
 
 // RemoveScenarioRule removes a rule.
 func (s *Service) RemoveScenarioRule(ctx context.Context, id string) error {
+	defer s.registryWritten()
 	st, ok := s.Store.(ScenarioStore)
 	if !ok {
 		return Errorf(KindNotFound, "no scenario rule %s", id)

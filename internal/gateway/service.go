@@ -51,6 +51,11 @@ type Service struct {
 	// GenerateKey returns a new gateway key (PKCS #8 DER) for the first
 	// key and for rotations. Defaults to RSA-2048 from crypto/rand.
 	GenerateKey func() ([]byte, error)
+	// RegistryChanged, when set, is called after every registry write this
+	// Service makes (clients, keys, scenario rules), whether it succeeded
+	// or not: a node passes its Keyring's Invalidate, so that its own
+	// changes take effect from its next request.
+	RegistryChanged func()
 	// FormatMoney writes an amount for people in messages ("89.03 USD").
 	// Defaults to minor units ("8903 USD").
 	FormatMoney func(Money) string
@@ -83,6 +88,13 @@ func (s *Service) log() *slog.Logger {
 		return s.Log
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// registryWritten reports a registry write to RegistryChanged.
+func (s *Service) registryWritten() {
+	if s.RegistryChanged != nil {
+		s.RegistryChanged()
+	}
 }
 
 func (s *Service) now() time.Time {

@@ -29,7 +29,10 @@ const lateAfter = time.Millisecond
 // Payments).
 type Config struct {
 	// Target is the gateway's base URL without a trailing slash, e.g.
-	// http://127.0.0.1:8080.
+	// http://127.0.0.1:8080, or several separated by commas: the nodes of
+	// one gateway sharing a store. Worker i of the timed part sends to
+	// the (i mod n)th; payments made before the timed part go to the
+	// first.
 	Target string
 	// ClientID is the registered client the requests are signed for.
 	ClientID string
@@ -79,7 +82,7 @@ type Config struct {
 func (c *Config) check() error {
 	var bad string
 	switch {
-	case c.Target == "" || c.ClientID == "":
+	case len(targets(c.Target)) == 0 || c.ClientID == "":
 		bad = "Target and ClientID must be set"
 	case c.PrivateKey == nil || c.VerifyAnswer == nil || c.KeyVersion < 1:
 		bad = "PrivateKey, KeyVersion and VerifyAnswer must be set"
@@ -92,6 +95,11 @@ func (c *Config) check() error {
 	case !slices.Contains([]string{ScenarioPay, ScenarioInquiry, ScenarioMixed, ScenarioDuplicates}, c.Scenario):
 		bad = fmt.Sprintf("unknown Scenario %q", c.Scenario)
 	default:
+		for _, t := range targets(c.Target) {
+			if err := checkTarget(t); err != nil {
+				return fmt.Errorf("loadgen: %w", err)
+			}
+		}
 		return nil
 	}
 	return errors.New("loadgen: " + bad)
@@ -284,7 +292,7 @@ func (b *runner) setupOne(r *request) ([]byte, error) {
 }
 
 func (b *runner) post(r *request) (*http.Response, []byte, error) {
-	req, err := http.NewRequest(http.MethodPost, b.cfg.Target+r.path, bytes.NewReader(r.body))
+	req, err := http.NewRequest(http.MethodPost, targets(b.cfg.Target)[0]+r.path, bytes.NewReader(r.body))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -345,11 +353,14 @@ func (b *runner) load(ctx context.Context) ([]*workerStats, time.Duration, bool)
 		interval = float64(time.Second) / float64(b.cfg.Rate)
 	}
 	stopProgress := b.progress(start)
+	bases := targets(b.cfg.Target)
 	var wg sync.WaitGroup
 	for w := range stats {
 		s := &workerStats{counts: map[resultKey]int64{}}
 		stats[w] = s
+		conn := newWorkerConn(bases[w%len(bases)], b.cfg.Timeout)
 		wg.Go(func() {
+			defer conn.close()
 			timer := time.NewTimer(time.Hour)
 			defer timer.Stop()
 			for ctx.Err() == nil {
@@ -382,7 +393,7 @@ func (b *runner) load(ctx context.Context) ([]*workerStats, time.Duration, bool)
 				} else if -wait > lateAfter {
 					b.late.Add(1)
 				}
-				b.one(s, r)
+				b.one(ctx, s, conn, r)
 				lat := time.Since(from)
 				s.lat = append(s.lat, int64(lat))
 				b.hist.add(int64(lat))
@@ -397,11 +408,11 @@ func (b *runner) load(ctx context.Context) ([]*workerStats, time.Duration, bool)
 }
 
 // one sends r and records its outcome.
-func (b *runner) one(s *workerStats, r *request) {
+func (b *runner) one(ctx context.Context, s *workerStats, conn *workerConn, r *request) {
 	if r.sent.CompareAndSwap(false, true) {
 		b.distinct.Add(1)
 	}
-	resp, body, err := b.post(r)
+	resp, body, err := conn.do(ctx, b.cfg.ClientID, r)
 	if err != nil {
 		b.transport.Add(1)
 		b.sample("transport: " + err.Error())

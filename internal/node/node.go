@@ -52,6 +52,11 @@ type Config struct {
 	// RefusalRate is how many refusals before authentication a second are
 	// answered in full (httpapi.Server.RefusalRate); 0: no limit.
 	RefusalRate int
+	// RegistryRefresh bounds how long a registry change made by another
+	// process (the CLI, another node) takes to reach this node's requests
+	// (gateway.Keyring.MaxAge, in real time); 0 reads the registry version
+	// on every request. This node's own changes apply at once.
+	RegistryRefresh time.Duration
 	// Limits bound the API's connections (timeouts, a cap); see Serve.
 	Limits Limits
 
@@ -133,7 +138,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("gateway key: %w", err)
 	}
 	n.ActiveKey = active
-	n.Keyring = &gateway.Keyring{Store: cfg.Store}
+	n.Keyring = &gateway.Keyring{Store: cfg.Store, MaxAge: cfg.RegistryRefresh}
+	n.Service.RegistryChanged = n.Keyring.Invalidate
 	n.API = &httpapi.Server{
 		Service: n.Service, Keyring: n.Keyring, Log: log, Metrics: n.Metrics, Now: cfg.Now,
 		MaxBody: cfg.MaxBody, MaxClockSkew: cfg.MaxClockSkew, Traffic: n.Traffic, RefusalRate: cfg.RefusalRate,

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -202,6 +204,7 @@ func (s *Store) EnsureGatewayKey(ctx context.Context, generate func() ([]byte, e
 	if err := tx.Commit(); err != nil {
 		return 0, false, storeErr("ensure gateway key: commit", err)
 	}
+	s.stampRegistry()
 	return 1, true, nil
 }
 
@@ -317,5 +320,52 @@ func (s *Store) registryWrite(ctx context.Context, op string, fn func(tx *sql.Tx
 	if _, err := tx.ExecContext(ctx, `UPDATE registry_version SET version = version + 1 WHERE id = 1`); err != nil {
 		return storeErr(op+": bump registry version", err)
 	}
-	return storeErr(op+": commit", tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return storeErr(op+": commit", err)
+	}
+	s.stampRegistry()
+	return nil
+}
+
+// The registry stamp is a file next to the database, antomgw.db-registry,
+// whose modification time every registry write sets after it commits. A
+// server stats it on each request (a microsecond, where the version query
+// costs tens) and reads the registry version when it moved, so that a
+// change the CLI makes from another process reaches the next request.
+// (gateway.Keyring.MaxAge bounds the wait should a process die between its
+// commit and the stamp.) A claim that exhausts a scenario rule moves the
+// version but not the stamp: the rule stays in a node's snapshot until the
+// next re-read, and claiming it again fails.
+
+// stampRegistry moves the registry stamp. A failure is ignored: the
+// change is committed, and servers see it within their MaxAge.
+func (s *Store) stampRegistry() {
+	if s.path == Memory {
+		return
+	}
+	name, now := s.path+"-registry", time.Now()
+	if err := os.Chtimes(name, now, now); errors.Is(err, fs.ErrNotExist) {
+		if f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY, fileMode); err == nil {
+			f.Close()
+			os.Chtimes(name, now, now) //nolint:errcheck // best effort, as above
+		}
+	}
+}
+
+// RegistryStamp returns the registry stamp's modification time in
+// nanoseconds, 0 before the first stamp; ok is false for an in-memory
+// database, whose only writer is this process, or when the file cannot be
+// read.
+func (s *Store) RegistryStamp() (stamp int64, ok bool) {
+	if s.path == Memory {
+		return 0, false
+	}
+	fi, err := os.Stat(s.path + "-registry")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return 0, true
+	case err != nil:
+		return 0, false
+	}
+	return fi.ModTime().UnixNano(), true
 }

@@ -74,6 +74,7 @@ func (s *Store) SealGatewayKeys(ctx context.Context) (sealed, already int, err e
 	if err := tx.Commit(); err != nil {
 		return 0, 0, storeErr("seal gateway keys: commit", err)
 	}
+	s.stampRegistry()
 	if err := s.scrub(ctx); err != nil {
 		return sealed, already, err
 	}
