@@ -37,8 +37,8 @@ func checkTarget(base string) error {
 		return fmt.Errorf("target %q: the scheme must be http or https", base)
 	case u.Host == "":
 		return fmt.Errorf("target %q has no host", base)
-	case u.Path != "" || u.RawQuery != "":
-		return fmt.Errorf("target %q: give the base URL only, without a path", base)
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("target %q: give the base URL without a query", base)
 	}
 	return nil
 }
@@ -51,6 +51,7 @@ func checkTarget(base string) error {
 // the messages. On one machine every microsecond the generator spends is
 // taken from the server it measures.
 type workerConn struct {
+	prefix  string // the base URL's path, before each request's
 	host    string // the Host header
 	name    string // the TLS server name
 	addr    string // host:port to dial
@@ -65,7 +66,7 @@ type workerConn struct {
 
 func newWorkerConn(base string, timeout time.Duration) *workerConn {
 	u, _ := url.Parse(base) // checked by Config.check
-	w := &workerConn{host: u.Host, name: u.Hostname(), tls: u.Scheme == "https", timeout: timeout}
+	w := &workerConn{prefix: u.EscapedPath(), host: u.Host, name: u.Hostname(), tls: u.Scheme == "https", timeout: timeout}
 	w.addr = u.Host
 	if u.Port() == "" {
 		port := "80"
@@ -120,6 +121,7 @@ func (w *workerConn) dial(ctx context.Context) error {
 func (w *workerConn) roundTrip(clientID string, r *request) (*http.Response, []byte, error) {
 	b := w.buf[:0]
 	b = append(b, "POST "...)
+	b = append(b, w.prefix...)
 	b = append(b, r.path...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, w.host...)

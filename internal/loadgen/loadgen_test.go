@@ -233,3 +233,49 @@ func TestRunBadConfig(t *testing.T) {
 		t.Error("Run accepted an empty Config")
 	}
 }
+
+// TestRunSeveralTargets spreads the workers over the nodes named in
+// Target: with 3 workers and 2 nodes, both get requests.
+func TestRunSeveralTargets(t *testing.T) {
+	g, g2 := &fakeGateway{}, &fakeGateway{seen: map[string]bool{}}
+	cfg := config(t, g, loadgen.ScenarioPay, 30)
+	srv2 := httptest.NewServer(g2)
+	t.Cleanup(srv2.Close)
+	cfg.Target += ", " + srv2.URL + "/"
+	rep := run(t, g, cfg)
+	n1, _ := g.stats()
+	n2, bad := g2.stats()
+	if n1 == 0 || n2 == 0 || n1+n2 != 30 || rep.Requests != 30 || len(bad) > 0 {
+		t.Errorf("nodes saw %d and %d requests (bad signatures %q), report %d; want both some, 30 in all", n1, n2, bad, rep.Requests)
+	}
+}
+
+// TestRunConnectionClose: a server that closes the connection after each
+// answer (Connection: close) costs the run no errors; each worker dials
+// again.
+func TestRunConnectionClose(t *testing.T) {
+	g := &fakeGateway{}
+	cfg := config(t, g, loadgen.ScenarioPay, 12)
+	g.onRequest = func(int) {}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		g.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	cfg.Target = srv.URL
+	if rep := run(t, g, cfg); rep.Requests != 12 {
+		t.Errorf("requests %d, want 12", rep.Requests)
+	}
+}
+
+// TestConfigTarget refuses a target the generator cannot talk to, naming it.
+func TestConfigTarget(t *testing.T) {
+	g := &fakeGateway{}
+	for _, target := range []string{"ftp://127.0.0.1:1", "http://127.0.0.1:1/?q=1", "http://", " , "} {
+		cfg := config(t, g, loadgen.ScenarioPay, 1)
+		cfg.Target = target
+		if _, err := loadgen.Run(context.Background(), cfg); err == nil {
+			t.Errorf("Target %q: no error", target)
+		}
+	}
+}
