@@ -319,7 +319,6 @@ func (s *Server) record(r *http.Request, x *exchange, api string, latency time.D
 	if x.routed {
 		t.API, t.Family = api, string(x.route.family)
 	}
-	t.FindIDs()
 	s.Traffic.Add(t)
 }
 

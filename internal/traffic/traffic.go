@@ -67,6 +67,8 @@ type Exchange struct {
 	// ResponseBody; HTTPStatus is the answer's status line (0: 200).
 	RuleID, Rule string
 	HTTPStatus   int
+
+	idsFound bool // FindIDs ran
 }
 
 // Request returns the request body to read: decrypted when it was
@@ -104,8 +106,12 @@ func (x *Exchange) size() int64 {
 }
 
 // FindIDs fills the id fields from the (plain) bodies, top-level fields
-// only. A body that is not a JSON object leaves them alone.
+// only. A body that is not a JSON object leaves them alone. A Ring runs it
+// when it first hands the exchange out (List, Get), not when it is added:
+// parsing both bodies again would cost every request, and most exchanges
+// are never looked at.
 func (x *Exchange) FindIDs() {
+	x.idsFound = true
 	var ids struct {
 		PaymentID        string `json:"paymentId"`
 		PaymentRequestID string `json:"paymentRequestId"`
@@ -223,6 +229,9 @@ func (r *Ring) List(f Filter) []*Exchange {
 	defer r.mu.Unlock()
 	var out []*Exchange
 	for i := len(r.buf) - 1; i >= 0 && len(out) < f.Limit; i-- {
+		if !r.buf[i].idsFound {
+			r.buf[i].FindIDs()
+		}
 		if f.match(r.buf[i]) {
 			out = append(out, r.buf[i])
 		}
@@ -238,6 +247,9 @@ func (r *Ring) Get(id uint64) (*Exchange, bool) {
 		return nil, false
 	}
 	x := r.buf[id-r.buf[0].ID]
+	if !x.idsFound {
+		x.FindIDs()
+	}
 	return x, true
 }
 

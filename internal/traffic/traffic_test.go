@@ -70,8 +70,10 @@ func TestListFilters(t *testing.T) {
 		exchange("a", "P3", wire.StatusUnknown),
 		exchange("a", "P1", wire.StatusSuccess),
 	} {
-		x.FindIDs()
-		r.Add(x)
+		r.Add(x) // the ring finds the ids when it first hands x out
+	}
+	if x, _ := r.Get(2); x.PaymentID != "P2" || x.PaymentRequestID != "REQ-P2" {
+		t.Errorf("Get(2) ids = %q, %q; want P2, REQ-P2", x.PaymentID, x.PaymentRequestID)
 	}
 	check := func(what string, f Filter, want ...uint64) {
 		t.Helper()
