@@ -1,5 +1,5 @@
 # Developer shortcuts; CI runs .ci/run. Each target has a ## help line.
-.PHONY: help build build-boring test test-short test-postgres test-boring race fuzz bench-crypto bench-server cover
+.PHONY: help build build-boring build-openssl test test-short test-postgres test-boring test-openssl race fuzz bench-crypto bench-server cover
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -9,6 +9,9 @@ build: ## the antomgw binary (pure Go crypto)
 
 build-boring: ## antomgw-boring: the same binary signing with BoringCrypto (cgo, linux/amd64 or arm64; faster RSA)
 	CGO_ENABLED=1 GOEXPERIMENT=boringcrypto go build -o antomgw-boring ./cmd/antomgw
+
+build-openssl: ## antomgw-openssl: the same binary signing with the system's libcrypto (cgo, needs libssl-dev; issue 18's candidate)
+	CGO_ENABLED=1 go build -tags openssl -o antomgw-openssl ./cmd/antomgw
 
 test: ## every test (the README's command); PostgreSQL tests skip without TEST_DATABASE_URL
 	go test ./...
@@ -21,6 +24,9 @@ test-postgres: ## every test, with the local PostgreSQL
 
 test-boring: ## every test, built with BoringCrypto (the binary the tests start too)
 	CGO_ENABLED=1 GOEXPERIMENT=boringcrypto go test ./...
+
+test-openssl: ## every test, built with -tags openssl (the binary the tests start too: GOFLAGS carries the tag)
+	CGO_ENABLED=1 GOFLAGS="$(GOFLAGS) -tags=openssl" go test ./...
 
 race: ## every test under the race detector
 	go test -race ./...

@@ -2,7 +2,10 @@ package wire_test
 
 import (
 	"bytes"
+	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/antomgw/antomgw/wire"
 )
@@ -25,6 +28,7 @@ func BenchmarkSign(b *testing.B) {
 	key := testKey(b)
 	content := benchContent()
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := wire.Sign(key, content); err != nil {
 			b.Fatal(err)
@@ -43,9 +47,74 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	pub := &key.PublicKey
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if err := wire.Verify(pub, content, sig); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSignVerifyPair is the server's crypto for one request: a
+// verify (the merchant's signature) and a sign (the answer's), with one
+// key pair, from GOMAXPROCS goroutines at once, so that
+//
+//	go test ./wire -run '^$' -bench Sign -cpu 1,2
+//
+// gives the pairs per second of the build it runs in (default, -tags
+// openssl, GOEXPERIMENT=boringcrypto) on one core and on two. sign-µs/op
+// and verify-µs/op are the mean time of each operation as it ran, beside
+// the others; cpu-µs/op is the process' CPU time per pair (see
+// reportCPU).
+func BenchmarkSignVerifyPair(b *testing.B) {
+	key := testKey(b)
+	pub := &key.PublicKey
+	content := benchContent()
+	want, err := wire.Sign(key, content)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var signNs, verifyNs atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer reportCPU(b)()
+	b.RunParallel(func(pb *testing.PB) {
+		var s, v time.Duration
+		for pb.Next() {
+			t0 := time.Now()
+			sig, err := wire.Sign(key, content)
+			t1 := time.Now()
+			if err == nil && sig != want {
+				err = errors.New("Sign: got another signature than before")
+			}
+			if err == nil {
+				err = wire.Verify(pub, content, sig)
+			}
+			s, v = s+t1.Sub(t0), v+time.Since(t1)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+		signNs.Add(int64(s))
+		verifyNs.Add(int64(v))
+	})
+	if b.N > 0 {
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+		b.ReportMetric(float64(signNs.Load())/1e3/float64(b.N), "sign-µs/op")
+		b.ReportMetric(float64(verifyNs.Load())/1e3/float64(b.N), "verify-µs/op")
+	}
+}
+
+// reportCPU starts counting the process' CPU time (user and system, where
+// the system reports it); the func it returns reports it per op as
+// cpu-µs/op. Other load on the machine disturbs it less than ns/op.
+func reportCPU(b *testing.B) func() {
+	cpu0, ok := processCPU()
+	return func() {
+		cpu1, _ := processCPU()
+		if ok && b.N > 0 {
+			b.ReportMetric(float64(cpu1-cpu0)/1e3/float64(b.N), "cpu-µs/op")
 		}
 	}
 }

@@ -25,6 +25,10 @@
 // in exactly that order (one official SDK reads the third item), and which
 // [ParseSignatureHeader] reads tolerantly (any key case, spaces, any order).
 //
+// The RSA operation of [Sign] and [Verify] is crypto/rsa's. A cgo build
+// with -tags openssl (make build-openssl) does it on the system's OpenSSL
+// libcrypto instead, with the same results; see sign_openssl.go.
+//
 // # Encryption
 //
 // A body may also be encrypted ([EncryptBody], [DecryptBody]); the Encrypt

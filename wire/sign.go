@@ -52,7 +52,7 @@ func Sign(key *rsa.PrivateKey, content []byte) (string, error) {
 		return "", errors.New("wire: sign: no private key")
 	}
 	digest := sha256.Sum256(content)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+	sig, err := signDigest(key, digest[:])
 	if err != nil {
 		return "", fmt.Errorf("wire: sign: %w", err)
 	}
@@ -73,10 +73,23 @@ func Verify(key *rsa.PublicKey, content []byte, signature string) error {
 		return err
 	}
 	digest := sha256.Sum256(content)
-	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
+	if err := verifyDigest(key, digest[:], sig); err != nil {
 		return ErrSignature
 	}
 	return nil
+}
+
+// signDigestStd and verifyDigestStd are the signing and verifying
+// primitives of [Sign] and [Verify] on crypto/rsa, over a SHA-256 digest.
+// signDigest and verifyDigest call them in the default build
+// (sign_std.go); a build with -tags openssl signs and verifies on the
+// system's libcrypto instead and falls back to them (sign_openssl.go).
+func signDigestStd(key *rsa.PrivateKey, digest []byte) ([]byte, error) {
+	return rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest)
+}
+
+func verifyDigestStd(key *rsa.PublicKey, digest, sig []byte) error {
+	return rsa.VerifyPKCS1v15(key, crypto.SHA256, digest, sig)
 }
 
 // ErrSignatureEncoding is wrapped by the errors of [DecodeSignature].
