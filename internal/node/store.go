@@ -67,7 +67,8 @@ type StoreInfo struct {
 	PlainKeys []int
 	// Warnings are what the operator should hear about at start: file
 	// modes that were more open than 0700 (directory) or 0600 (database,
-	// -wal, -shm) and were narrowed, or could not be.
+	// -wal, -shm) and were narrowed, or could not be; a PostgreSQL server
+	// running without autovacuum.
 	Warnings []string
 }
 
@@ -125,6 +126,7 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (Store, StoreInfo, error) {
 			return nil, StoreInfo{}, fmt.Errorf("open database %s: %w", info.Where, err)
 		}
 		st = s
+		info.Warnings = append(info.Warnings, s.Warnings(ctx)...)
 	}
 	info.Sealed = st.Sealed()
 	plain, err := st.CheckGatewayKeys(ctx)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -68,4 +69,21 @@ func openTest(tb testing.TB, opts Options) *Store {
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestWarningsAutovacuum: serve warns at start exactly when the server
+// runs without autovacuum, and says what to do.
+func TestWarningsAutovacuum(t *testing.T) {
+	s := openTest(t, Options{})
+	var on string
+	if err := s.pool.QueryRow(context.Background(), `SHOW autovacuum`).Scan(&on); err != nil {
+		t.Fatal(err)
+	}
+	w := s.Warnings(context.Background())
+	switch {
+	case on == "on" && len(w) != 0:
+		t.Errorf("autovacuum on: warnings %q, want none", w)
+	case on != "on" && (len(w) != 1 || !strings.Contains(w[0], "autovacuum off") || !strings.Contains(w[0], "ANALYZE")):
+		t.Errorf("autovacuum %s: warnings %q, want one naming autovacuum and ANALYZE", on, w)
+	}
 }

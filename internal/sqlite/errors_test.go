@@ -123,5 +123,17 @@ func TestPragmas(t *testing.T) {
 					tc.opts, pool.name, mode, sync, fk, busy, tc.sync, tc.busy)
 			}
 		}
+		// The writer keeps its savepoints' statement journals in memory
+		// (2: MEMORY); readers keep the default (0).
+		var wTemp, rTemp int
+		if err := s.writer.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&wTemp); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.reader.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&rTemp); err != nil {
+			t.Fatal(err)
+		}
+		if wTemp != 2 || rTemp != 0 {
+			t.Errorf("temp_store: writer %d, reader %d; want 2 and 0", wTemp, rTemp)
+		}
 	}
 }
