@@ -151,6 +151,11 @@ func (w *workerConn) roundTrip(clientID string, r *request) (*http.Response, []b
 		}
 		return nil, nil, err
 	}
+	return readBody(resp)
+}
+
+// readBody reads and closes resp's body.
+func readBody(resp *http.Response) (*http.Response, []byte, error) {
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {

@@ -306,12 +306,7 @@ func (b *runner) post(r *request) (*http.Response, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, nil, err
-	}
-	return resp, body, nil
+	return readBody(resp)
 }
 
 // verify checks the gateway's signature over an answer to r.
