@@ -70,3 +70,37 @@ func payJSON(requestID string, value int64) string {
 		`"paymentAmount":{"currency":"USD","value":"%d"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"281012345678"},`+
 		`"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`, requestID, requestID, value)
 }
+
+// TestE2ENotificationMetrics: /metrics counts the notifications this
+// server enqueued and the backlog left, which falls to 0 once the merchant
+// has them all.
+func TestE2ENotificationMetrics(t *testing.T) {
+	const total = 3
+	e := newE2E(t)
+	m, sink := e.addNotifiedMerchant("METRICS_SHOP")
+	s := e.start("--notify-schedule", "fast")
+	created := map[string]wire.Status{}
+	for i := range total {
+		a := e.do(s, m, gatewaytest.Request{Path: e2ePayPath, Body: payJSON(fmt.Sprintf("MET_%d", i), 100)})
+		if a.Result.Status != wire.StatusSuccess || a.PaymentID == "" {
+			t.Fatalf("pay %d: got %v, want S with a paymentId", i, a.Result)
+		}
+		created[a.PaymentID] = wire.StatusSuccess
+	}
+	if !gatewaytest.WaitFor(30*time.Second, func() bool { return len(sink.Missing(created)) == 0 }) {
+		t.Fatalf("the merchant lacks %d of %d notifications\n%s", len(sink.Missing(created)), total, s.Tail())
+	}
+	want := []string{fmt.Sprintf("antomgw_notifications_enqueued_total %d", total), "antomgw_notification_backlog 0"}
+	var metrics string
+	if !gatewaytest.WaitFor(10*time.Second, func() bool { // the backlog is read every second
+		metrics = get(t, s, "/metrics")
+		for _, w := range want {
+			if !strings.Contains(metrics, w+"\n") {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Errorf("/metrics does not show %q:\n%s", want, grepLines(metrics, "notification"))
+	}
+}

@@ -136,8 +136,12 @@ type NotificationStore interface {
 	Notification(ctx context.Context, id string) (*Notification, error)
 	// NotificationAttempts lists a notification's attempts, oldest first.
 	NotificationAttempts(ctx context.Context, id string) ([]Attempt, error)
-	// NotificationStats returns how many notifications exist and how many
-	// are pending.
+	// NotificationStats returns how many notifications this Store value
+	// committed since it was opened (a per-process count, as Prometheus
+	// counters are: a count of the whole table would read every row, and
+	// the table grows by a row per payment) and how many notifications
+	// are pending in the store, counted through an index whose size is
+	// the backlog.
 	NotificationStats(ctx context.Context) (created, pending int64, err error)
 }
 

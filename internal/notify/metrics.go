@@ -9,9 +9,9 @@ import (
 	"github.com/antomgw/antomgw/internal/gateway"
 )
 
-// Metrics are the delivery metrics: notifications created (read from the
-// store, so the count spans restarts and nodes), the pending backlog,
-// attempts by outcome and delivery lag.
+// Metrics are the delivery metrics: notifications this process enqueued,
+// the pending backlog (read from the store, so it spans nodes), attempts
+// by outcome and delivery lag.
 type Metrics struct {
 	created, pending atomic.Int64
 	attempts         *prometheus.CounterVec
@@ -40,11 +40,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.attempts, m.attemptDuration, m.lag,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "antomgw_notifications_enqueued_total",
-			Help: "Notifications ever written to the outbox (read from the store).",
+			Help: "Notifications this process wrote to the outbox (committed) since it started.",
 		}, func() float64 { return float64(m.created.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "antomgw_notification_backlog",
-			Help: "Notifications not yet delivered and not given up.",
+			Help: "Notifications not yet delivered and not given up, in the whole store (all nodes).",
 		}, func() float64 { return float64(m.pending.Load()) }),
 	)
 	return m

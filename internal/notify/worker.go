@@ -28,6 +28,8 @@ type Store interface {
 	gateway.Transactor // recording attempts (gateway.RecordAttempt)
 	ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]gateway.Notification, error)
 	DeferNotification(ctx context.Context, id string, until time.Time) error
+	// NotificationStats returns the notifications this process committed
+	// and counts the pending ones (see gateway.Store).
 	NotificationStats(ctx context.Context) (created, pending int64, err error)
 }
 
@@ -143,13 +145,10 @@ func (w *Worker) Run(ctx context.Context) {
 	d := newDispatcher(ctx, w)
 	tick := time.NewTicker(w.Poll)
 	defer tick.Stop()
-	lastStats := time.Time{}
+	var nextStats time.Time
 	for {
-		if w.Metrics != nil && time.Since(lastStats) > time.Second {
-			lastStats = time.Now()
-			if created, pending, err := w.Store.NotificationStats(ctx); err == nil {
-				w.Metrics.setStats(created, pending)
-			}
+		if w.Metrics != nil && !time.Now().Before(nextStats) {
+			nextStats = w.readStats(ctx)
 		}
 		d.startHeld() // first: they were claimed before the ones claimed now
 		for ctx.Err() == nil {
@@ -190,6 +189,23 @@ func (w *Worker) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// readStats reads the backlog for the metrics and returns when to read it
+// next: after a second, or after 20 times as long as the count took, so
+// that counting a large backlog takes at most a twentieth of a
+// connection's time. It is read on real time, like the metrics' scrapes.
+func (w *Worker) readStats(ctx context.Context) time.Time {
+	start := time.Now()
+	if created, pending, err := w.Store.NotificationStats(ctx); err == nil {
+		w.Metrics.setStats(created, pending)
+	}
+	return statsDue(start, time.Now())
+}
+
+// statsDue is when to read the stats again after a read from start to end.
+func statsDue(start, end time.Time) time.Time {
+	return start.Add(max(time.Second, 20*end.Sub(start)))
 }
 
 // DeliverDue makes one attempt at every notification due now (by the

@@ -31,6 +31,9 @@ func (t *tx) InsertNotification(n *gateway.Notification) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		n.ID, n.ClientID, string(n.Kind), n.PaymentID, n.RefundID, n.URL, body,
 		n.CreatedAt.UnixMilli(), n.DueAt.UnixMilli(), n.Attempts)
+	if err == nil {
+		t.notified++
+	}
 	return t.fail("insert notification", err)
 }
 
@@ -122,10 +125,10 @@ func (s *Store) NotificationAttempts(ctx context.Context, id string) ([]gateway.
 		FROM notification_attempts WHERE notification_id = $1 ORDER BY number`, id)
 }
 
-// NotificationStats counts notifications, and the pending ones among them.
+// NotificationStats returns the notifications this Store committed since it
+// was opened, and counts the pending ones through their partial index
+// (notifications_pending), never the whole table.
 func (s *Store) NotificationStats(ctx context.Context) (created, pending int64, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT count(*),
-		count(*) FILTER (WHERE delivered_at IS NULL AND given_up_at IS NULL)
-		FROM notifications`).Scan(&created, &pending)
-	return created, pending, storeErr("notification stats", err)
+	err = s.pool.QueryRow(ctx, rows.CountPending).Scan(&pending)
+	return s.enqueued.Load(), pending, storeErr("notification stats", err)
 }

@@ -39,6 +39,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
@@ -82,6 +83,9 @@ type Options struct {
 type Store struct {
 	pool *pgxpool.Pool
 	kek  *sealer // nil: gateway keys are stored plain
+	// enqueued counts the notifications this Store committed, for
+	// NotificationStats.
+	enqueued atomic.Int64
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value

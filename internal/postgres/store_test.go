@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/rows"
 	"github.com/antomgw/antomgw/internal/storetest"
 	"github.com/jackc/pgx/v5"
 )
@@ -85,5 +86,36 @@ func TestWarningsAutovacuum(t *testing.T) {
 		t.Errorf("autovacuum on: warnings %q, want none", w)
 	case on != "on" && (len(w) != 1 || !strings.Contains(w[0], "autovacuum off") || !strings.Contains(w[0], "ANALYZE")):
 		t.Errorf("autovacuum %s: warnings %q, want one naming autovacuum and ANALYZE", on, w)
+	}
+}
+
+// TestCountPendingPlan: the backlog count the metrics read every second can
+// read the partial index notifications_pending rather than the
+// notifications table, which grows by a row per payment. (With the
+// sequential scan disabled the planner takes the index whenever the query
+// matches its condition; on a table this small it would otherwise scan.)
+func TestCountPendingPlan(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, `RESET enable_seqscan`) //nolint:errcheck // the connection goes back to the pool
+	r, err := conn.Query(ctx, `EXPLAIN `+rows.CountPending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pgx.CollectRows(r, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "notifications_pending") || strings.Contains(text, "Seq Scan") {
+		t.Errorf("plan of %q:\n%s\nwant a scan of the index notifications_pending", rows.CountPending, text)
 	}
 }

@@ -27,6 +27,9 @@ type tx struct {
 	// may wrap, replace or drop the error it got; the transaction is
 	// aborted either way.
 	retry error
+	// notified counts the notifications fn inserted, added to the store's
+	// count when the transaction commits.
+	notified int64
 }
 
 // fail records a retryable err and returns it classified, with op.
@@ -127,5 +130,6 @@ func (s *Store) updateOnce(ctx context.Context, fn func(t *tx) error) (err error
 		}
 		return storeErr("commit", err), false
 	}
+	s.enqueued.Add(t.notified)
 	return nil, false
 }

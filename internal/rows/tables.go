@@ -92,6 +92,13 @@ func RefundValues(r *gateway.Refund, boolean func(bool) any) []any {
 const NotificationColumns = `id, client_id, kind, payment_id, refund_id, url, body, created_at,
 	due_at, attempts, delivered_at, given_up_at, last_error`
 
+// CountPending counts the pending notifications (neither delivered nor
+// given up). Its condition is exactly that of the partial index
+// notifications_pending in both stores, so the count reads that index,
+// whose size is the backlog, and never the whole table (which grows by a
+// row per payment).
+const CountPending = `SELECT count(*) FROM notifications WHERE delivered_at IS NULL AND given_up_at IS NULL`
+
 // ScanNotification reads a row of NotificationColumns. After an error its result is
 // garbage, to drop.
 func ScanNotification(row Scanner) (gateway.Notification, error) {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/antomgw/antomgw/internal/gateway"
+	"github.com/antomgw/antomgw/internal/rows"
 )
 
 var at0 = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -135,5 +137,32 @@ func TestPragmas(t *testing.T) {
 		if wTemp != 2 || rTemp != 0 {
 			t.Errorf("temp_store: writer %d, reader %d; want 2 and 0", wTemp, rTemp)
 		}
+	}
+}
+
+// TestCountPendingPlan: the backlog count the metrics read every second
+// reads the partial index notifications_pending, not the notifications
+// table, which grows by a row per payment.
+func TestCountPendingPlan(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "antomgw.db"), Options{Synchronous: "NORMAL"})
+	r, err := s.reader.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+rows.CountPending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var plan []string
+	for r.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := r.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 1 || !strings.Contains(plan[0], "INDEX notifications_pending") {
+		t.Errorf("plan of %q = %q, want one step reading INDEX notifications_pending", rows.CountPending, plan)
 	}
 }

@@ -26,6 +26,9 @@ func (t *tx) InsertNotification(n *gateway.Notification) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		n.ID, n.ClientID, string(n.Kind), n.PaymentID, n.RefundID, n.URL, n.Body,
 		n.CreatedAt.UnixMilli(), n.DueAt.UnixMilli(), n.Attempts)
+	if err == nil {
+		t.notified++
+	}
 	return storeErr("insert notification", err)
 }
 
@@ -104,10 +107,10 @@ func (s *Store) NotificationAttempts(ctx context.Context, id string) ([]gateway.
 		FROM notification_attempts WHERE notification_id = ? ORDER BY number`, id)
 }
 
-// NotificationStats counts notifications.
+// NotificationStats returns the notifications this Store committed since it
+// was opened, and counts the pending ones through their partial index
+// (notifications_pending), never the whole table.
 func (s *Store) NotificationStats(ctx context.Context) (created, pending int64, err error) {
-	err = s.rd.QueryRowContext(ctx, `SELECT COUNT(*),
-		COALESCE(SUM(CASE WHEN delivered_at IS NULL AND given_up_at IS NULL THEN 1 ELSE 0 END), 0)
-		FROM notifications`).Scan(&created, &pending)
-	return created, pending, storeErr("notification stats", err)
+	err = s.rd.QueryRowContext(ctx, rows.CountPending).Scan(&pending)
+	return s.group.enqueued.Load(), pending, storeErr("notification stats", err)
 }

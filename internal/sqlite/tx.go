@@ -17,6 +17,9 @@ var _ gateway.Tx = (*tx)(nil)
 type tx struct {
 	ctx context.Context
 	tx  queryer // the transaction, through the writer's prepared statements
+	// notified counts the notifications inserted, added to the group's
+	// when fn succeeds.
+	notified int64
 }
 
 // Update runs fn in a write transaction and commits it when fn returns nil.
@@ -44,6 +47,8 @@ type groupCommit struct {
 	mu      sync.Mutex   // held while an fn runs in the open transaction
 	waiting atomic.Int32 // callers queued for mu
 	cur     *commitGroup // the open transaction, nil between groups
+	// enqueued counts the notifications committed (Store.NotificationStats).
+	enqueued atomic.Int64
 }
 
 // commitGroup is one transaction and the Updates that wrote in it.
@@ -51,8 +56,11 @@ type commitGroup struct {
 	tx    *sql.Tx
 	cache *stmtCache
 	size  int
-	done  chan struct{} // closed after the commit (or rollback)
-	err   error         // the commit's outcome, set before done is closed
+	// notified counts the notifications of the members whose fn
+	// succeeded: what the commit enqueues.
+	notified int64
+	done     chan struct{} // closed after the commit (or rollback)
+	err      error         // the commit's outcome, set before done is closed
 }
 
 // maxGroup bounds how many Updates share one commit, so that a steady
@@ -99,6 +107,9 @@ func (g *groupCommit) run(ctx context.Context, db *sql.DB, cache *stmtCache, fn 
 			g.finish(grp, storeErr("release savepoint", rerr))
 			return
 		}
+		if returned && err == nil {
+			grp.notified += t.notified
+		}
 		if g.waiting.Load() == 0 || grp.size >= maxGroup {
 			g.finish(grp, nil)
 		} else {
@@ -129,6 +140,8 @@ func (g *groupCommit) finish(grp *commitGroup, failed error) {
 		grp.err = failed
 	} else if err := grp.tx.Commit(); err != nil {
 		grp.err = storeErr("commit", err)
+	} else {
+		g.enqueued.Add(grp.notified)
 	}
 	g.cur = nil
 	close(grp.done)

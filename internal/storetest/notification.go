@@ -282,6 +282,24 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) gateway.Store) 
 		if err != nil || created != 3 || pending != 2 {
 			t.Errorf("NotificationStats = %d, %d, %v, want 3, 2, nil", created, pending, err)
 		}
+		// A transaction that inserts a notification and then fails leaves
+		// both numbers alone; a given-up notification leaves the backlog.
+		boom := errors.New("boom")
+		err = s.Update(ctx, func(tx gateway.Tx) error {
+			if err := tx.InsertNotification(newNotification("n-d", at(4*time.Second), at(0))); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Update = %v, want boom", err)
+		}
+		recordAttempt(t, s, gateway.Attempt{NotificationID: "n-c", At: at(time.Minute),
+			Outcome: gateway.OutcomeHTTPStatus, HTTPStatus: 500}, gateway.RetrySchedule{0}) // one attempt: given up
+		created, pending, err = s.NotificationStats(ctx)
+		if err != nil || created != 3 || pending != 1 {
+			t.Errorf("after a rolled-back insert and a give-up: NotificationStats = %d, %d, %v, want 3, 1, nil", created, pending, err)
+		}
 	})
 
 }
