@@ -21,11 +21,13 @@
 #      over PAYMENTS;
 #   4. serve started on the LARGE store, start to ready timed (exec to the
 #      first 200 of GET /readyz; median of STARTS);
-#   5. the same three benches; then a table of both.
+#   5. serve's CPU while idle, then the same three benches (serve's idle
+#      CPU is measured on the empty store too); then a table of both.
 #
 # Environment:
 #   PAYMENTS=1000000  DURATION=10s  CONCURRENCY=16  STORES="sqlite postgres"
 #   STARTS=3          WORKERS=      (populate --workers; empty: its default)
+#   IDLE_SECONDS=5    how long serve's idle CPU is measured before the benches
 #   PG_URL=postgres://postgres@127.0.0.1:5432   PG_DB=antomgw_large
 #     (the database is created fresh, dropped first if it exists, and
 #     dropped at the end; PostgreSQL is skipped when psql cannot connect)
@@ -48,6 +50,7 @@ DURATION=${DURATION:-10s}
 CONCURRENCY=${CONCURRENCY:-16}
 STORES=${STORES:-"sqlite postgres"}
 STARTS=${STARTS:-3}
+IDLE_SECONDS=${IDLE_SECONDS:-5}
 WORKERS=${WORKERS:-}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 PG_DB=${PG_DB:-antomgw_large}
@@ -88,6 +91,7 @@ go build -o "$POP" ./scripts/populate
 start_server() {
   local logf="$OUT/serve-$1.log"
   local t0; t0=$(nowms)
+  : > "$logf" # exists before serve opens it: the sed below may run first
   "$A" serve "${STORE_ARGS[@]}" --listen 127.0.0.1:0 > "$logf" 2>&1 &
   SERVER_PID=$!
   ADDR=""
@@ -123,6 +127,21 @@ ready() {
   for i in $(seq "$STARTS"); do start_server "$1-start$i"; all+=("$READY_MS"); stop_server; done
   READY=$(printf '%s\n' "${all[@]}" | median)
   READY_ALL="${all[*]}"
+}
+
+# idle_cpu: the CPU serve spends while nothing calls it (its workers' polls
+# and metrics reads), in ms per second over IDLE_SECONDS after 2 s to
+# settle; sets IDLE. A poll whose cost grows with the store shows here
+# first, and takes the cores from every request.
+idle_cpu() {
+  local tck c0 c1
+  tck=$(getconf CLK_TCK)
+  sleep 2
+  c0=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")
+  sleep "$IDLE_SECONDS"
+  c1=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")
+  IDLE=$(awk -v d=$((c1 - c0)) -v t="$tck" -v s="$IDLE_SECONDS" 'BEGIN { printf "%.1f", d * 1000 / t / s }')
+  echo "  serve idle: $IDLE ms CPU per second (over ${IDLE_SECONDS}s)"
 }
 
 # benches PREFIX: pay, inquiry, mixed against a running serve; one line each.
@@ -191,6 +210,7 @@ for STORE in $STORES; do
   ready "$STORE-empty"; EMPTY_READY=$READY
   echo "empty store: serve ready in $EMPTY_READY ms (median of $READY_ALL)"
   start_server "$STORE-empty"
+  idle_cpu; EMPTY_IDLE=$IDLE
   analyze_start
   benches "$STORE-empty"
   analyze_stop
@@ -221,9 +241,10 @@ for STORE in $STORES; do
   ready "$STORE-large"; LARGE_READY=$READY
   echo "large store: serve ready in $LARGE_READY ms (median of $READY_ALL)"
   start_server "$STORE-large"
+  idle_cpu; LARGE_IDLE=$IDLE
   benches "$STORE-large"
   stop_server
-  echo "$STORE $POP_RATE $PER $(mb "$AFTER" | tr ' ' _) $EMPTY_READY $LARGE_READY" >> "$SUMMARY"
+  echo "$STORE $POP_RATE $PER $(mb "$AFTER" | tr ' ' _) $EMPTY_READY $LARGE_READY $EMPTY_IDLE $LARGE_IDLE" >> "$SUMMARY"
   if [ "$STORE" = postgres ]; then psqlc postgres "DROP DATABASE IF EXISTS $PG_DB"; PG_CREATED=""; fi
   if [ "$STORE" = sqlite ] && [ -z "${KEEP_DATA:-}" ]; then rm -rf "$DATA"; fi
 done
@@ -242,10 +263,10 @@ while read -r store _; do
   done
 done < "$SUMMARY"
 echo
-echo "| store | populate payments/s | bytes on disk per payment | on disk | serve ready, empty | serve ready, large |"
-echo "|---|---:|---:|---:|---:|---:|"
-while read -r store rate per size er lr; do
-  echo "| $store | $rate | $per | ${size//_/ } | $er ms | $lr ms |"
+echo "| store | populate payments/s | bytes on disk per payment | on disk | serve ready, empty | serve ready, large | serve idle CPU, empty | serve idle CPU, large |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+while read -r store rate per size er lr ei li; do
+  echo "| $store | $rate | $per | ${size//_/ } | $er ms | $lr ms | $ei ms/s | $li ms/s |"
 done < "$SUMMARY"
 echo
 echo "raw results: $OUT"
