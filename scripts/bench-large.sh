@@ -175,7 +175,7 @@ bench() {
   line=$(printf '  round %s %-8s %-5s %9.1f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %s' "$3" "$2" "$1" \
     "$(jget "$f.json" requestsPerSecond)" "$(jget "$f.json" p50)" "$(jget "$f.json" p99)" "$(jget "$f.json" total)")
   if [ "$2" = pay ]; then
-    line+=$(awk -v c="$(jget "$f.json" pairsPerSecond)" -v s="$(jget "$f.json" ceilingFraction)" \
+    line+=$(awk -v c="$(jget "$f.json" ceilingPairsPerSecond)" -v s="$(jget "$f.json" ceilingFraction)" \
       'BEGIN { printf "  ceiling %.1f, share %.2f", c, s }')
   fi
   echo "$line"

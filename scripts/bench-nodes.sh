@@ -94,7 +94,7 @@ for n in $NODES; do
   reqs=$(awk '$1 == "requests" {print $2; exit}' "bench-$n.txt")
   rate=$(awk '$1 == "requests/s" {print $2; exit}' "bench-$n.txt")
   lat=$(awk '$1 == "latency" {print $3 " / " $7; exit}' "bench-$n.txt")
-  ceil=$(sed -n 's/.*"pairsPerSecond": \([0-9.]*\).*/\1/p' "bench-$n.json" | head -1)
+  ceil=$(sed -n 's/.*"ceilingPairsPerSecond": \([0-9.]*\).*/\1/p' "bench-$n.json" | head -1)
   gen=$(awk '$1 == "generator" {print $2; exit}' "bench-$n.txt")
   awk -v n="$n" -v rate="$rate" -v lat="$lat" -v ceil="$ceil" -v reqs="$reqs" -v gen="$gen" \
     -v nodes=$((nodes1 - nodes0)) -v pg=$((pg1 - pg0)) -v tck="$tck" 'BEGIN {

@@ -52,8 +52,8 @@ func runBench(ctx context.Context, e *env, path string, args []string) error {
 	f.intVar(&cfg.VerifyEvery, "verify-every", "N", 20, "verify the signature of one response in N (and always the first)")
 	f.durVar(&cfg.Timeout, "timeout", "D", 30*time.Second, "timeout of one request")
 	f.strVar(&c.jsonFile, "json", "FILE", "", "also write the figures as JSON to FILE")
-	f.boolVar(&c.limit, "limit", false, "measure the crypto ceiling (sign+verify pairs per second on these cores)")
-	f.durVar(&c.limitDuration, "limit-duration", "D", 3*time.Second, "how long --limit measures")
+	f.boolVar(&c.limit, "limit", false, "measure the crypto ceiling (sign+verify pairs per second on these cores); with a run, right before its timed part and right after it, and show the run as a share of their mean")
+	f.durVar(&c.limitDuration, "limit-duration", "D", 3*time.Second, "how long each --limit measurement takes")
 	if err := f.parse(args); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -101,8 +102,17 @@ func TestBenchPay(t *testing.T) {
 	if rep.Distinct != rep.Requests {
 		t.Errorf("distinct = %d, want every pay new (%d)", rep.Distinct, rep.Requests)
 	}
-	if rep.Ceiling == nil || rep.Ceiling.PairsPerSecond <= 0 || rep.CeilingFraction <= 0 {
-		t.Errorf("crypto ceiling %+v, fraction %v", rep.Ceiling, rep.CeilingFraction)
+	if rep.Ceiling == nil || rep.Ceiling.PairsPerSecond <= 0 || rep.CeilingAfter == nil || rep.CeilingAfter.PairsPerSecond <= 0 {
+		t.Fatalf("crypto ceilings before %+v, after %+v: want both measured", rep.Ceiling, rep.CeilingAfter)
+	}
+	// The run is a share of the mean of the two.
+	mean := (rep.Ceiling.PairsPerSecond + rep.CeilingAfter.PairsPerSecond) / 2
+	if math.Abs(rep.CeilingPairsPerSecond-mean) > 1e-9*mean || math.Abs(rep.CeilingFraction-rep.RequestsPerSecond/mean) > 1e-9 {
+		t.Errorf("ceiling %v and share %v; want the mean of %v and %v, %v, and %v req/s over it",
+			rep.CeilingPairsPerSecond, rep.CeilingFraction, rep.Ceiling.PairsPerSecond, rep.CeilingAfter.PairsPerSecond, mean, rep.RequestsPerSecond)
+	}
+	if !strings.Contains(table, "just before the timed part") || !strings.Contains(table, "just after") {
+		t.Errorf("table does not show both ceilings:\n%s", table)
 	}
 	if !strings.Contains(table, "of the crypto ceiling") {
 		t.Errorf("table does not show the ceiling share:\n%s", table)

@@ -9,9 +9,8 @@
 //
 // [Run] does one run, in this order, and returns its [Report]:
 //
-//  1. The crypto ceiling, when Config.CeilingDuration is positive, measured
-//     while the server is still idle. Without it a closed-loop run that sizes
-//     its own plan takes a short probe of it instead.
+//  1. A short probe of the crypto ceiling, which sizes a closed-loop run's
+//     plan.
 //  2. The payments the inquiry and mixed scenarios work on (Config.Payments),
 //     created untimed. Every one of these answers is verified; any failure
 //     ends the run with an error, so a wrong gateway key shows before the
@@ -21,7 +20,12 @@
 //     server while it is measured. The signed Request-Time is therefore the
 //     time of pre-signing. Request ids start with a fresh run id, so two runs
 //     against one store never collide.
-//  4. The timed part, for Config.Duration or until the context ends or the
+//  4. The crypto ceiling, when Config.CeilingDuration is positive, measured
+//     while the server is idle: right before the timed part, and again right
+//     after it (step 5), so that the run is a share of the mean of the two
+//     (Report.CeilingPairsPerSecond). On a shared machine the cores' speed
+//     drifts within the minute the pre-signing and the run take.
+//  5. The timed part, for Config.Duration or until the context ends or the
 //     plan runs out. Closed loop (Rate 0): Config.Concurrency workers each
 //     send the next request when the previous answer arrives; latency is
 //     from the send to the end of the answer. Open loop (Rate > 0): request

@@ -30,10 +30,11 @@ func TestReportGolden(t *testing.T) {
 		},
 		Distinct: 433, Errors: loadgen.ErrorCounts{Total: 6, Transport: 1, HTTPStatus: 2, Signature: 3, Body: 0, Samples: []string{"transport: x", "HTTP status 500 on pay: y"}},
 		Verified: 220, GeneratorCPUMsPerRequest: 0.123, Late: 7, Exhausted: true, Interrupted: true, CryptoBackend: "Go (pure Go crypto)",
-		Ceiling:         &loadgen.Ceiling{PairsPerSecond: 1000.5, Goroutines: 8, Seconds: 3.01, SignMicros: 1500, VerifyMicros: 50, CPUSeconds: 20, FreePairsPerSecond: 1200.3},
-		CeilingFraction: 0.43}
+		Ceiling:               &loadgen.Ceiling{PairsPerSecond: 1000.5, Goroutines: 8, Seconds: 3.01, SignMicros: 1500, VerifyMicros: 50, CPUSeconds: 20, FreePairsPerSecond: 1200.3},
+		CeilingAfter:          &loadgen.Ceiling{PairsPerSecond: 1100.5, Goroutines: 8, Seconds: 3.01, SignMicros: 1400, VerifyMicros: 48, CPUSeconds: 24, FreePairsPerSecond: 1120},
+		CeilingPairsPerSecond: 1050.5, CeilingFraction: 0.41}
 	minimal := &loadgen.Report{Target: "http://x", Scenario: "pay", Mode: "max", Concurrency: 4, GOMAXPROCS: 2, NumCPU: 2, Results: []loadgen.ResultCount{},
-		Ceiling: &loadgen.Ceiling{PairsPerSecond: 1000, Goroutines: 2, Seconds: 3, FreePairsPerSecond: 1040}}
+		Ceiling: &loadgen.Ceiling{PairsPerSecond: 1000, Goroutines: 2, Seconds: 3, FreePairsPerSecond: 1040}, CeilingPairsPerSecond: 1000}
 	var out bytes.Buffer
 	for _, r := range []*loadgen.Report{full, minimal, {Results: []loadgen.ResultCount{}}} {
 		r.WriteTable(&out)
