@@ -16,8 +16,9 @@
 #      and TOAST) over PAYMENTS;
 #   3. for each store, serve's start to ready (exec to the first 200 of GET
 #      /readyz; median of STARTS) and its CPU while nothing calls it (its
-#      workers' polls and metrics reads; IDLE_SECONDS): a poll whose cost
-#      grows with the data shows there first;
+#      workers' polls and metrics reads; IDLE_SECONDS), and PostgreSQL's
+#      for those polls: a poll whose cost grows with the data shows there
+#      first;
 #   4. serve on both, then ROUNDS rounds of pay, inquiry and mixed, each on
 #      EMPTY and right after on LARGE (CONCURRENCY connections, --max,
 #      DURATION each; every pay run measures the crypto ceiling first,
@@ -90,6 +91,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "building antomgw and populate into $OUT"
+BUILT="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- 2>/dev/null || echo '+changes')"
 go build -o "$A" ./cmd/antomgw
 go build -o "$POP" ./scripts/populate
 "$A" keys generate --private-out "$OUT/merchant.pem" --public-out "$OUT/merchant.pub" >/dev/null
@@ -138,16 +140,30 @@ ready() {
   READY_ALL="${all[*]}"
 }
 
+# pgcpu: user+system CPU, in clock ticks, of every postgres process and of
+# those that exited (the postmaster's reaped children); 0 without one.
+pgcpu() {
+  local master p t=0
+  master=$(pgrep -o -x postgres) || { echo 0; return; }
+  for p in $(pgrep -x postgres); do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+  echo $((t + $(awk '{ print $16 + $17 }' "/proc/$master/stat")))
+}
+
 # idle_cpu KIND: the CPU KIND's serve spends while nothing calls it, in ms
-# per second over IDLE_SECONDS after 2 s to settle; sets IDLE.
+# per second over IDLE_SECONDS after 2 s to settle, and on PostgreSQL the
+# database server's (all its processes: what serve's polls cost it); sets
+# IDLE ("serve ms/s" or "serve+postgres ms/s").
 idle_cpu() {
-  local tck c0 c1 stat="/proc/${PID[$1]}/stat"
+  local tck c0 c1 p0 p1 stat="/proc/${PID[$1]}/stat"
   tck=$(getconf CLK_TCK)
   sleep 2
-  c0=$(awk '{ print $14 + $15 }' "$stat")
+  c0=$(awk '{ print $14 + $15 }' "$stat"); p0=$(pgcpu)
   sleep "$IDLE_SECONDS"
-  c1=$(awk '{ print $14 + $15 }' "$stat")
+  c1=$(awk '{ print $14 + $15 }' "$stat"); p1=$(pgcpu)
   IDLE=$(awk -v d=$((c1 - c0)) -v t="$tck" -v s="$IDLE_SECONDS" 'BEGIN { printf "%.1f", d * 1000 / t / s }')
+  if [ "$STORE" = postgres ]; then
+    IDLE+=$(awk -v d=$((p1 - p0)) -v t="$tck" -v s="$IDLE_SECONDS" 'BEGIN { printf "+%.1f", d * 1000 / t / s }')
+  fi
 }
 
 # analyze_start / analyze_stop: on a PostgreSQL server without autovacuum,
@@ -251,7 +267,7 @@ for STORE in $STORES; do
     ready $kind; READY_OF[$kind]=$READY
     start_server $kind $kind
     idle_cpu $kind; IDLE_OF[$kind]=$IDLE
-    echo "  $kind store: serve ready in $READY ms (median of $READY_ALL); idle, it takes $IDLE ms CPU per second"
+    echo "  $kind store: serve ready in $READY ms (median of $READY_ALL); idle, it takes $IDLE ms CPU per second (serve[+PostgreSQL])"
   done
   analyze_start
   for r in $(seq "$ROUNDS"); do
@@ -283,7 +299,7 @@ ratios() {
 }
 
 echo
-echo "### Large store: $PAYMENTS payments ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "### Large store: $PAYMENTS payments ($(date -u +%Y-%m-%dT%H:%M:%SZ), built from $BUILT, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
 echo "Medians over $ROUNDS rounds; each round runs the empty store and then the large one."
 echo
@@ -301,7 +317,7 @@ while read -r store _; do
     "$(ratios "$store" pay ceilingFraction | median)" "$(ratios "$store" pay ceilingFraction | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
 done < "$SUMMARY"
 echo
-echo "| store | populate payments/s | bytes on disk per payment | on disk | serve ready, empty | serve ready, large | serve idle CPU, empty | serve idle CPU, large |"
+echo "| store | populate payments/s | bytes on disk per payment | on disk | serve ready, empty | serve ready, large | idle CPU, empty: serve[+PostgreSQL] | idle CPU, large |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 while read -r store rate per size er lr ei li; do
   echo "| $store | $rate | $per | ${size//_/ } | $er ms | $lr ms | $ei ms/s | $li ms/s |"
