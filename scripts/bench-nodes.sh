@@ -103,4 +103,4 @@ for n in $NODES; do
 done
 echo
 echo "Crypto backend: $("$BIN" --version | tr '\n' ' ')"
-echo "Every row is one bench run (scenario $SCENARIO, --max, $DURATION, $CONCURRENCY connections spread over the nodes) with the crypto ceiling measured just before it, on $(nproc) cores shared by the nodes, PostgreSQL and the generator."
+echo "Every row is one bench run (scenario $SCENARIO, --max, $DURATION, $CONCURRENCY connections spread over the nodes) with the crypto ceiling the mean of one measured right before its timed part and one right after, on $(nproc) cores shared by the nodes, PostgreSQL and the generator."

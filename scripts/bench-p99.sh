@@ -2,7 +2,7 @@
 # bench-p99.sh — issue 18's latency target in one run: the default build
 # serves pays on a fresh SQLite store (serve's defaults); `antomgw bench
 # --max` finds the maximum pay rate (16 connections, with the crypto ceiling
-# measured just before), then an open-loop run at half that rate gives the
+# measured right before and after), then an open-loop run at half that rate gives the
 # p99 (latency from each request's scheduled time, so a stall cannot hide).
 #
 #   scripts/bench-p99.sh
