@@ -41,10 +41,8 @@ build() { # build NAME: the binary $W/antomgw-NAME, or nothing when it cannot be
       fi ;;
   esac
 }
-# jget FILE KEY: the first numeric "KEY": value of bench --json's file.
-jget() { sed -n "s/^ *\"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$1" | head -1; }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user+system, clock ticks
+
+. "$root/scripts/benchlib.sh" # jget, median, cpu
 
 build default
 for b in $BUILDS; do [ "$b" = default ] || build "$b"; done

@@ -68,11 +68,7 @@ CLIENT=BENCH_CLIENT
 SCENARIOS="pay inquiry mixed"
 
 log() { echo "bench-large.sh: $*" >&2; }
-# jget FILE KEY: the first numeric "KEY": value of a JSON file written by
-# bench --json (one field per line).
-jget() { sed -n "s/^ *\"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$1" | head -1; }
-nowms() { echo $(( $(date +%s%N) / 1000000 )); }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. scripts/benchlib.sh # jget, median, nowms, cpu, pgcpu
 psqlc() { psql "$PG_URL/$1" -v ON_ERROR_STOP=1 -qAtc "$2"; }
 
 # Servers by kind (empty, large): pid and address.
@@ -140,26 +136,17 @@ ready() {
   READY_ALL="${all[*]}"
 }
 
-# pgcpu: user+system CPU, in clock ticks, of every postgres process and of
-# those that exited (the postmaster's reaped children); 0 without one.
-pgcpu() {
-  local master p t=0
-  master=$(pgrep -o -x postgres) || { echo 0; return; }
-  for p in $(pgrep -x postgres); do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
-  echo $((t + $(awk '{ print $16 + $17 }' "/proc/$master/stat")))
-}
-
 # idle_cpu KIND: the CPU KIND's serve spends while nothing calls it, in ms
 # per second over IDLE_SECONDS after 2 s to settle, and on PostgreSQL the
 # database server's (all its processes: what serve's polls cost it); sets
 # IDLE ("serve ms/s" or "serve+postgres ms/s").
 idle_cpu() {
-  local tck c0 c1 p0 p1 stat="/proc/${PID[$1]}/stat"
+  local tck c0 c1 p0 p1
   tck=$(getconf CLK_TCK)
   sleep 2
-  c0=$(awk '{ print $14 + $15 }' "$stat"); p0=$(pgcpu)
+  c0=$(cpu "${PID[$1]}"); p0=$(pgcpu)
   sleep "$IDLE_SECONDS"
-  c1=$(awk '{ print $14 + $15 }' "$stat"); p1=$(pgcpu)
+  c1=$(cpu "${PID[$1]}"); p1=$(pgcpu)
   IDLE=$(awk -v d=$((c1 - c0)) -v t="$tck" -v s="$IDLE_SECONDS" 'BEGIN { printf "%.1f", d * 1000 / t / s }')
   if [ "$STORE" = postgres ]; then
     IDLE+=$(awk -v d=$((p1 - p0)) -v t="$tck" -v s="$IDLE_SECONDS" 'BEGIN { printf "+%.1f", d * 1000 / t / s }')

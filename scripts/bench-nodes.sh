@@ -19,6 +19,7 @@
 # the end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/benchlib.sh" # cpu, pgcpu
 ADMIN_URL=${ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 NODES=${NODES:-"1 2 3"}
 SCENARIO=${SCENARIO:-pay}
@@ -59,15 +60,6 @@ if [ "$(psql -At "$URL" -c 'SHOW autovacuum')" != on ]; then
 fi
 
 tck=$(getconf CLK_TCK)
-# cpu PID...: user+system CPU of the processes, in clock ticks.
-cpu() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
-# pgcpu: CPU of every postgres process, and of those that exited (the
-# postmaster's reaped children), in clock ticks.
-pgcpu() {
-  local master
-  master=$(pgrep -o -x postgres)
-  echo $(( $(cpu $(pgrep -x postgres)) + $(awk '{print $16 + $17}' "/proc/$master/stat") ))
-}
 
 echo "| nodes | pays/s | p50 / p99 | ceiling (pairs/s) | share | node CPU ms/req | PostgreSQL CPU ms/req | generator CPU ms/req |"
 echo "|---:|---:|---|---:|---:|---:|---:|---:|"

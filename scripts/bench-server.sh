@@ -28,6 +28,7 @@
 # (.err), the server log, cpu.prof and pprof-top.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/benchlib.sh # jget, median, nowms
 
 DURATION=${DURATION:-10s}
 CONCURRENCY=${CONCURRENCY:-"1 4 16 64 256"}
@@ -40,10 +41,6 @@ mkdir -p "$OUT"
 A="$OUT/antomgw"
 
 log() { echo "bench-server.sh: $*" >&2; }
-# jget FILE KEY: the first numeric "KEY": value of a JSON file written by
-# bench --json (one field per line).
-jget() { sed -n "s/^ *\"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$1" | head -1; }
-nowms() { echo $(( $(date +%s%N) / 1000000 )); }
 # secs DURATION: seconds in a Go duration of one unit (500ms, 10s, 1m).
 secs() { awk -v d="$1" 'BEGIN { if (d ~ /ms$/) print d / 1000; else if (d ~ /m$/) print d * 60; else print d + 0 }'; }
 
@@ -80,7 +77,6 @@ start_server() {
 stop_server() {
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""
 }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # --- setup -----------------------------------------------------------------------
 DATA="$OUT/data"
