@@ -265,9 +265,12 @@ func finding(in Input, sig []byte, b Block, content []byte) (text string, match 
 		return fmt.Sprintf("the signature is %d bytes but this %d-bit key makes %d-byte signatures: it was made with a %d-bit key (not this one), or the value was cut or extended when copied",
 			len(sig), in.Key.N.BitLen(), in.Key.Size(), len(sig)*8), nil
 	case BlockNotThisKey:
-		s := "the signature was NOT made with this key's private key, or the value was damaged on the way: its RSA block is not PKCS #1 v1.5 padding. The content cannot cause this; check the key (fingerprint, keyVersion) first"
-		if b.PSS {
-			s += ". The block ends in 0xbc, the mark of RSASSA-PSS: if the signer used PSS, it must use PKCS #1 v1.5 (SHA256withRSA)"
+		return "the signature was NOT made with this key's private key, or the value was damaged on the way: its RSA block is neither PKCS #1 v1.5 nor PSS padding. The content cannot cause this; check the key (fingerprint, keyVersion) first", nil
+	case BlockPSS:
+		s := fmt.Sprintf("the signature was made with this key, but with RSASSA-PSS padding (%s, %d-byte salt) instead of PKCS #1 v1.5: the signer must use SHA256withRSA, not RSASSA-PSS or SHA256withRSA/PSS",
+			b.Hash, b.SaltLen)
+		if verifyPSS(in.Key, b.Hash, content, sig) {
+			s += fmt.Sprintf("; it is a valid %s PSS signature of exactly this content, so only the padding is wrong", b.Hash)
 		}
 		return s, nil
 	case BlockOtherDigest:

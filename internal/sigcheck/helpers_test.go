@@ -3,9 +3,9 @@ package sigcheck
 import (
 	"crypto/rsa"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/antomgw/antomgw/antomtest"
 	"github.com/antomgw/antomgw/wire"
 )
 
@@ -17,19 +17,12 @@ const (
 	testBody     = `{"paymentRequestId":"REQ_20240101_0001","paymentAmount":{"currency":"USD","value":"100"}}`
 )
 
-func generate() *rsa.PrivateKey {
-	k, err := wire.GenerateKey(nil)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
-
-// testKey and otherKey are RSA-2048 keys generated once per test binary
-// (about 100 ms each) and shared by every test.
+// testKey and otherKey are two fixed RSA-2048 test keys, so that every run
+// opens the same RSA blocks: a block from another key is random-looking and
+// would, once in many thousand runs, look like PSS padding.
 var (
-	testKey  = sync.OnceValue(generate)
-	otherKey = sync.OnceValue(generate)
+	testKey  = antomtest.MerchantKey
+	otherKey = antomtest.GatewayKey
 )
 
 // testInput returns the test request with body, to be verified with

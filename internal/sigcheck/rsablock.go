@@ -2,10 +2,12 @@ package sigcheck
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"math/big"
 )
 
@@ -27,6 +29,9 @@ const (
 	// (SHA-1, SHA-512 ...) or around a bare digest; the key is right, the
 	// hash or the signing call is wrong.
 	BlockOtherDigest
+	// BlockPSS: a well-formed RSASSA-PSS encoding (RFC 8017, 9.1); the key
+	// is right, the padding scheme is wrong. Hash names the PSS hash.
+	BlockPSS
 )
 
 // String returns a short name of the kind, for logs and pages.
@@ -42,6 +47,8 @@ func (k BlockKind) String() string {
 		return "SHA-256"
 	case BlockOtherDigest:
 		return "other digest"
+	case BlockPSS:
+		return "PSS"
 	}
 	return "unknown"
 }
@@ -56,14 +63,15 @@ type Block struct {
 	// "SHA-256", "SHA-1", "SHA-224", "SHA-384", "SHA-512", "MD5", or
 	// "no DigestInfo" for a bare digest signed without its DigestInfo.
 	Hash string
-	// PSS is set when a block that is not PKCS #1 v1.5 padding ends in 0xbc,
-	// the trailer of RSASSA-PSS (1 chance in 256 for a random block).
-	PSS bool
+	// SaltLen is the salt length in bytes of a BlockPSS block.
+	SaltLen int
 }
 
 // MadeWithKey reports whether the block shows the signature was made with
 // the key's private key (whatever it signed).
-func (b Block) MadeWithKey() bool { return b.Kind == BlockSHA256 || b.Kind == BlockOtherDigest }
+func (b Block) MadeWithKey() bool {
+	return b.Kind == BlockSHA256 || b.Kind == BlockOtherDigest || b.Kind == BlockPSS
+}
 
 // NotMadeWithKey reports whether the block shows the signature was not made
 // with the key's private key (or was damaged or cut on the way).
@@ -98,17 +106,16 @@ func openSignature(key *rsa.PublicKey, sig []byte) Block {
 		return Block{Kind: BlockNotThisKey}
 	}
 	em := new(big.Int).Exp(s, big.NewInt(int64(key.E)), key.N).FillBytes(make([]byte, k))
-	notThisKey := Block{Kind: BlockNotThisKey, PSS: em[k-1] == 0xbc}
 	// EM = 0x00 0x01 PS(0xff, at least 8) 0x00 T
-	if em[0] != 0x00 || em[1] != 0x01 {
-		return notThisKey
-	}
 	i := 2
 	for i < k && em[i] == 0xff {
 		i++
 	}
-	if i-2 < 8 || i == k || em[i] != 0x00 {
-		return notThisKey
+	if em[0] != 0x00 || em[1] != 0x01 || i-2 < 8 || i == k || em[i] != 0x00 {
+		if b, ok := openPSS(key.N.BitLen(), em); ok {
+			return b
+		}
+		return Block{Kind: BlockNotThisKey}
 	}
 	t := em[i+1:]
 	for _, d := range digestInfoPrefixes {
@@ -123,6 +130,89 @@ func openSignature(key *rsa.PublicKey, sig []byte) Block {
 	// Valid padding around something that is not a DigestInfo: usually a
 	// bare digest signed with NONEwithRSA or "openssl rsautl -sign".
 	return Block{Kind: BlockOtherDigest, Hash: noDigestInfo, Digest: t}
+}
+
+// pssHashes are the hashes openPSS tries, the ones signing libraries offer
+// for PSS (Java's SHA256withRSA/PSS, Python's padding.PSS, Go's SignPSS).
+var pssHashes = []struct {
+	name string
+	hash crypto.Hash
+}{
+	{"SHA-256", crypto.SHA256},
+	{"SHA-1", crypto.SHA1},
+	{"SHA-384", crypto.SHA384},
+	{"SHA-512", crypto.SHA512},
+}
+
+// openPSS reports whether em, the block of a signature under a modBits-bit
+// key, is a well-formed EMSA-PSS encoding (RFC 8017, 9.1.2, steps 4-10,
+// which need no message): the 0xbc trailer, the unused top bits clear, and
+// a data block that unmasks to zeros, 0x01 and the salt. A block from
+// another key passes with a chance of about 1 in 13,000 (the trailer, the
+// top bit and, for one of the four hashes, the 0x01 marker, all by luck).
+func openPSS(modBits int, em []byte) (Block, bool) {
+	emBits := modBits - 1
+	emLen := (emBits + 7) / 8
+	if len(em) > emLen { // modBits ≡ 1 (mod 8): the encoding is one byte shorter
+		if em[0] != 0 {
+			return Block{}, false
+		}
+		em = em[1:]
+	}
+	if em[emLen-1] != 0xbc {
+		return Block{}, false
+	}
+	topMask := byte(0xff >> (8*emLen - emBits))
+	if em[0]&^topMask != 0 {
+		return Block{}, false
+	}
+	for _, h := range pssHashes {
+		hLen := h.hash.Size()
+		if emLen < hLen+2 {
+			continue
+		}
+		masked, mHash := em[:emLen-hLen-1], em[emLen-hLen-1:emLen-1]
+		db := mgf1(h.hash, mHash, len(masked))
+		for i := range db {
+			db[i] ^= masked[i]
+		}
+		db[0] &= topMask
+		i := 0
+		for i < len(db) && db[i] == 0 {
+			i++
+		}
+		if i < len(db) && db[i] == 0x01 {
+			return Block{Kind: BlockPSS, Hash: h.name, SaltLen: len(db) - i - 1}, true
+		}
+	}
+	return Block{}, false
+}
+
+// verifyPSS reports whether sig is a valid PSS signature of content under
+// key with the named hash (one of pssHashes) and any salt length.
+func verifyPSS(key *rsa.PublicKey, hash string, content, sig []byte) bool {
+	for _, h := range pssHashes {
+		if h.name == hash {
+			opts := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: h.hash}
+			return rsa.VerifyPSS(key, h.hash, digestOf(hash, content), sig, opts) == nil
+		}
+	}
+	return false
+}
+
+// mgf1 returns n bytes of MGF1 over seed with hash h (RFC 8017, B.2.1).
+func mgf1(h crypto.Hash, seed []byte, n int) []byte {
+	out := make([]byte, 0, n+h.Size())
+	d := h.New()
+	var counter [4]byte
+	for c := uint32(0); len(out) < n; c++ {
+		binary.BigEndian.PutUint32(counter[:], c)
+		d.Reset()
+		d.Write(seed)
+		d.Write(counter[:])
+		out = d.Sum(out)
+	}
+	return out[:n]
 }
 
 // digestOf returns the digest of content under the named hash, or nil for
