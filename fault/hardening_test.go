@@ -557,8 +557,11 @@ func TestHardeningTimeouts(t *testing.T) {
 	}
 
 	// Headers a byte every 200ms: closed after the 1s read-header timeout.
-	c := dial()
+	// Each start is taken before the step that starts the gateway's timer
+	// (the dial, the request), so a lower bound on took cannot fail because
+	// the gateway's clock started first.
 	start := time.Now()
+	c := dial()
 	io.WriteString(c, "POST "+pathPayV1+" HTTP/1.1\r\nHost: "+s.Addr+"\r\nX-Slow: ")
 	took, got := closedAfter(c, start, true)
 	t.Logf("headers a byte every 200ms: closed after %v (got %q)", took.Round(time.Millisecond), clip(got, 80))
@@ -574,8 +577,8 @@ func TestHardeningTimeouts(t *testing.T) {
 	body := payV1("SLOW_BODY", 1000)
 	reqTime := e.nextTime()
 	sig := e.signHeader(wire.Message{Method: http.MethodPost, URI: pathPayV1, ClientID: e.clientID, Time: reqTime, Body: []byte(body)}.Content())
-	c = dial()
 	start = time.Now()
+	c = dial()
 	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json; charset=UTF-8\r\nClient-Id: %s\r\nRequest-Time: %s\r\nSignature: %s\r\nContent-Length: %d\r\n\r\n%s",
 		pathPayV1, s.Addr, e.clientID, reqTime, sig, len(body), body[:10])
 	took, got = closedAfter(c, start, true)
@@ -594,8 +597,8 @@ func TestHardeningTimeouts(t *testing.T) {
 
 	// An idle keep-alive connection: closed after the 1s idle timeout.
 	c = dial()
-	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: "+s.Addr+"\r\n\r\n")
 	start = time.Now()
+	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: "+s.Addr+"\r\n\r\n")
 	took, got = closedAfter(c, start, false)
 	t.Logf("idle keep-alive connection: closed %v after its request (got %q)", took.Round(time.Millisecond), clip(got, 40))
 	if !strings.HasPrefix(got, "HTTP/1.1 200 OK") || took < time.Second {

@@ -39,7 +39,12 @@ func TestPaymentsCommands(t *testing.T) {
 
 func testPaymentsCommands(t *testing.T, st store, storeArgs ...string) {
 	ctx := context.Background()
-	svc := &gateway.Service{Store: st, Processor: &sim.Wallet{Delay: time.Hour, Marks: st}, NotificationBody: notify.Body}
+	// A clock a second further on each reading: the list orders payments by
+	// creation time, and the real clock could give two of them the same
+	// millisecond (their order would then follow their random IDs).
+	at := time.Now().Truncate(time.Second)
+	now := func() time.Time { at = at.Add(time.Second); return at }
+	svc := &gateway.Service{Store: st, Processor: &sim.Wallet{Delay: time.Hour, Marks: st}, NotificationBody: notify.Body, Now: now}
 	var ids []string
 	for _, p := range []struct {
 		client, req string

@@ -106,15 +106,25 @@ func TestFlagsFromEnvironment(t *testing.T) {
 // TestServeListensOnTheEnvironmentsAddress: ANTOMGW_LISTEN=127.0.0.1:PORT
 // antomgw serve listens on PORT.
 func TestServeListensOnTheEnvironmentsAddress(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	p, err := gatewaytest.ServeConfig{NoListen: true, Env: append(os.Environ(), "ANTOMGW_LISTEN="+addr)}.Start(t)
-	if err != nil {
-		t.Fatal(err)
+	// The port is found free, then closed for serve to take; another
+	// process may take it in between, so a bind failure tries another.
+	var p *gatewaytest.Process
+	var addr string
+	for try := 1; p == nil; try++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = ln.Addr().String()
+		ln.Close()
+		p, err = gatewaytest.ServeConfig{NoListen: true, Env: append(os.Environ(), "ANTOMGW_LISTEN="+addr)}.Start(t)
+		if err != nil && (try == 3 || !strings.Contains(err.Error(), "address already in use")) {
+			t.Fatal(err)
+		}
+		if err != nil {
+			t.Logf("try %d: %s was taken before serve bound it", try, addr)
+			p = nil
+		}
 	}
 	if p.Addr != addr {
 		t.Errorf("serve with ANTOMGW_LISTEN=%s listens on %s", addr, p.Addr)

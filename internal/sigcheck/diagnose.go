@@ -267,10 +267,17 @@ func finding(in Input, sig []byte, b Block, content []byte) (text string, match 
 	case BlockNotThisKey:
 		return "the signature was NOT made with this key's private key, or the value was damaged on the way: its RSA block is neither PKCS #1 v1.5 nor PSS padding. The content cannot cause this; check the key (fingerprint, keyVersion) first", nil
 	case BlockPSS:
+		r, valid := b, false
+		for _, c := range b.pssReadings {
+			if verifyPSS(in.Key, c.Hash, content, sig) {
+				r, valid = c, true
+				break
+			}
+		}
 		s := fmt.Sprintf("the signature was made with this key, but with RSASSA-PSS padding (%s, %d-byte salt) instead of PKCS #1 v1.5: the signer must use SHA256withRSA, not RSASSA-PSS or SHA256withRSA/PSS",
-			b.Hash, b.SaltLen)
-		if verifyPSS(in.Key, b.Hash, content, sig) {
-			s += fmt.Sprintf("; it is a valid %s PSS signature of exactly this content, so only the padding is wrong", b.Hash)
+			r.Hash, r.SaltLen)
+		if valid {
+			s += fmt.Sprintf("; it is a valid %s PSS signature of exactly this content, so only the padding is wrong", r.Hash)
 		}
 		return s, nil
 	case BlockOtherDigest:

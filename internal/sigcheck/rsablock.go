@@ -2,6 +2,7 @@ package sigcheck
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -9,6 +10,7 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"math/big"
+	"slices"
 )
 
 // BlockKind is what the RSA block inside a signature says about it.
@@ -65,6 +67,10 @@ type Block struct {
 	Hash string
 	// SaltLen is the salt length in bytes of a BlockPSS block.
 	SaltLen int
+
+	// pssReadings are all the ways a BlockPSS block reads as PSS (see
+	// openPSS), the one above first.
+	pssReadings []Block
 }
 
 // MadeWithKey reports whether the block shows the signature was made with
@@ -112,7 +118,9 @@ func openSignature(key *rsa.PublicKey, sig []byte) Block {
 		i++
 	}
 	if em[0] != 0x00 || em[1] != 0x01 || i-2 < 8 || i == k || em[i] != 0x00 {
-		if b, ok := openPSS(key.N.BitLen(), em); ok {
+		if readings := openPSS(key.N.BitLen(), em); readings != nil {
+			b := readings[0]
+			b.pssReadings = readings
 			return b
 		}
 		return Block{Kind: BlockNotThisKey}
@@ -144,28 +152,40 @@ var pssHashes = []struct {
 	{"SHA-512", crypto.SHA512},
 }
 
-// openPSS reports whether em, the block of a signature under a modBits-bit
-// key, is a well-formed EMSA-PSS encoding (RFC 8017, 9.1.2, steps 4-10,
-// which need no message): the 0xbc trailer, the unused top bits clear, and
-// a data block that unmasks to zeros, 0x01 and the salt. A block from
-// another key passes with a chance of about 1 in 13,000 (the trailer, the
-// top bit and, for one of the four hashes, the 0x01 marker, all by luck).
-func openPSS(modBits int, em []byte) (Block, bool) {
+// openPSS returns the readings of em, the block of a signature under a
+// modBits-bit key, as a well-formed EMSA-PSS encoding (RFC 8017, 9.1.2,
+// steps 4-10, which need no message): the 0xbc trailer, the unused top
+// bits clear, and a data block that unmasks to zeros, 0x01 and the salt.
+// It returns one reading per hash that fits, none when em is not PSS.
+//
+// A random block fits one hash with a chance of about 1 in 13,000 (the
+// trailer, the top bit and the 0x01 marker, all by luck), and a real PSS
+// block fits a wrong hash as well about 1 time in 43 (1 in 128 for each of
+// the three others), nearly always with no zeros before the 0x01: it reads
+// as a salt as long as possible. So the
+// readings come with the longest run of zeros first, and finding prefers
+// the one that verifies against the content.
+func openPSS(modBits int, em []byte) []Block {
 	emBits := modBits - 1
 	emLen := (emBits + 7) / 8
 	if len(em) > emLen { // modBits ≡ 1 (mod 8): the encoding is one byte shorter
 		if em[0] != 0 {
-			return Block{}, false
+			return nil
 		}
 		em = em[1:]
 	}
 	if em[emLen-1] != 0xbc {
-		return Block{}, false
+		return nil
 	}
 	topMask := byte(0xff >> (8*emLen - emBits))
 	if em[0]&^topMask != 0 {
-		return Block{}, false
+		return nil
 	}
+	type reading struct {
+		b     Block
+		zeros int // before the 0x01
+	}
+	var found []reading
 	for _, h := range pssHashes {
 		hLen := h.hash.Size()
 		if emLen < hLen+2 {
@@ -182,10 +202,17 @@ func openPSS(modBits int, em []byte) (Block, bool) {
 			i++
 		}
 		if i < len(db) && db[i] == 0x01 {
-			return Block{Kind: BlockPSS, Hash: h.name, SaltLen: len(db) - i - 1}, true
+			found = append(found, reading{Block{Kind: BlockPSS, Hash: h.name, SaltLen: len(db) - i - 1}, i})
 		}
 	}
-	return Block{}, false
+	// The longest run of zeros first, the least likely by chance; on a tie
+	// the order of pssHashes.
+	slices.SortStableFunc(found, func(a, b reading) int { return cmp.Compare(b.zeros, a.zeros) })
+	var readings []Block
+	for _, r := range found {
+		readings = append(readings, r.b)
+	}
+	return readings
 }
 
 // verifyPSS reports whether sig is a valid PSS signature of content under

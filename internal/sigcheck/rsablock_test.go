@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"math/big"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -44,26 +45,31 @@ func TestOpenSignature(t *testing.T) {
 		kind     BlockKind
 		hash     string
 		digest   []byte
-		salt     int
-		contains string // in the finding
+		contains []string // in the finding
 	}{
-		{"SHA256", sign(crypto.SHA256, s256[:]), BlockSHA256, "SHA-256", s256[:], 0, "please report"},
-		{"SHA1", sign(crypto.SHA1, s1[:]), BlockOtherDigest, "SHA-1", s1[:], 0, "valid SHA-1 signature of exactly this content"},
-		{"SHA512", sign(crypto.SHA512, s512[:]), BlockOtherDigest, "SHA-512", s512[:], 0, "with SHA-512 instead of SHA-256"},
-		{"BareDigest", sign(0, s256[:]), BlockOtherDigest, "no DigestInfo", s256[:], 0, "only the signing call is wrong"},
-		{"OtherKey", otherSig, BlockNotThisKey, "", nil, 0, "NOT made with this key"},
+		{"SHA256", sign(crypto.SHA256, s256[:]), BlockSHA256, "SHA-256", s256[:], []string{"please report"}},
+		{"SHA1", sign(crypto.SHA1, s1[:]), BlockOtherDigest, "SHA-1", s1[:], []string{"valid SHA-1 signature of exactly this content"}},
+		{"SHA512", sign(crypto.SHA512, s512[:]), BlockOtherDigest, "SHA-512", s512[:], []string{"with SHA-512 instead of SHA-256"}},
+		{"BareDigest", sign(0, s256[:]), BlockOtherDigest, "no DigestInfo", s256[:], []string{"only the signing call is wrong"}},
+		{"OtherKey", otherSig, BlockNotThisKey, "", nil, []string{"NOT made with this key"}},
 		// Go's and Python's usual salt (as long as possible), Java's (the
-		// hash's length), SHA-1 PSS, and PSS over other content.
-		{"PSSMaxSalt", pss(crypto.SHA256, s256[:], rsa.PSSSaltLengthAuto), BlockPSS, "SHA-256", nil, 256 - 32 - 2, "valid SHA-256 PSS signature of exactly this content"},
-		{"PSSHashSalt", pss(crypto.SHA256, s256[:], rsa.PSSSaltLengthEqualsHash), BlockPSS, "SHA-256", nil, 32, "(SHA-256, 32-byte salt) instead of PKCS #1 v1.5"},
-		{"PSSSHA1", pss(crypto.SHA1, s1[:], 20), BlockPSS, "SHA-1", nil, 20, "valid SHA-1 PSS signature of exactly this content"},
-		{"PSSOtherContent", pss(crypto.SHA256, elsewhere[:], 32), BlockPSS, "SHA-256", nil, 32, "must use SHA256withRSA, not RSASSA-PSS"},
-		{"Short", otherSig[:128], BlockWrongLength, "", nil, 0, "made with a 1024-bit key"},
+		// hash's length), SHA-1 PSS, and PSS over other content. The hash
+		// and salt are checked in the finding, which picks among the
+		// block's readings the one that verifies (see openPSS).
+		{"PSSMaxSalt", pss(crypto.SHA256, s256[:], rsa.PSSSaltLengthAuto), BlockPSS, "", nil,
+			[]string{"(SHA-256, 222-byte salt) instead of PKCS #1 v1.5", "valid SHA-256 PSS signature of exactly this content"}},
+		{"PSSHashSalt", pss(crypto.SHA256, s256[:], rsa.PSSSaltLengthEqualsHash), BlockPSS, "", nil,
+			[]string{"(SHA-256, 32-byte salt) instead of PKCS #1 v1.5", "valid SHA-256 PSS signature of exactly this content"}},
+		{"PSSSHA1", pss(crypto.SHA1, s1[:], 20), BlockPSS, "", nil,
+			[]string{"(SHA-1, 20-byte salt)", "valid SHA-1 PSS signature of exactly this content"}},
+		{"PSSOtherContent", pss(crypto.SHA256, elsewhere[:], 32), BlockPSS, "", nil,
+			[]string{"(SHA-256, 32-byte salt)", "must use SHA256withRSA, not RSASSA-PSS"}},
+		{"Short", otherSig[:128], BlockWrongLength, "", nil, []string{"made with a 1024-bit key"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := openSignature(&key.PublicKey, c.sig)
-			if b.Kind != c.kind || b.SaltLen != c.salt {
-				t.Fatalf("kind = %v (salt %d), want %v (salt %d)", b.Kind, b.SaltLen, c.kind, c.salt)
+			if b.Kind != c.kind {
+				t.Fatalf("kind = %v, want %v", b.Kind, c.kind)
 			}
 			if c.hash != "" && b.Hash != c.hash {
 				t.Errorf("hash = %q, want %q", b.Hash, c.hash)
@@ -72,8 +78,10 @@ func TestOpenSignature(t *testing.T) {
 				t.Errorf("digest = %x, want %x", b.Digest, c.digest)
 			}
 			text, _ := finding(Input{Key: &key.PublicKey}, c.sig, b, content)
-			if !strings.Contains(text, c.contains) {
-				t.Errorf("finding = %q, want it to contain %q", text, c.contains)
+			for _, want := range c.contains {
+				if !strings.Contains(text, want) {
+					t.Errorf("finding = %q, want it to contain %q", text, want)
+				}
 			}
 			if c.name == "PSSOtherContent" && strings.Contains(text, "exactly this content") {
 				t.Errorf("finding = %q, says the PSS signature is of this content", text)
@@ -130,5 +138,78 @@ func TestOpenPSSRandomBlocks(t *testing.T) {
 	t.Logf("%d of %d random blocks end in 0xbc, %d pass for PSS", trailer, n, pssLike)
 	if trailer < 10 || pssLike > 3 {
 		t.Fatalf("%d of %d random blocks end in 0xbc and %d pass for PSS, want about 39 and 0.8", trailer, n, pssLike)
+	}
+}
+
+// encodePSS is EMSA-PSS-ENCODE (RFC 8017, 9.1.1) with a given salt.
+func encodePSS(h crypto.Hash, mHash, salt []byte, emBits int) []byte {
+	emLen := (emBits + 7) / 8
+	d := h.New()
+	d.Write(make([]byte, 8))
+	d.Write(mHash)
+	d.Write(salt)
+	hh := d.Sum(nil)
+	db := make([]byte, emLen-len(hh)-1)
+	db[len(db)-len(salt)-1] = 0x01
+	copy(db[len(db)-len(salt):], salt)
+	mask := mgf1(h, hh, len(db))
+	for i := range db {
+		db[i] ^= mask[i]
+	}
+	db[0] &= byte(0xff >> (8*emLen - emBits))
+	return append(append(db, hh...), 0xbc)
+}
+
+// TestOpenPSSPicksTheHash: a SHA-1 PSS block also reads as PSS with another
+// hash about 1 time in 43. Among 2,000 SHA-1 encodings of one content with
+// fixed salts, each reading must include SHA-1 with the right salt, the
+// 20-byte salts must come first, and for a block whose first reading is
+// the wrong hash, the finding must still name SHA-1 by verifying the
+// content.
+func TestOpenPSSPicksTheHash(t *testing.T) {
+	key := testKey()
+	content := []byte("POST /p\nC.T.{}")
+	mHash := sha1.Sum(content)
+	const emBits = 2047
+	var misread []byte // an encoding whose first reading is not SHA-1
+	ambiguous := 0
+	for i := range 2000 {
+		saltLen := 20
+		if i%2 == 1 {
+			saltLen = 256 - 20 - 2 // as long as possible
+		}
+		salt := make([]byte, saltLen)
+		for j := range salt {
+			salt[j] = byte(i*31 + j*7 + i>>8)
+		}
+		binary.BigEndian.PutUint32(salt, uint32(i))
+		em := encodePSS(crypto.SHA1, mHash[:], salt, emBits)
+		readings := openPSS(2048, em)
+		if len(readings) > 1 {
+			ambiguous++
+		}
+		if !slices.ContainsFunc(readings, func(b Block) bool { return b.Hash == "SHA-1" && b.SaltLen == saltLen }) {
+			t.Fatalf("encoding %d (salt %d) reads as %+v, want SHA-1 salt %d among them", i, saltLen, readings, saltLen)
+		}
+		if saltLen == 20 && readings[0].Hash != "SHA-1" {
+			t.Fatalf("encoding %d (salt 20) reads first as %s salt %d", i, readings[0].Hash, readings[0].SaltLen)
+		}
+		if misread == nil && readings[0].Hash != "SHA-1" {
+			misread = em
+		}
+	}
+	t.Logf("%d of 2,000 SHA-1 encodings also read as another hash", ambiguous)
+	if misread == nil {
+		t.Fatal("no encoding read first as another hash: the test no longer covers the finding's choice")
+	}
+	// Sign the encoding with the raw private key operation: s = m^d mod n.
+	sig := new(big.Int).Exp(new(big.Int).SetBytes(misread), key.D, key.N).FillBytes(make([]byte, key.Size()))
+	b := openSignature(&key.PublicKey, sig)
+	if b.Kind != BlockPSS || b.Hash == "SHA-1" {
+		t.Fatalf("block = %v %s, want PSS first read as another hash", b.Kind, b.Hash)
+	}
+	text, _ := finding(Input{Key: &key.PublicKey}, sig, b, content)
+	if want := "(SHA-1, 234-byte salt)"; !strings.Contains(text, want) || !strings.Contains(text, "valid SHA-1 PSS signature of exactly this content") {
+		t.Fatalf("finding = %q, want %s and a valid SHA-1 PSS signature", text, want)
 	}
 }
