@@ -162,9 +162,9 @@ var pssHashes = []struct {
 // trailer, the top bit and the 0x01 marker, all by luck), and a real PSS
 // block fits a wrong hash as well about 1 time in 43 (1 in 128 for each of
 // the three others), nearly always with no zeros before the 0x01: it reads
-// as a salt as long as possible. So the
-// readings come with the longest run of zeros first, and finding prefers
-// the one that verifies against the content.
+// as a salt as long as possible. So the readings come with the longest run
+// of zeros first, and finding prefers the one that verifies against the
+// content.
 func openPSS(modBits int, em []byte) []Block {
 	emBits := modBits - 1
 	emLen := (emBits + 7) / 8
