@@ -469,12 +469,8 @@ func TestHardeningTrickle(t *testing.T) {
 	open := metric(t, s, payer, "antomgw_connections_open")
 	evicted := metric(t, s, payer, "antomgw_connections_evicted_total")
 	hwm := memKiB(t, pid, "VmHWM")
-	// The OpenSSL build (-tags openssl) maps the system's libcrypto and
-	// starts about 10 MiB larger (libcrypto's pages, a larger binary, more
-	// threads and their C heaps), a cost that does not grow with the
-	// connections. So what the trickle costs is checked in every build,
-	// as the growth from before it to the peak; the absolute 64 MiB holds
-	// for the builds that map no libcrypto.
+	// The OpenSSL build starts about 10 MiB larger (libcrypto's pages, more
+	// threads, C heaps) whatever the connections; see the doc comment.
 	libcrypto := libraryKiB(t, pid, "libcrypto.so")
 	tr.stop.Store(true)
 	tr.wg.Wait()

@@ -5,7 +5,7 @@
 # pays on a fresh SQLite store; all of them run at once, and ROUNDS rounds
 # load each in turn with the default build's `antomgw bench` (16
 # connections, --max, DURATION), which measures the pure-Go crypto ceiling
-# just before each timed part. The machine's speed drifts between runs, so
+# right before and right after each timed part. The machine's speed drifts between runs, so
 # each build's share of the ceiling is its own run's, the table gives the
 # median over the rounds and every round's value, and the ratios between
 # builds are taken within each round. Then each fast build's own ceiling.
@@ -42,7 +42,7 @@ build() { # build NAME: the binary $W/antomgw-NAME, or nothing when it cannot be
   esac
 }
 
-. "$root/scripts/benchlib.sh" # jget, median, cpu
+. "$root/scripts/benchlib.sh" # jget, median, joined, cpu
 
 build default
 for b in $BUILDS; do [ "$b" = default ] || build "$b"; done
@@ -86,7 +86,6 @@ done
 col() { local r; for r in $(seq "$ROUNDS"); do jget "$W/$1-$r.json" "$2"; done; }
 # ratio A B: A's share over B's, per round.
 ratio() { paste <(col "$1" ceilingFraction) <(col "$2" ceilingFraction) | awk '{ printf "%.4f\n", $1 / $2 }'; }
-list() { awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }'; }
 echo
 echo "### Crypto builds, $ROUNDS rounds ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo
@@ -99,7 +98,7 @@ for b in "${RUN[@]}"; do
   elif [ "$b" != default ] && [ -n "${PID[boring]:-}" ]; then vb=$(ratio "$b" boring | median | awk '{ printf "%.2f", $1 }'); fi
   printf '| %s | %.1f | %.2f | %.1f | **%.2f** | %s | %.3f | %s | %s |\n' "$b" \
     "$(col "$b" requestsPerSecond | median)" "$(col "$b" p99 | median)" "$(col "$b" ceilingPairsPerSecond | median)" \
-    "$(col "$b" ceilingFraction | median)" "$(col "$b" ceilingFraction | list)" \
+    "$(col "$b" ceilingFraction | median)" "$(col "$b" ceilingFraction | joined)" \
     "$(for r in $(seq "$ROUNDS"); do cat "$W/$b-$r.cpu"; done | median)" "${vd:-1}" "$vb"
 done
 echo

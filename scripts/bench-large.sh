@@ -21,8 +21,8 @@
 #      first;
 #   4. serve on both, then ROUNDS rounds of pay, inquiry and mixed, each on
 #      EMPTY and right after on LARGE (CONCURRENCY connections, --max,
-#      DURATION each; every pay run measures the crypto ceiling first,
-#      --limit --limit-duration 3s). The machine's speed drifts (the
+#      DURATION each; every pay run measures the crypto ceiling right
+#      before and right after its timed part, --limit --limit-duration 3s). The machine's speed drifts (the
 #      ceiling moved by a third within an hour on a shared machine), so the
 #      empty and large runs are compared pairwise, each pair within a minute,
 #      and the table gives each scenario's median over the rounds.
@@ -68,7 +68,7 @@ CLIENT=BENCH_CLIENT
 SCENARIOS="pay inquiry mixed"
 
 log() { echo "bench-large.sh: $*" >&2; }
-. scripts/benchlib.sh # jget, median, nowms, cpu, pgcpu
+. scripts/benchlib.sh # jget, median, joined, nowms, cpu, pgcpu
 psqlc() { psql "$PG_URL/$1" -v ON_ERROR_STOP=1 -qAtc "$2"; }
 
 # Servers by kind (empty, large): pid and address.
@@ -296,12 +296,12 @@ while read -r store _; do
   for sc in $SCENARIOS; do
     printf '| %s | %s | %.1f | %.1f | **%.2f** | %s | %.1f | %.1f |\n' "$store" "$sc" \
       "$(col "$store" empty "$sc" requestsPerSecond | median)" "$(col "$store" large "$sc" requestsPerSecond | median)" \
-      "$(ratios "$store" "$sc" requestsPerSecond | median)" "$(ratios "$store" "$sc" requestsPerSecond | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')" \
+      "$(ratios "$store" "$sc" requestsPerSecond | median)" "$(ratios "$store" "$sc" requestsPerSecond | joined)" \
       "$(col "$store" empty "$sc" p99 | median)" "$(col "$store" large "$sc" p99 | median)"
   done
   printf '| %s | pay: share of the ceiling | %.2f | %.2f | %.2f | %s | | |\n' "$store" \
     "$(col "$store" empty pay ceilingFraction | median)" "$(col "$store" large pay ceilingFraction | median)" \
-    "$(ratios "$store" pay ceilingFraction | median)" "$(ratios "$store" pay ceilingFraction | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
+    "$(ratios "$store" pay ceilingFraction | median)" "$(ratios "$store" pay ceilingFraction | joined)"
 done < "$SUMMARY"
 echo
 echo "| store | populate payments/s | bytes on disk per payment | on disk | serve ready, empty | serve ready, large | idle CPU, empty: serve[+PostgreSQL] | idle CPU, large |"

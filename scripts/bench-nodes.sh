@@ -19,7 +19,7 @@
 # the end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/scripts/benchlib.sh" # cpu, pgcpu
+. "$root/scripts/benchlib.sh" # jget, cpu, pgcpu
 ADMIN_URL=${ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 NODES=${NODES:-"1 2 3"}
 SCENARIO=${SCENARIO:-pay}
@@ -86,7 +86,7 @@ for n in $NODES; do
   reqs=$(awk '$1 == "requests" {print $2; exit}' "bench-$n.txt")
   rate=$(awk '$1 == "requests/s" {print $2; exit}' "bench-$n.txt")
   lat=$(awk '$1 == "latency" {print $3 " / " $7; exit}' "bench-$n.txt")
-  ceil=$(sed -n 's/.*"ceilingPairsPerSecond": \([0-9.]*\).*/\1/p' "bench-$n.json" | head -1)
+  ceil=$(jget "bench-$n.json" ceilingPairsPerSecond)
   gen=$(awk '$1 == "generator" {print $2; exit}' "bench-$n.txt")
   awk -v n="$n" -v rate="$rate" -v lat="$lat" -v ceil="$ceil" -v reqs="$reqs" -v gen="$gen" \
     -v nodes=$((nodes1 - nodes0)) -v pg=$((pg1 - pg0)) -v tck="$tck" 'BEGIN {

@@ -7,6 +7,9 @@ jget() { sed -n "s/^ *\"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$1" | head -1; }
 # median: the median of the numbers on stdin, one per line.
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+# joined: the numbers on stdin, one per line, on one line with two decimals.
+joined() { awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }'; }
+
 # nowms: the time in milliseconds.
 nowms() { echo $(( $(date +%s%N) / 1000000 )); }
 

@@ -63,7 +63,8 @@ type Block struct {
 	Digest []byte
 	// Hash names the digest of a BlockSHA256 or BlockOtherDigest block:
 	// "SHA-256", "SHA-1", "SHA-224", "SHA-384", "SHA-512", "MD5", or
-	// "no DigestInfo" for a bare digest signed without its DigestInfo.
+	// "no DigestInfo" for a bare digest signed without its DigestInfo. Of a
+	// BlockPSS block it names the PSS hash (its first reading, see openPSS).
 	Hash string
 	// SaltLen is the salt length in bytes of a BlockPSS block.
 	SaltLen int
